@@ -1,0 +1,327 @@
+using System.Diagnostics;
+using ActorBackup.Actors.DataStore;
+using ActorBackup.Core;
+using ActorBackup.Core.Manifest;
+using ActorBackup.Posix;
+using ActorBackup.Protocol;
+using Akka.Actor;
+using static ActorBackup.Protocol.CoordinatorProtocol;
+using static ActorBackup.Protocol.DataStoreProtocol;
+using static ActorBackup.Protocol.HasherProtocol;
+using static ActorBackup.Protocol.WalkerProtocol;
+
+namespace ActorBackup.Actors.Coordinator;
+
+/// <summary>
+/// Owns one run. Fans directory walks out to walkers, batches regular files to the hasher
+/// pool, hands hashed files and created entries to the data-store, and finalizes each
+/// directory once all its children are in. Work in flight is bounded: no directory is
+/// walked while <see cref="BackupSettings.MaxQueuedFiles"/> files are outstanding, and at
+/// most hashers x batches-per-hasher batches are out.
+///
+/// Flow (every arrow a message; the full list is in src/ActorBackup.Protocol/README.md):
+/// walk -> DirectoryWalked -> CreateEntries (dirs, symlinks, specials) + HashFiles (files)
+/// -> FilesHashed -> StoreFiles -> FilesStored -> ... -> FinalizeDirectory -> CloseSnapshot.
+/// </summary>
+public sealed class Coordinator : ReceiveActor, IWithTimers
+{
+    /// <summary>The actors a coordinator works with; tests pass probes.</summary>
+    public sealed record Workers(IActorRef Walkers, IActorRef Hashers, IActorRef DataStore);
+
+    private sealed class DirState(SourceEntry entry)
+    {
+        public SourceEntry Entry { get; } = entry;
+
+        /// <summary>Children (and the walk itself) not yet in the snapshot; 0 means finalize.</summary>
+        public int Pending { get; set; } = 1;
+    }
+
+    private readonly RunOptions _options;
+    private readonly BackupSettings _settings;
+    private readonly IActorRef _reporter;
+    private readonly Func<IUntypedActorContext, Workers> _makeWorkers;
+    private readonly Dictionary<string, DirState> _dirs = new(StringComparer.Ordinal);
+    private readonly Queue<WalkDirectory> _toWalk = new();
+    private readonly Queue<SourceEntry> _toHash = new();
+    private readonly Stopwatch _clock = new();
+
+    private Workers _workers = null!;
+    private IActorRef _requester = ActorRefs.Nobody;
+    private int _walksInFlight;
+    private int _batchesInFlight;
+    private long _nextBatch;
+    private long _filesOutstanding;
+    private bool _paused;
+    private bool _closing;
+    private string? _fatal;
+    private long _files, _directories, _symlinks, _skipped, _bytesRead, _problems, _logicalBytes, _nextProgress;
+    private StoreStats _store = new(0, 0, 0, 0, 0, 0, 0, 0);
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public Coordinator(RunOptions options, BackupSettings settings, IActorRef reporter, Func<IUntypedActorContext, Workers> makeWorkers)
+    {
+        _options = options;
+        _settings = settings;
+        _reporter = reporter;
+        _makeWorkers = makeWorkers;
+        _nextProgress = options.ProgressEvery;
+
+        Receive<StartRun>(_ => Start());
+        Receive<SnapshotOpened>(_ => Opened());
+        Receive<DirectoryWalked>(Walked);
+        Receive<EntriesCreated>(Created);
+        Receive<FilesHashed>(Hashed);
+        Receive<FilesStored>(Stored);
+        Receive<DirectoryFinalized>(Finalized);
+        Receive<SnapshotClosed>(Closed);
+        Receive<StoreFailed>(m => Abort(m.Reason));
+        Receive<ResumeAfterProblem>(_ =>
+        {
+            _paused = false;
+            Pump();
+        });
+        Receive<ProgressTick>(_ => _reporter.Tell(new ProgressReported(Stats(), Periodic: true)));
+    }
+
+    /// <summary>A coordinator with the real walkers, hasher pool, copiers and data-store as children.</summary>
+    public static Props Props(RunOptions options, BackupSettings settings, IActorRef reporter) =>
+        Akka.Actor.Props.Create(() => new Coordinator(options, settings, reporter, context => new Workers(
+            context.ActorOf(Walker.Walker.Props(options).WithRouter(new Akka.Routing.SmallestMailboxPool(settings.Walkers)), "walkers"),
+            context.ActorOf(Hasher.Hasher.Pool(options, settings), "hashers"),
+            context.ActorOf(DataStore.DataStore.Props(options, settings, context.ActorOf(Copier.Pool(options, settings), "copiers")), "data-store"))));
+
+    /// <summary>A coordinator working with the given actors (TestKit probes in specs).</summary>
+    public static Props Props(RunOptions options, BackupSettings settings, IActorRef reporter, Workers workers) =>
+        Akka.Actor.Props.Create(() => new Coordinator(options, settings, reporter, _ => workers));
+
+    private sealed record ProgressTick;
+
+    private void Start()
+    {
+        _requester = Sender;
+        _clock.Start();
+        _workers = _makeWorkers(Context);
+        if (_settings.ProgressInterval > TimeSpan.Zero)
+            Timers.StartPeriodicTimer("progress", new ProgressTick(), _settings.ProgressInterval);
+        try
+        {
+            var root = Files.Lstat(_options.RootFolder);
+            _dirs[""] = new DirState(new SourceEntry("", root));
+            _workers.DataStore.Tell(new OpenSnapshot(new SourceEntry("", root)));
+        }
+        catch (PosixException e)
+        {
+            Abort($"cannot read the root folder: {e.Message}");
+        }
+    }
+
+    private void Opened()
+    {
+        _directories++;
+        _toWalk.Enqueue(new WalkDirectory("", _dirs[""].Entry.Meta));
+        Pump();
+    }
+
+    private void Walked(DirectoryWalked m)
+    {
+        _walksInFlight--;
+        foreach (var problem in m.Problems)
+            Report(problem);
+
+        var state = _dirs[m.Path];
+        var others = new List<SourceEntry>();
+        foreach (var entry in m.Entries)
+        {
+            switch (entry.Meta.Type)
+            {
+                case EntryType.File:
+                    state.Pending++;
+                    _filesOutstanding++;
+                    _toHash.Enqueue(entry);
+                    break;
+                case EntryType.Directory:
+                    others.Add(entry);
+                    break;
+                case EntryType.Symlink:
+                    _symlinks++;
+                    others.Add(entry);
+                    break;
+                default:
+                    others.Add(entry);
+                    break;
+            }
+        }
+        if (others.Count > 0)
+        {
+            state.Pending++;
+            _workers.DataStore.Tell(new CreateEntries(m.Path, others));
+        }
+        // Subdirectories are walked after CreateEntries was sent, so the data-store creates
+        // each one before any file inside it reaches it.
+        foreach (var dir in others.Where(e => e.Meta.Type == EntryType.Directory))
+        {
+            state.Pending++;
+            _directories++;
+            _dirs[dir.Path] = new DirState(dir);
+            _toWalk.Enqueue(new WalkDirectory(dir.Path, dir.Meta));
+        }
+        state.Pending--;
+        CheckDone(m.Path);
+        Pump();
+    }
+
+    private void Created(EntriesCreated m)
+    {
+        foreach (var problem in m.Problems)
+            Report(problem);
+        _skipped += m.Skipped;
+        var state = _dirs[m.Directory];
+        state.Pending--;
+        CheckDone(m.Directory);
+    }
+
+    private void Hashed(FilesHashed m)
+    {
+        _batchesInFlight--;
+        _bytesRead += m.BytesRead;
+        foreach (var problem in m.Problems)
+        {
+            Report(problem);
+            FileDone(problem.Path);
+        }
+        if (m.Hashed.Count > 0 && _fatal is null)
+            _workers.DataStore.Tell(new StoreFiles(m.Hashed));
+        Pump();
+    }
+
+    private void Stored(FilesStored m)
+    {
+        foreach (var problem in m.Problems)
+        {
+            Report(problem);
+            FileDone(problem.Path);
+        }
+        foreach (var file in m.Done)
+        {
+            _files++;
+            _logicalBytes += file.Source.Meta.Size;
+            FileDone(file.Source.Path);
+        }
+        if (_options.ProgressEvery > 0 && _files >= _nextProgress)
+        {
+            _reporter.Tell(new ProgressReported(Stats(), Periodic: false));
+            while (_nextProgress <= _files)
+                _nextProgress += _options.ProgressEvery;
+        }
+        Pump();
+    }
+
+    private void FileDone(string path)
+    {
+        _filesOutstanding--;
+        var parent = PathBytes.Parent(path);
+        _dirs[parent].Pending--;
+        CheckDone(parent);
+    }
+
+    private void CheckDone(string path)
+    {
+        var state = _dirs[path];
+        if (state.Pending == 0 && _fatal is null)
+            _workers.DataStore.Tell(new FinalizeDirectory(state.Entry));
+    }
+
+    private void Finalized(DirectoryFinalized m)
+    {
+        if (m.Problem is not null)
+            Report(m.Problem);
+        _dirs.Remove(m.Path);
+        if (m.Path.Length == 0)
+        {
+            Close(publish: true);
+            return;
+        }
+        var parent = PathBytes.Parent(m.Path);
+        _dirs[parent].Pending--;
+        CheckDone(parent);
+    }
+
+    private void Close(bool publish)
+    {
+        if (_closing)
+            return;
+        _closing = true;
+        _workers.DataStore.Tell(new CloseSnapshot(publish));
+    }
+
+    private void Abort(string reason)
+    {
+        if (_fatal is not null)
+        {
+            // A failure while closing: nothing more will come.
+            Finish();
+            return;
+        }
+        _fatal = reason;
+        _toWalk.Clear();
+        _toHash.Clear();
+        if (_closing || _workers is null)
+            Finish();
+        else
+            Close(publish: false);
+    }
+
+    private void Closed(SnapshotClosed m)
+    {
+        _store = m.Stats;
+        Finish();
+    }
+
+    private void Finish()
+    {
+        Timers.CancelAll();
+        _clock.Stop();
+        var code = _fatal is not null ? ExitCode.Fatal : _problems > 0 ? ExitCode.FileErrors : ExitCode.Success;
+        _requester.Tell(new RunFinished(code, Stats(), _fatal));
+        Become(() => ReceiveAny(_ => { }));
+    }
+
+    private void Report(FileProblem problem)
+    {
+        _problems++;
+        _reporter.Tell(new ProblemReported(problem with { Path = _options.SourcePath(problem.Path) }));
+        if (_options.PauseOnError)
+            _paused = true;
+    }
+
+    private void Pump()
+    {
+        if (_paused || _fatal is not null)
+            return;
+        while (_walksInFlight < _settings.Walkers && _toWalk.Count > 0 && _filesOutstanding < _settings.MaxQueuedFiles)
+        {
+            _walksInFlight++;
+            _workers.Walkers.Tell(_toWalk.Dequeue());
+        }
+        var maxBatches = _settings.Hashers * _settings.BatchesPerHasher;
+        while (_batchesInFlight < maxBatches && _toHash.Count > 0)
+        {
+            var batch = new List<SourceEntry>();
+            long bytes = 0;
+            while (_toHash.Count > 0 && batch.Count < _settings.HashBatchFiles
+                   && (batch.Count == 0 || bytes + _toHash.Peek().Meta.Size <= _settings.HashBatchBytes))
+            {
+                var file = _toHash.Dequeue();
+                bytes += file.Meta.Size;
+                batch.Add(file);
+            }
+            _batchesInFlight++;
+            _workers.Hashers.Tell(new HashFiles(++_nextBatch, batch));
+        }
+    }
+
+    private RunStats Stats() => new(
+        _files, _directories, _symlinks, _store.Specials, _skipped, _bytesRead, _problems,
+        _store.NewEntries, _store.NewBytes, _store.Links, _logicalBytes, _clock.Elapsed);
+}

@@ -1,0 +1,83 @@
+using ActorBackup.Actors.Hasher;
+using ActorBackup.Core;
+using ActorBackup.Posix;
+using Akka.Actor;
+using Akka.Routing;
+using Microsoft.Win32.SafeHandles;
+using static ActorBackup.Protocol.CopierProtocol;
+
+namespace ActorBackup.Actors.DataStore;
+
+/// <summary>
+/// Writes new content into a temp file of the data folder: hashing the bytes it writes,
+/// setting owner, mode and mtime, and fsyncing. It never gives the file its final name:
+/// the data-store does, after checking the hash.
+/// </summary>
+public sealed class Copier : ReceiveActor
+{
+    public Copier(RunOptions options, BackupSettings settings)
+    {
+        var reader = new SourceReader(new byte[settings.ReadBuffer], options.Store.Hash, settings.ReadRetries);
+        var chown = Files.IsRoot;
+        Receive<CopyContent>(c => Sender.Tell(Copy(c, options, settings, reader, chown)));
+    }
+
+    public static Props Pool(RunOptions options, BackupSettings settings) =>
+        Props.Create(() => new Copier(options, settings))
+            .WithDispatcher(Dispatchers.Io)
+            .WithRouter(new SmallestMailboxPool(settings.Copiers));
+
+    private static object Copy(CopyContent c, RunOptions options, BackupSettings settings, SourceReader reader, bool chown)
+    {
+        var temp = Path.Combine(options.Store.TempFolder, c.TempName);
+        SafeFileHandle output;
+        try
+        {
+            output = Files.CreateExclusive(temp);
+        }
+        catch (PosixException e)
+        {
+            return new ContentCopyFailed(c.Token, e.Message, SourceProblem: false);
+        }
+        var ok = false;
+        try
+        {
+            using (output)
+            {
+                var source = options.SourcePath(c.Source.Path);
+                var result = reader.Read(source, c.Source.Meta,
+                    sink: (chunk, offset) => RandomAccess.Write(output, chunk, offset),
+                    restart: () => RandomAccess.SetLength(output, 0));
+                if (result.Problem is not null)
+                    return new ContentCopyFailed(c.Token, result.Problem, SourceProblem: true);
+                RandomAccess.SetLength(output, result.Bytes);
+                Files.SetMeta(output, temp, c.Uid, c.Gid, c.Mode, result.Meta!.Mtime, chown);
+                if (settings.Fsync)
+                    Files.Fsync(output, temp);
+                ok = true;
+                return new ContentCopied(c.Token, result.Hash!, result.Bytes);
+            }
+        }
+        catch (IOException e)
+        {
+            return new ContentCopyFailed(c.Token, $"writing {temp}: {e.Message}", SourceProblem: false);
+        }
+        finally
+        {
+            if (!ok)
+                TryRemove(temp);
+        }
+    }
+
+    private static void TryRemove(string path)
+    {
+        try
+        {
+            Files.Unlink(path);
+        }
+        catch (PosixException)
+        {
+            // The run reports the write failure itself; a leftover temp file is removed by the next run.
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using ActorBackup.Core;
+using ActorBackup.Posix;
+using ActorBackup.Protocol;
+using Mono.Unix.Native;
+
+namespace ActorBackup.Actors.DataStore;
+
+/// <summary>
+/// The snapshot tree being built: creates directories, symlinks and special files, and
+/// sets directory metadata once their children are in. Used only by the data-store.
+/// Directories are created 0700 and get their real owner and mode when finalized, so
+/// nobody can look into a snapshot before it is complete.
+/// </summary>
+internal sealed class SnapshotTree(string root, bool replaceExisting)
+{
+    private readonly bool _root = Files.IsRoot;
+
+    public string Root { get; } = root;
+
+    /// <summary>Where a snapshot-relative path lands. Paths come from our own walk, never from outside.</summary>
+    public string PathOf(string relative) => relative.Length == 0 ? Root : Root + "/" + relative;
+
+    public void CreateDirectory(SourceEntry e)
+    {
+        var path = PathOf(e.Path);
+        var errno = Files.TryMkdir(path, 0x1C0); // 0700 until finalized
+        if (errno == Errno.EEXIST && Files.TryLstat(path, out var existing, out _) && existing!.Type == EntryType.Directory)
+            return;
+        Check(errno, "create directory", path);
+    }
+
+    public void CreateSymlink(SourceEntry e)
+    {
+        var path = PathOf(e.Path);
+        var errno = Files.TrySymlink(e.LinkTarget!, path);
+        if (errno == Errno.EEXIST)
+        {
+            if (!replaceExisting)
+                return;
+            Files.Unlink(path);
+            errno = Files.TrySymlink(e.LinkTarget!, path);
+        }
+        Check(errno, "create symlink", path);
+        if (_root)
+            Files.Lchown(path, e.Meta.Uid, e.Meta.Gid);
+        Files.SetTimes(path, e.Meta.Mtime);
+    }
+
+    /// <summary>Creates a FIFO or device node; false when it cannot be (a device without root).</summary>
+    public bool CreateSpecial(SourceEntry e)
+    {
+        if (e.Meta.Type is EntryType.CharDevice or EntryType.BlockDevice && !_root)
+            return false;
+        var path = PathOf(e.Path);
+        var errno = Files.TryMknod(path, e.Meta.Type, 0x180, e.Meta.Rdev);
+        if (errno == Errno.EEXIST)
+        {
+            if (!replaceExisting)
+                return true;
+            Files.Unlink(path);
+            errno = Files.TryMknod(path, e.Meta.Type, 0x180, e.Meta.Rdev);
+        }
+        Check(errno, "create special file", path);
+        SetMeta(path, e.Meta);
+        return true;
+    }
+
+    /// <summary>Owner, mode and times of a directory, after its children (they change its mtime).</summary>
+    public void Finalize(SourceEntry directory) => SetMeta(PathOf(directory.Path), directory.Meta);
+
+    private void SetMeta(string path, FileMeta meta)
+    {
+        if (_root)
+            Files.Lchown(path, meta.Uid, meta.Gid);
+        Files.Chmod(path, meta.Mode);
+        Files.SetTimes(path, meta.Mtime);
+    }
+
+    private static void Check(Errno errno, string operation, string path)
+    {
+        if (errno != 0)
+            throw new PosixException(errno, operation, path);
+    }
+}

@@ -1,0 +1,29 @@
+using ActorBackup.Core;
+using ActorBackup.Core.Store;
+
+namespace ActorBackup.Actors;
+
+/// <summary>What one backup run does, from the command line. Folders are absolute, without trailing slash.</summary>
+public sealed record RunOptions(
+    string RootFolder,
+    string BackupFolder,
+    StoreLayout Store,
+    SharePolicy Share,
+    bool IgnoreFileExists = false,
+    bool PauseOnError = false,
+    TimeSpan FoldersPause = default,
+    TimeSpan FilesPause = default,
+    long ProgressEvery = 0,
+    int Verbosity = 0)
+{
+    /// <summary>The snapshot's name: the backup folder's last component (week10).</summary>
+    public string SnapshotName => Path.GetFileName(BackupFolder);
+
+    /// <summary>Where the snapshot is built until it is complete: a hidden sibling of the backup folder.</summary>
+    public string PartialFolder => Path.Combine(Path.GetDirectoryName(BackupFolder) ?? "/", "." + SnapshotName + ".partial");
+
+    /// <summary>Root-relative paths the walk must not enter: the backup and data folders when they lie inside the root.</summary>
+    public IReadOnlySet<string> Excluded { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    public string SourcePath(string relative) => relative.Length == 0 ? RootFolder : RootFolder.TrimEnd('/') + "/" + relative;
+}

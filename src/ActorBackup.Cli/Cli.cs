@@ -1,0 +1,69 @@
+using ActorBackup.Core;
+
+namespace ActorBackup.Cli;
+
+/// <summary>Entry point callable in-process: parses, dispatches to a command, maps errors to exit codes.</summary>
+public static class Cli
+{
+    public const string Usage = """
+        actorbackup: hardlinked snapshots over a hash-named data store
+
+        usage: actorbackup [backup] --rootfolder=DIR --backupfolder=DIR --datafolder=DIR [options]
+
+          --rootfolder=DIR       folder to back up (e.g. /home/)
+          --backupfolder=DIR     the snapshot to make (e.g. /backup/week10/); must not exist yet
+          --datafolder=DIR       content store shared by all snapshots (e.g. /backup/data)
+          --datalevels=N         levels of two-hex-char folders in the store (default 2; fixed on first use)
+          --hash=sha1|sha256     content hash (default sha1; fixed on first use)
+          --share=owner|content  owner: share an inode only between files of the same owner, group and
+                                 mode (default); content: one inode per content, whoever owns it
+          --createdirs           create missing backup/data folders without asking
+          --ignorefileexists     fill in an existing backup folder instead of refusing it
+          --pauseonerror         wait for Enter after each file error
+          --awaituserinput       wait for Enter before exiting
+          --folderspause=MS      pause MS milliseconds after each folder (eases load on a busy server)
+          --filespause=MS        pause MS milliseconds after each file
+          --doprogress=N         print progress every N files
+          --dostats              print a summary at the end
+          --config=FILE          HOCON file overriding hocon/actorbackup.conf
+          -v, -vv                more detail
+
+        exit codes: 0 done, 1 fatal (snapshot not published), 2 bad argument, 3 done with file errors,
+          4 backup folder exists, 5 data folder set up with other --datalevels/--hash,
+          6 backup and data folders on different filesystems, 7 folder missing, 11 data folder locked
+        """;
+
+    public static int Run(string[] args, TextWriter output, TextWriter error, TextReader input)
+    {
+        var verbosity = args.Count(a => a.StartsWith("-v") || a == "--verbose");
+        try
+        {
+            var parsed = Arguments.Parse(args);
+            if (parsed.Has("help"))
+            {
+                output.WriteLine(Usage);
+                return (int)ExitCode.Success;
+            }
+            if (parsed.Has("version"))
+            {
+                output.WriteLine($"actorbackup {typeof(Cli).Assembly.GetName().Version}");
+                return (int)ExitCode.Success;
+            }
+            return parsed.Command switch
+            {
+                "backup" => (int)new BackupCommand(parsed, output, error, input).Run(),
+                _ => throw new UserError(ExitCode.Usage, $"unknown command '{parsed.Command}'; the command is 'backup' (see actorbackup --help)"),
+            };
+        }
+        catch (UserError e)
+        {
+            error.WriteLine($"actorbackup: {e.Message}");
+            return (int)e.Code;
+        }
+        catch (Exception e)
+        {
+            error.WriteLine(verbosity > 0 ? $"actorbackup: internal error: {e}" : $"actorbackup: internal error: {e.Message} (run with -v for details)");
+            return (int)ExitCode.Fatal;
+        }
+    }
+}

@@ -1,0 +1,35 @@
+namespace ActorBackup.Core;
+
+/// <summary>
+/// Process exit codes. They are part of the user contract: the README lists them and
+/// cron wrappers test them, so a value never changes meaning once released.
+/// </summary>
+public enum ExitCode
+{
+    /// <summary>The snapshot is complete and every source entry is in it.</summary>
+    Success = 0,
+
+    /// <summary>The run stopped: the snapshot was not published (store I/O error, internal error).</summary>
+    Fatal = 1,
+
+    /// <summary>A bad argument or option value; nothing was touched.</summary>
+    Usage = 2,
+
+    /// <summary>The snapshot was published, but some source files could not be read or changed while read.</summary>
+    FileErrors = 3,
+
+    /// <summary>The backup folder already exists and --ignorefileexists was not given.</summary>
+    BackupFolderExists = 4,
+
+    /// <summary>The data folder was set up with another --datalevels or --hash.</summary>
+    DataFolderMismatch = 5,
+
+    /// <summary>Backup and data folders are on different filesystems, so hardlinks are impossible.</summary>
+    DifferentFilesystems = 6,
+
+    /// <summary>A folder the run needs is missing and was not created.</summary>
+    FolderMissing = 7,
+
+    /// <summary>Another run holds the data folder's lock.</summary>
+    Locked = 11,
+}

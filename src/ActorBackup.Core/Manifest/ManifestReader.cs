@@ -1,0 +1,42 @@
+namespace ActorBackup.Core.Manifest;
+
+/// <summary>A manifest read back: its header and entries, streamed (never all in memory).</summary>
+public sealed class ManifestReader
+{
+    private readonly string _path;
+
+    public ManifestReader(string path)
+    {
+        _path = path;
+        var header = new Dictionary<string, string>();
+        Header = header;
+        using var reader = new StreamReader(path);
+        if (reader.ReadLine() != ManifestFormat.Magic)
+            throw new FormatException($"{path} is not an ActorBackup manifest");
+        string? line;
+        while ((line = reader.ReadLine()) != null)
+        {
+            if (!line.StartsWith('#'))
+                continue;
+            var space = line.IndexOf(' ');
+            if (space > 1)
+                header[line[1..space]] = line[(space + 1)..];
+        }
+    }
+
+    public IReadOnlyDictionary<string, string> Header { get; }
+
+    /// <summary>True when the manifest ends with its "#end" line (the run that wrote it finished).</summary>
+    public bool IsComplete => Header.ContainsKey("end");
+
+    public IEnumerable<ManifestEntry> Entries()
+    {
+        using var reader = new StreamReader(_path);
+        string? line;
+        while ((line = reader.ReadLine()) != null)
+        {
+            if (line.Length > 0 && !line.StartsWith('#'))
+                yield return ManifestFormat.Parse(line);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+using System.Text;
+
+namespace ActorBackup.Core.Manifest;
+
+/// <summary>
+/// Appends entries to a manifest file as the run creates them. The file is complete only
+/// once <see cref="Complete"/> wrote the "#end" line and flushed it to disk.
+/// </summary>
+public sealed class ManifestWriter : IDisposable
+{
+    private readonly FileStream _file;
+    private readonly StreamWriter _writer;
+
+    public ManifestWriter(string path, IReadOnlyDictionary<string, string> header)
+    {
+        _file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+        _writer = new StreamWriter(_file, new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
+        _writer.WriteLine(ManifestFormat.Magic);
+        foreach (var (key, value) in header)
+            _writer.WriteLine($"#{key} {value}");
+    }
+
+    public long Count { get; private set; }
+
+    public void Write(ManifestEntry entry)
+    {
+        _writer.WriteLine(ManifestFormat.Render(entry));
+        Count++;
+    }
+
+    /// <summary>Writes the end marker and forces the file to disk.</summary>
+    public void Complete()
+    {
+        _writer.WriteLine($"#end {Count}");
+        _writer.Flush();
+        _file.Flush(flushToDisk: true);
+    }
+
+    public void Dispose()
+    {
+        _writer.Dispose();
+    }
+}

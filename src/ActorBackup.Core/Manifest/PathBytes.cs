@@ -1,0 +1,62 @@
+using System.Text;
+using Mono.Unix;
+
+namespace ActorBackup.Core.Manifest;
+
+/// <summary>
+/// File names are bytes, not text. In memory they are .NET strings decoded with
+/// <see cref="UnixEncoding"/>, which maps bytes that are not UTF-8 to private chars and back,
+/// so any name survives the round trip. In the manifest they are written escaped: every
+/// byte outside printable ASCII, and '%' and '#', becomes %XX.
+/// </summary>
+public static class PathBytes
+{
+    public static byte[] ToBytes(string path) => UnixEncoding.Instance.GetBytes(path);
+
+    public static string FromBytes(byte[] bytes) => UnixEncoding.Instance.GetString(bytes);
+
+    public static string Escape(string path) => Escape(ToBytes(path));
+
+    public static string Escape(ReadOnlySpan<byte> bytes)
+    {
+        var sb = new StringBuilder(bytes.Length + 8);
+        foreach (var b in bytes)
+        {
+            if (b <= 0x20 || b >= 0x7F || b == (byte)'%' || b == (byte)'#')
+                sb.Append('%').Append(b.ToString("X2"));
+            else
+                sb.Append((char)b);
+        }
+        return sb.ToString();
+    }
+
+    public static byte[] UnescapeBytes(string text)
+    {
+        var bytes = new List<byte>(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '%')
+            {
+                if (i + 2 >= text.Length)
+                    throw new FormatException($"truncated escape in '{text}'");
+                bytes.Add(Convert.ToByte(text.Substring(i + 1, 2), 16));
+                i += 2;
+            }
+            else
+                bytes.Add((byte)text[i]);
+        }
+        return bytes.ToArray();
+    }
+
+    public static string Unescape(string text) => FromBytes(UnescapeBytes(text));
+
+    /// <summary>Joins a snapshot-relative path ("" is the root) with a child name.</summary>
+    public static string Child(string relative, string name) => relative.Length == 0 ? name : relative + "/" + name;
+
+    /// <summary>The parent of a snapshot-relative path; the root's children have parent "".</summary>
+    public static string Parent(string relative)
+    {
+        var slash = relative.LastIndexOf('/');
+        return slash < 0 ? "" : relative[..slash];
+    }
+}

@@ -1,0 +1,47 @@
+namespace ActorBackup.Core;
+
+/// <summary>
+/// Which snapshot files may share one store inode. Owner, group and permission bits live
+/// on the inode, so sharing across owners changes who owns or may read a snapshot file.
+/// </summary>
+public enum SharePolicy
+{
+    /// <summary>Share only between files with the same uid, gid and permission bits (the default).</summary>
+    Owner,
+
+    /// <summary>One inode per content, whoever owns the copies: the most saving, see README.</summary>
+    Content,
+}
+
+public static class SharePolicies
+{
+    /// <summary>Bits never given to an entry shared by content: setuid, setgid and sticky.</summary>
+    public const uint SpecialBits = 0xE00; // 07000
+
+    public static SharePolicy Parse(string text) => text.ToLowerInvariant() switch
+    {
+        "owner" => SharePolicy.Owner,
+        "content" => SharePolicy.Content,
+        _ => throw new UserError(ExitCode.Usage, $"--share={text} is not known; use --share=owner (default) or --share=content"),
+    };
+
+    /// <summary>
+    /// The owner, group and mode a new store entry gets for a file with <paramref name="source"/>
+    /// metadata. Without the right to chown (not root), entries belong to the running user.
+    /// </summary>
+    public static Ownership EntryOwnership(this SharePolicy policy, FileMeta source, bool canChown, uint euid, uint egid)
+    {
+        var uid = canChown ? source.Uid : euid;
+        var gid = canChown ? source.Gid : egid;
+        return policy == SharePolicy.Owner
+            ? new Ownership(uid, gid, source.Mode)
+            : new Ownership(uid, gid, source.Mode & ~SpecialBits);
+    }
+
+    /// <summary>True when a file that would get <paramref name="wanted"/> may be linked to an existing entry with <paramref name="entry"/> metadata.</summary>
+    public static bool MayShare(this SharePolicy policy, FileMeta entry, Ownership wanted) =>
+        policy == SharePolicy.Content || (entry.Uid == wanted.Uid && entry.Gid == wanted.Gid && entry.Mode == wanted.Mode);
+}
+
+/// <summary>Owner, group and permission bits of an inode.</summary>
+public readonly record struct Ownership(uint Uid, uint Gid, uint Mode);

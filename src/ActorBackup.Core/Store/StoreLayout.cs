@@ -1,0 +1,73 @@
+namespace ActorBackup.Core.Store;
+
+/// <summary>
+/// Where things live in a data folder. Content entries sit where the original tool put
+/// them, so its data folders stay usable:
+/// <code>
+///   D/AA/BB/AABBCC...            content entry: named by the hash of its bytes (upper-case hex)
+///   D/AA/BB/AABBCC....1          same bytes, another owner/mode (--share=owner) or link limit reached
+///   D/.actorbackup/format        levels and hash, recorded on first use
+///   D/.actorbackup/lock          PID of the run that holds the data folder
+///   D/.actorbackup/tmp/          new content being written (same filesystem, renamed into place)
+///   D/.actorbackup/snapshots/    one manifest per snapshot: NAME.manifest
+/// </code>
+/// </summary>
+public sealed class StoreLayout
+{
+    public const string MetaFolderName = ".actorbackup";
+
+    public StoreLayout(string dataFolder, int levels, HashKind hash)
+    {
+        if (levels is < 0 or > 8)
+            throw new UserError(ExitCode.Usage, $"--datalevels={levels} is out of range; use 0 to 8");
+        DataFolder = dataFolder.TrimEnd('/');
+        if (DataFolder.Length == 0)
+            DataFolder = "/";
+        Levels = levels;
+        Hash = hash;
+    }
+
+    public string DataFolder { get; }
+    public int Levels { get; }
+    public HashKind Hash { get; }
+
+    public string MetaFolder => Path.Combine(DataFolder, MetaFolderName);
+    public string FormatFile => Path.Combine(MetaFolder, "format");
+    public string LockFile => Path.Combine(MetaFolder, "lock");
+    public string TempFolder => Path.Combine(MetaFolder, "tmp");
+    public string SnapshotsFolder => Path.Combine(MetaFolder, "snapshots");
+
+    public string ManifestPath(string snapshotName) => Path.Combine(SnapshotsFolder, snapshotName + ".manifest");
+
+    /// <summary>Suffix 0 is the bare hash; suffix N is "HASH.N".</summary>
+    public static string EntryName(string hash, int suffix) => suffix == 0 ? hash : $"{hash}.{suffix}";
+
+    /// <summary>The level folders of a hash, from the data folder down: ["AA", "BB"] for two levels.</summary>
+    public IEnumerable<string> LevelFolders(string hash)
+    {
+        for (var i = 0; i < Levels; i++)
+            yield return hash.Substring(i * 2, 2);
+    }
+
+    public string EntryFolder(string hash)
+    {
+        var folder = DataFolder;
+        foreach (var level in LevelFolders(hash))
+            folder = Path.Combine(folder, level);
+        return folder;
+    }
+
+    public string EntryPath(string hash, int suffix) => Path.Combine(EntryFolder(hash), EntryName(hash, suffix));
+
+    /// <summary>Splits "HASH" or "HASH.N" into its parts; null when the name is not an entry name.</summary>
+    public (string Hash, int Suffix)? ParseEntryName(string name)
+    {
+        var dot = name.IndexOf('.');
+        var hash = dot < 0 ? name : name[..dot];
+        if (!ContentHash.IsHash(Hash, hash))
+            return null;
+        if (dot < 0)
+            return (hash, 0);
+        return int.TryParse(name[(dot + 1)..], out var suffix) && suffix > 0 ? (hash, suffix) : null;
+    }
+}

@@ -1,0 +1,50 @@
+using ActorBackup.Actors;
+using ActorBackup.Core;
+using Akka.Actor;
+using Akka.Configuration;
+
+namespace ActorBackup.Hosting;
+
+/// <summary>
+/// Builds the ActorSystem for a run from hocon/actorbackup.conf (embedded) and an optional
+/// --config file. On one machine everything runs in this one process, with the local actor
+/// provider: no network listener.
+/// </summary>
+public static class BackupSystem
+{
+    /// <summary>The embedded reference configuration, with <paramref name="configFile"/> (if any) over it.</summary>
+    public static Config LoadConfig(string? configFile)
+    {
+        var reference = ConfigurationFactory.ParseString(ReadEmbedded("actorbackup.conf"));
+        if (configFile is null)
+            return reference;
+        if (!File.Exists(configFile))
+            throw new UserError(ExitCode.Usage, $"configuration file {configFile} does not exist; check --config");
+        try
+        {
+            return ConfigurationFactory.ParseString(File.ReadAllText(configFile)).WithFallback(reference);
+        }
+        catch (Exception e) when (e is ConfigurationException or FormatException)
+        {
+            throw new UserError(ExitCode.Usage, $"configuration file {configFile} is not valid HOCON: {e.Message}");
+        }
+    }
+
+    /// <summary>Creates the local actor system, sizing the dispatchers' dedicated threads from the settings.</summary>
+    public static ActorSystem Create(Config config, BackupSettings settings)
+    {
+        var sized = ConfigurationFactory.ParseString($"""
+            actorbackup.dispatchers.hash.dedicated-thread-pool.thread-count = {settings.Hashers}
+            actorbackup.dispatchers.io.dedicated-thread-pool.thread-count = {settings.Walkers + settings.Copiers}
+            """);
+        return ActorSystem.Create("actorbackup", sized.WithFallback(config));
+    }
+
+    private static string ReadEmbedded(string name)
+    {
+        using var stream = typeof(BackupSystem).Assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"embedded resource {name} is missing from the build");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}

@@ -1,0 +1,203 @@
+using ActorBackup.Core;
+using Microsoft.Win32.SafeHandles;
+using Mono.Unix;
+using Mono.Unix.Native;
+
+namespace ActorBackup.Posix;
+
+/// <summary>
+/// Path-based POSIX calls. Every call that touches the disk goes through here or
+/// <see cref="DirectoryHandle"/>; failures throw <see cref="PosixException"/> naming the
+/// path, except where the caller must branch on the errno (Try* methods).
+/// </summary>
+public static class Files
+{
+    public static FileMeta Lstat(string path) =>
+        TryLstat(path, out var meta, out var errno) ? meta! : throw new PosixException(errno, "stat", path);
+
+    public static bool TryLstat(string path, out FileMeta? meta, out Errno errno)
+    {
+        if (Syscall.lstat(path, out var st) == 0)
+        {
+            meta = Meta.From(st);
+            errno = 0;
+            return true;
+        }
+        meta = null;
+        errno = Stdlib.GetLastError();
+        return false;
+    }
+
+    public static bool Exists(string path) => TryLstat(path, out _, out _);
+
+    /// <summary>
+    /// Opens a source file for reading without following a symlink in the last component,
+    /// without blocking (a FIFO swapped in must not hang the run) and without touching atime.
+    /// The caller compares <paramref name="meta"/> (from fstat) with what the walk saw.
+    /// </summary>
+    public static SafeFileHandle OpenSource(string path, out FileMeta meta)
+    {
+        var fd = Native.OpenForReading(path, OpenFlags.O_RDONLY | OpenFlags.O_NOFOLLOW | OpenFlags.O_NONBLOCK, out var errno);
+        if (fd < 0)
+            throw new PosixException(errno, "open", path);
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        meta = Fstat(handle, path);
+        return handle;
+    }
+
+    public static FileMeta Fstat(SafeFileHandle handle, string path)
+    {
+        if (Syscall.fstat(Fd(handle), out var st) != 0)
+            throw PosixException.Last("stat", path);
+        return Meta.From(st);
+    }
+
+    /// <summary>Creates a new file that must not exist yet, write-only, mode 0600.</summary>
+    public static SafeFileHandle CreateExclusive(string path)
+    {
+        var fd = Syscall.open(path, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL | OpenFlags.O_CLOEXEC | OpenFlags.O_NOFOLLOW,
+            FilePermissions.S_IRUSR | FilePermissions.S_IWUSR);
+        if (fd < 0)
+            throw PosixException.Last("create", path);
+        return new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    public static void Fsync(SafeFileHandle handle, string path)
+    {
+        if (Syscall.fsync(Fd(handle)) != 0)
+            throw PosixException.Last("fsync", path);
+    }
+
+    /// <summary>Flushes a directory's entries (new names, renames) to disk.</summary>
+    public static void FsyncDirectory(string path)
+    {
+        var fd = Syscall.open(path, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
+        if (fd < 0)
+            throw PosixException.Last("open directory", path);
+        try
+        {
+            if (Syscall.fsync(fd) != 0)
+                throw PosixException.Last("fsync", path);
+        }
+        finally
+        {
+            Syscall.close(fd);
+        }
+    }
+
+    /// <summary>Sets owner, mode and mtime of an open file (a store entry being written).</summary>
+    public static void SetMeta(SafeFileHandle handle, string path, uint uid, uint gid, uint mode, Timestamp mtime, bool chown)
+    {
+        var fd = Fd(handle);
+        if (chown && Syscall.fchown(fd, uid, gid) != 0)
+            throw PosixException.Last("chown", path);
+        // chmod after chown: chown clears setuid/setgid.
+        if (Syscall.fchmod(fd, (FilePermissions)mode) != 0)
+            throw PosixException.Last("chmod", path);
+        var times = new[] { new Timespec { tv_sec = 0, tv_nsec = (long)Syscall.UTIME_OMIT }, ToTimespec(mtime) };
+        if (Syscall.futimens(fd, times) != 0)
+            throw PosixException.Last("set times of", path);
+    }
+
+    /// <summary>link(2); returns 0 or the errno, which callers branch on (EEXIST, EMLINK).</summary>
+    public static Errno TryLink(string existing, string newPath) =>
+        Syscall.link(existing, newPath) == 0 ? 0 : Stdlib.GetLastError();
+
+    public static void Rename(string from, string to)
+    {
+        if (Syscall.rename(from, to) != 0)
+            throw PosixException.Last($"rename {from} to", to);
+    }
+
+    public static void Unlink(string path)
+    {
+        if (Syscall.unlink(path) != 0 && Stdlib.GetLastError() != Errno.ENOENT)
+            throw PosixException.Last("remove", path);
+    }
+
+    /// <summary>mkdir(2); returns 0 or the errno (EEXIST is for the caller to judge).</summary>
+    public static Errno TryMkdir(string path, uint mode) =>
+        Syscall.mkdir(path, (FilePermissions)mode) == 0 ? 0 : Stdlib.GetLastError();
+
+    public static Errno TrySymlink(byte[] target, string path) =>
+        Syscall.symlink(UnixEncoding.Instance.GetString(target), path) == 0 ? 0 : Stdlib.GetLastError();
+
+    public static Errno TryMknod(string path, EntryType type, uint mode, ulong rdev) =>
+        Syscall.mknod(path, (FilePermissions)(Meta.TypeBits(type) | mode), rdev) == 0 ? 0 : Stdlib.GetLastError();
+
+    /// <summary>Owner of the entry itself, never a symlink's target.</summary>
+    public static void Lchown(string path, uint uid, uint gid)
+    {
+        if (Syscall.lchown(path, uid, gid) != 0)
+            throw PosixException.Last("chown", path);
+    }
+
+    public static void Chmod(string path, uint mode)
+    {
+        if (Syscall.chmod(path, (FilePermissions)mode) != 0)
+            throw PosixException.Last("chmod", path);
+    }
+
+    /// <summary>Sets mtime (and leaves atime to equal it) without following a symlink.</summary>
+    public static void SetTimes(string path, Timestamp mtime)
+    {
+        var times = new[] { ToTimespec(mtime), ToTimespec(mtime) };
+        if (Syscall.utimensat(Syscall.AT_FDCWD, path, times, AtFlags.AT_SYMLINK_NOFOLLOW) != 0)
+            throw PosixException.Last("set times of", path);
+    }
+
+    public static bool IsRoot => Syscall.geteuid() == 0;
+
+    public static uint Euid => Syscall.geteuid();
+
+    public static uint Egid => Syscall.getegid();
+
+    /// <summary>Flushes the whole file system holding <paramref name="path"/> (one call instead of an fsync per directory).</summary>
+    public static void SyncFileSystem(string path)
+    {
+        var fd = Syscall.open(path, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
+        if (fd < 0)
+            throw PosixException.Last("open directory", path);
+        try
+        {
+            if (Native.SyncFs(fd) != 0)
+                throw PosixException.Last("sync file system of", path);
+        }
+        finally
+        {
+            Syscall.close(fd);
+        }
+    }
+
+    public static bool IsTerminal(int fd) => Syscall.isatty(fd);
+
+    /// <summary>Creates a folder and its missing parents with <paramref name="mode"/>.</summary>
+    public static void CreateFolders(string path, uint mode)
+    {
+        var parent = Path.GetDirectoryName(path.TrimEnd('/'));
+        if (!string.IsNullOrEmpty(parent) && !Exists(parent))
+            CreateFolders(parent, mode);
+        var errno = TryMkdir(path, mode);
+        if (errno != 0 && errno != Errno.EEXIST)
+            throw new PosixException(errno, "create folder", path);
+    }
+
+    /// <summary>The device of a path, or of its nearest existing ancestor when it does not exist yet.</summary>
+    public static ulong DeviceOf(string path)
+    {
+        var current = Path.GetFullPath(path);
+        while (true)
+        {
+            if (Syscall.stat(current, out var st) == 0)
+                return st.st_dev;
+            var parent = Path.GetDirectoryName(current);
+            if (parent is null)
+                throw PosixException.Last("stat", path);
+            current = parent;
+        }
+    }
+
+    internal static int Fd(SafeFileHandle handle) => (int)handle.DangerousGetHandle();
+
+    private static Timespec ToTimespec(Timestamp t) => new() { tv_sec = t.Seconds, tv_nsec = t.Nanoseconds };
+}

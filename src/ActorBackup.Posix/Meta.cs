@@ -1,0 +1,48 @@
+using ActorBackup.Core;
+using Mono.Unix.Native;
+
+namespace ActorBackup.Posix;
+
+/// <summary>Converts Mono's stat structure into the project's <see cref="FileMeta"/>.</summary>
+internal static class Meta
+{
+    private const uint TypeMask = 0xF000; // S_IFMT
+
+    public static FileMeta From(in Stat st)
+    {
+        var raw = (uint)st.st_mode;
+        var type = (raw & TypeMask) switch
+        {
+            0x8000 => EntryType.File,
+            0x4000 => EntryType.Directory,
+            0xA000 => EntryType.Symlink,
+            0x1000 => EntryType.Fifo,
+            0x2000 => EntryType.CharDevice,
+            0x6000 => EntryType.BlockDevice,
+            _ => EntryType.Socket,
+        };
+        return new FileMeta(
+            type,
+            raw & 0xFFF,
+            st.st_uid,
+            st.st_gid,
+            st.st_size,
+            new Timestamp(st.st_mtime, st.st_mtime_nsec),
+            new Timestamp(st.st_ctime, st.st_ctime_nsec),
+            st.st_dev,
+            st.st_ino,
+            st.st_rdev,
+            st.st_nlink);
+    }
+
+    public static uint TypeBits(EntryType type) => type switch
+    {
+        EntryType.File => 0x8000,
+        EntryType.Directory => 0x4000,
+        EntryType.Symlink => 0xA000,
+        EntryType.Fifo => 0x1000,
+        EntryType.CharDevice => 0x2000,
+        EntryType.BlockDevice => 0x6000,
+        _ => 0xC000,
+    };
+}

@@ -1,0 +1,37 @@
+using ActorBackup.Core;
+
+namespace ActorBackup.Protocol;
+
+/// <summary>Coordinator: owns one run, from the first walk to the published snapshot.</summary>
+public static class CoordinatorProtocol
+{
+    /// <summary>Caller to coordinator: run the backup; the reply is <see cref="RunFinished"/>.</summary>
+    public sealed record StartRun;
+
+    /// <summary>Coordinator to caller.</summary>
+    public sealed record RunFinished(ExitCode Code, RunStats Stats, string? FatalReason);
+
+    /// <summary>Coordinator to the reporter: a source entry that did not make it into the snapshot.</summary>
+    public sealed record ProblemReported(FileProblem Problem);
+
+    /// <summary>Reporter to coordinator, under --pauseonerror: the user pressed Enter, go on.</summary>
+    public sealed record ResumeAfterProblem;
+
+    /// <summary>Coordinator to the reporter: every --doprogress files, and on a timer for a live line.</summary>
+    public sealed record ProgressReported(RunStats Stats, bool Periodic);
+
+    /// <summary>Counters of a run, for progress and the --dostats summary.</summary>
+    public sealed record RunStats(
+        long Files,
+        long Directories,
+        long Symlinks,
+        long Specials,
+        long Skipped,
+        long BytesRead,
+        long Problems,
+        long NewEntries,
+        long NewBytes,
+        long Links,
+        long LogicalBytes,
+        TimeSpan Elapsed);
+}

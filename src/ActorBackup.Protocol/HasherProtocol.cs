@@ -1,0 +1,11 @@
+namespace ActorBackup.Protocol;
+
+/// <summary>Hasher: reads regular files, streaming, and hashes them.</summary>
+public static class HasherProtocol
+{
+    /// <summary>Coordinator to the hasher pool: a batch of regular files.</summary>
+    public sealed record HashFiles(long BatchId, IReadOnlyList<SourceEntry> Files);
+
+    /// <summary>Hasher to coordinator: every file of the batch is either hashed or a problem.</summary>
+    public sealed record FilesHashed(long BatchId, IReadOnlyList<HashedFile> Hashed, IReadOnlyList<FileProblem> Problems, long BytesRead);
+}
