@@ -41,7 +41,9 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     private readonly IActorRef _reporter;
     private readonly Func<IUntypedActorContext, Workers> _makeWorkers;
     private readonly Dictionary<string, DirState> _dirs = new(StringComparer.Ordinal);
-    private readonly Queue<WalkDirectory> _toWalk = new();
+    // Depth first: the walk finishes (and finalizes) one subtree before the next, so the
+    // directories held open stay few, however wide the tree.
+    private readonly Stack<WalkDirectory> _toWalk = new();
     private readonly Queue<SourceEntry> _toHash = new();
     private readonly Stopwatch _clock = new();
 
@@ -102,7 +104,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         _requester = Sender;
         _clock.Start();
         _workers = _makeWorkers(Context);
-        if (_settings.ProgressInterval > TimeSpan.Zero)
+        if (_options.ProgressEvery > 0 && _settings.ProgressInterval > TimeSpan.Zero)
             Timers.StartPeriodicTimer("progress", new ProgressTick(), _settings.ProgressInterval);
         try
         {
@@ -119,7 +121,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     private void Opened()
     {
         _directories++;
-        _toWalk.Enqueue(new WalkDirectory("", _dirs[""].Entry.Meta));
+        _toWalk.Push(new WalkDirectory("", _dirs[""].Entry.Meta));
         Pump();
     }
 
@@ -159,12 +161,13 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         }
         // Subdirectories are walked after CreateEntries was sent, so the data-store creates
         // each one before any file inside it reaches it.
-        foreach (var dir in others.Where(e => e.Meta.Type == EntryType.Directory))
+        // Pushed in reverse so that they are walked in name order.
+        foreach (var dir in others.Where(e => e.Meta.Type == EntryType.Directory).Reverse())
         {
             state.Pending++;
             _directories++;
             _dirs[dir.Path] = new DirState(dir);
-            _toWalk.Enqueue(new WalkDirectory(dir.Path, dir.Meta));
+            _toWalk.Push(new WalkDirectory(dir.Path, dir.Meta));
         }
         state.Pending--;
         CheckDone(m.Path);
@@ -302,7 +305,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         while (_walksInFlight < _settings.Walkers && _toWalk.Count > 0 && _filesOutstanding < _settings.MaxQueuedFiles)
         {
             _walksInFlight++;
-            _workers.Walkers.Tell(_toWalk.Dequeue());
+            _workers.Walkers.Tell(_toWalk.Pop());
         }
         var maxBatches = _settings.Hashers * _settings.BatchesPerHasher;
         while (_batchesInFlight < maxBatches && _toHash.Count > 0)

@@ -9,10 +9,26 @@ namespace ActorBackup.Actors.DataStore;
 /// The hash-named entries of the data folder: finds the entry a file may link to under the
 /// share policy, links, and commits new entries from temp files. Used only by the
 /// data-store actor, so no two writers race on a name.
+///
+/// The entries of a hash (HASH, HASH.1, ...) are probed once and remembered, so a content
+/// shared by a hundred owners costs a hundred lstat calls per run, not per file. The
+/// memory is bounded: past <see cref="CacheLimit"/> hashes it starts over.
 /// </summary>
 internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long maxLinks)
 {
+    private const int CacheLimit = 50_000;
+
     private readonly HashSet<string> _levelFolders = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<Entry>> _entries = new(StringComparer.Ordinal);
+
+    /// <summary>What we know of one store entry: its suffix, ownership and link count.</summary>
+    private sealed class Entry(int suffix, FileMeta meta)
+    {
+        public int Suffix { get; } = suffix;
+        public FileMeta Meta { get; } = meta;
+        public long Links { get; set; } = (long)meta.LinkCount;
+        public bool Full { get; set; }
+    }
 
     public StoreLayout Layout { get; } = layout;
 
@@ -31,25 +47,23 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
 
     /// <summary>
     /// Links <paramref name="target"/> to the first entry of <paramref name="hash"/> that the
-    /// share policy allows and that has room for another link. EMLINK moves on to the next entry.
+    /// share policy allows and that has room for another link. EMLINK marks the entry full
+    /// and moves on to the next.
     /// </summary>
     public LinkOutcome TryLinkExisting(string hash, Ownership wanted, string target, bool replaceExisting, out int suffix)
     {
-        for (suffix = 0; ; suffix++)
+        foreach (var entry in EntriesOf(hash))
         {
-            var entry = Layout.EntryPath(hash, suffix);
-            if (!Files.TryLstat(entry, out var meta, out var errno))
-            {
-                if (errno == Errno.ENOENT)
-                    return LinkOutcome.NeedsContent;
-                throw new PosixException(errno, "stat store entry", entry);
-            }
-            if (meta!.Type != EntryType.File || !share.MayShare(meta, wanted) || (long)meta.LinkCount >= maxLinks)
+            if (entry.Full || entry.Links >= maxLinks || !share.MayShare(entry.Meta, wanted))
                 continue;
-            var outcome = Link(entry, meta, target, replaceExisting);
-            if (outcome != null)
-                return outcome.Value;
+            var outcome = Link(hash, entry, target, replaceExisting);
+            if (outcome is null)
+                continue;
+            suffix = entry.Suffix;
+            return outcome.Value;
         }
+        suffix = -1;
+        return LinkOutcome.NeedsContent;
     }
 
     /// <summary>
@@ -59,49 +73,71 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
     public int Commit(string tempPath, string hash)
     {
         EnsureLevelFolders(hash);
-        for (var suffix = 0; ; suffix++)
-        {
-            var entry = Layout.EntryPath(hash, suffix);
-            if (Files.TryLstat(entry, out _, out var errno))
-                continue;
-            if (errno != Errno.ENOENT)
-                throw new PosixException(errno, "stat store entry", entry);
-            Files.Rename(tempPath, entry);
-            return suffix;
-        }
+        var entries = EntriesOf(hash);
+        var suffix = entries.Count == 0 ? 0 : entries.Max(e => e.Suffix) + 1;
+        var path = Layout.EntryPath(hash, suffix);
+        if (Files.TryLstat(path, out _, out _))
+            throw new IOException($"store entry {path} appeared while this run held the lock; is another program writing to the data folder?");
+        Files.Rename(tempPath, path);
+        entries.Add(new Entry(suffix, Files.Lstat(path)));
+        return suffix;
     }
 
     /// <summary>Links to a just-committed entry; false when the entry is full (EMLINK) and the file must look again.</summary>
     public bool TryLinkEntry(string hash, int suffix, string target, bool replaceExisting, out LinkOutcome outcome)
     {
-        var entry = Layout.EntryPath(hash, suffix);
-        var meta = Files.Lstat(entry);
-        var result = Link(entry, meta, target, replaceExisting);
+        var entry = EntriesOf(hash).First(e => e.Suffix == suffix);
+        var result = entry.Links >= maxLinks ? null : Link(hash, entry, target, replaceExisting);
         outcome = result ?? LinkOutcome.NeedsContent;
         return result != null;
     }
 
-    /// <summary>null when the entry is at its link limit.</summary>
-    private static LinkOutcome? Link(string entry, FileMeta entryMeta, string target, bool replaceExisting)
+    private List<Entry> EntriesOf(string hash)
     {
-        var errno = Files.TryLink(entry, target);
+        if (_entries.TryGetValue(hash, out var entries))
+            return entries;
+        if (_entries.Count >= CacheLimit)
+            _entries.Clear();
+        entries = [];
+        for (var suffix = 0; ; suffix++)
+        {
+            var path = Layout.EntryPath(hash, suffix);
+            if (!Files.TryLstat(path, out var meta, out var errno))
+            {
+                if (errno is Errno.ENOENT or Errno.ENOTDIR)
+                    break;
+                throw new PosixException(errno, "stat store entry", path);
+            }
+            if (meta!.Type == EntryType.File)
+                entries.Add(new Entry(suffix, meta));
+        }
+        _entries[hash] = entries;
+        return entries;
+    }
+
+    /// <summary>null when the entry is at its link limit.</summary>
+    private LinkOutcome? Link(string hash, Entry entry, string target, bool replaceExisting)
+    {
+        var path = Layout.EntryPath(hash, entry.Suffix);
+        var errno = Files.TryLink(path, target);
         if (errno == 0)
+        {
+            entry.Links++;
             return LinkOutcome.Linked;
+        }
         if (errno == Errno.EMLINK)
+        {
+            entry.Full = true;
             return null;
+        }
         if (errno != Errno.EEXIST)
-            throw new PosixException(errno, $"link {entry} to", target);
+            throw new PosixException(errno, $"link {path} to", target);
 
         var existing = Files.Lstat(target);
-        if (existing.SameInodeAs(entryMeta) || !replaceExisting)
+        if (existing.SameInodeAs(entry.Meta) || !replaceExisting)
             return LinkOutcome.AlreadyLinked;
         Files.Unlink(target);
-        errno = Files.TryLink(entry, target);
-        if (errno == Errno.EMLINK)
-            return null;
-        if (errno != 0)
-            throw new PosixException(errno, $"link {entry} to", target);
-        return LinkOutcome.Linked;
+        return Link(hash, entry, target, replaceExisting: false);
     }
 
     private void EnsureLevelFolders(string hash)

@@ -1,0 +1,75 @@
+using System.Text;
+
+namespace ActorBackup.Core.Tests;
+
+public sealed class ContentHashTests
+{
+    [Theory]
+    [InlineData(HashKind.Sha1, "", "DA39A3EE5E6B4B0D3255BFEF95601890AFD80709")]
+    [InlineData(HashKind.Sha1, "abc", "A9993E364706816ABA3E25717850C26C9CD0D89D")]
+    [InlineData(HashKind.Sha1, "The quick brown fox jumps over the lazy dog", "2FD4E1C67A2D28FCED849EE1BB76E7391B93EB12")]
+    [InlineData(HashKind.Sha256, "", "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855")]
+    [InlineData(HashKind.Sha256, "abc", "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD")]
+    public void Of_gives_the_known_upper_case_hex_digest(HashKind kind, string text, string expected)
+    {
+        Assert.Equal(expected, ContentHash.Of(kind, Encoding.ASCII.GetBytes(text)));
+    }
+
+    [Fact]
+    public void SHA1_of_a_million_a_matches_the_FIPS_vector()
+    {
+        var bytes = Enumerable.Repeat((byte)'a', 1_000_000).ToArray();
+
+        Assert.Equal("34AA973CD4C4DAA4F61EEB2BDBAD27316534016F", ContentHash.Of(HashKind.Sha1, bytes));
+    }
+
+    [Theory]
+    [InlineData(HashKind.Sha1)]
+    [InlineData(HashKind.Sha256)]
+    public void Hashing_in_chunks_gives_the_same_digest_as_at_once(HashKind kind)
+    {
+        var bytes = new byte[300_001];
+        new Random(7).NextBytes(bytes);
+        using var hash = kind.Create();
+        for (var offset = 0; offset < bytes.Length; offset += 65_536)
+            hash.AppendData(bytes.AsSpan(offset, Math.Min(65_536, bytes.Length - offset)));
+
+        Assert.Equal(ContentHash.Of(kind, bytes), ContentHash.Finish(hash));
+    }
+
+    [Fact]
+    public void Hex_lengths_and_names_match_the_hash_kind()
+    {
+        Assert.Equal(40, HashKind.Sha1.HexLength());
+        Assert.Equal(64, HashKind.Sha256.HexLength());
+        Assert.Equal("sha1", HashKind.Sha1.Name());
+        Assert.Equal("sha256", HashKind.Sha256.Name());
+    }
+
+    [Theory]
+    [InlineData("sha1", HashKind.Sha1)]
+    [InlineData("SHA1", HashKind.Sha1)]
+    [InlineData("sha256", HashKind.Sha256)]
+    public void Parse_accepts_the_two_hash_names(string text, HashKind expected)
+    {
+        Assert.Equal(expected, ContentHash.Parse(text));
+    }
+
+    [Fact]
+    public void Parse_refuses_an_unknown_hash_as_a_usage_error_naming_the_option()
+    {
+        var e = Assert.Throws<UserError>(() => ContentHash.Parse("md5"));
+
+        Assert.Equal(ExitCode.Usage, e.Code);
+        Assert.Contains("--hash=md5", e.Message);
+    }
+
+    [Fact]
+    public void IsHash_accepts_only_upper_case_hex_of_the_right_length()
+    {
+        Assert.True(ContentHash.IsHash(HashKind.Sha1, "A9993E364706816ABA3E25717850C26C9CD0D89D"));
+        Assert.False(ContentHash.IsHash(HashKind.Sha1, "a9993e364706816aba3e25717850c26c9cd0d89d"));
+        Assert.False(ContentHash.IsHash(HashKind.Sha256, "A9993E364706816ABA3E25717850C26C9CD0D89D"));
+        Assert.False(ContentHash.IsHash(HashKind.Sha1, "A9993E364706816ABA3E25717850C26C9CD0D8ZZ"));
+    }
+}

@@ -1,0 +1,19 @@
+namespace ActorBackup.Core.Tests;
+
+public sealed class ExitCodeTests
+{
+    [Theory]
+    [InlineData(ExitCode.Success, 0)]
+    [InlineData(ExitCode.Fatal, 1)]
+    [InlineData(ExitCode.Usage, 2)]
+    [InlineData(ExitCode.FileErrors, 3)]
+    [InlineData(ExitCode.BackupFolderExists, 4)]
+    [InlineData(ExitCode.DataFolderMismatch, 5)]
+    [InlineData(ExitCode.DifferentFilesystems, 6)]
+    [InlineData(ExitCode.FolderMissing, 7)]
+    [InlineData(ExitCode.Locked, 11)]
+    public void Exit_codes_keep_their_documented_numbers(ExitCode code, int number)
+    {
+        Assert.Equal(number, (int)code);
+    }
+}

@@ -1,0 +1,138 @@
+using ActorBackup.Core.Tests.Support;
+using ActorBackup.Posix;
+using Mono.Unix.Native;
+
+namespace ActorBackup.Core.Tests;
+
+public sealed class FilesTests
+{
+    [Fact]
+    public void OpenSource_refuses_a_symlink_to_a_file()
+    {
+        using var dir = new TempDir();
+        var secret = dir.Write("secret", "top secret");
+        File.CreateSymbolicLink(dir["innocent"], secret);
+
+        var e = Assert.Throws<PosixException>(() => Files.OpenSource(dir["innocent"], out _));
+
+        Assert.Equal(Errno.ELOOP, e.Errno);
+    }
+
+    [Fact]
+    public void OpenSource_reads_a_regular_file_and_reports_its_inode()
+    {
+        using var dir = new TempDir();
+        var path = dir.Write("f", "hello");
+        Assert.Equal(0, Syscall.lstat(path, out var st));
+
+        using var handle = Files.OpenSource(path, out var meta);
+        var buffer = new byte[16];
+        var n = RandomAccess.Read(handle, buffer, 0);
+
+        Assert.Equal("hello"u8.ToArray(), buffer[..n]);
+        Assert.Equal(st.st_ino, meta.Inode);
+        Assert.Equal(5, meta.Size);
+        Assert.Equal(EntryType.File, meta.Type);
+    }
+
+    [Fact]
+    public async Task OpenSource_does_not_hang_on_a_fifo()
+    {
+        using var dir = new TempDir();
+        var fifo = dir["pipe"];
+        Libc.Mkfifo(fifo);
+
+        var open = Task.Run(() =>
+        {
+            using var handle = Files.OpenSource(fifo, out var meta);
+            return meta.Type;
+        });
+
+        var first = await Task.WhenAny(open, Task.Delay(TimeSpan.FromSeconds(5)));
+        Assert.True(first == open, "opening a FIFO blocked");
+        Assert.Equal(EntryType.Fifo, await open);
+    }
+
+    [Fact]
+    public void OpenSource_and_reading_leave_the_source_atime_alone()
+    {
+        using var dir = new TempDir();
+        var path = dir.Write("f", "content");
+        var oldAtime = new DateTime(2001, 2, 3, 4, 5, 6, DateTimeKind.Utc);
+        File.SetLastAccessTimeUtc(path, oldAtime);
+        File.SetLastWriteTimeUtc(path, new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+
+        using (var handle = Files.OpenSource(path, out _))
+            RandomAccess.Read(handle, new byte[64], 0);
+
+        // relatime would update an atime older than mtime on this read; O_NOATIME must not.
+        Assert.Equal(oldAtime, File.GetLastAccessTimeUtc(path));
+    }
+
+    [Fact]
+    public void CreateExclusive_refuses_an_existing_name_and_creates_mode_0600()
+    {
+        using var dir = new TempDir();
+        var path = dir["new"];
+
+        using (Files.CreateExclusive(path))
+        {
+        }
+        var e = Assert.Throws<PosixException>(() => Files.CreateExclusive(path));
+
+        Assert.Equal(Errno.EEXIST, e.Errno);
+        Assert.Equal(0x180u, Files.Lstat(path).Mode);
+    }
+
+    [Fact]
+    public void SetMeta_sets_owner_mode_with_setuid_and_nanosecond_mtime()
+    {
+        using var dir = new TempDir();
+        var path = dir["entry"];
+        using (var handle = Files.CreateExclusive(path))
+            Files.SetMeta(handle, path, 1234, 5678, 0x9ED, new Timestamp(1_600_000_000, 123_456_789), chown: true);
+
+        var meta = Files.Lstat(path);
+
+        Assert.Equal(1234u, meta.Uid);
+        Assert.Equal(5678u, meta.Gid);
+        Assert.Equal(0x9EDu, meta.Mode);
+        Assert.Equal(new Timestamp(1_600_000_000, 123_456_789), meta.Mtime);
+    }
+
+    [Fact]
+    public void SetTimes_and_Lchown_change_a_symlink_not_its_target()
+    {
+        using var dir = new TempDir();
+        var target = dir.Write("target", "t");
+        File.SetLastWriteTimeUtc(target, new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        var before = Files.Lstat(target);
+        File.CreateSymbolicLink(dir["link"], target);
+
+        Files.SetTimes(dir["link"], new Timestamp(1_500_000_000, 42));
+        Files.Lchown(dir["link"], 4321, 8765);
+
+        var link = Files.Lstat(dir["link"]);
+        var after = Files.Lstat(target);
+        Assert.Equal(new Timestamp(1_500_000_000, 42), link.Mtime);
+        Assert.Equal(4321u, link.Uid);
+        Assert.Equal(8765u, link.Gid);
+        Assert.Equal(before.Mtime, after.Mtime);
+        Assert.Equal(before.Uid, after.Uid);
+    }
+
+    [Fact]
+    public void TryLink_makes_a_second_name_for_the_same_inode()
+    {
+        using var dir = new TempDir();
+        var first = dir.Write("first", "x");
+
+        Assert.Equal((Errno)0, Files.TryLink(first, dir["second"]));
+        Assert.Equal(Errno.EEXIST, Files.TryLink(first, dir["second"]));
+
+        var a = Files.Lstat(first);
+        var b = Files.Lstat(dir["second"]);
+        Assert.Equal(a.Inode, b.Inode);
+        Assert.Equal(2ul, b.LinkCount);
+    }
+}

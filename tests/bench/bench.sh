@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+# bench.sh - ActorBackup against rsync, cp -al and a sha1sum floor on the synthetic
+# "college home folders" corpus (week 1 full backup, week 2 incremental).
+#
+#   tests/bench/bench.sh [--scale small|medium] [--seed N] [--dir DIR] [--keep]
+#
+# See tests/bench/README.md for what it measures and prints.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$SCRIPT_DIR/../.." && pwd)
+MAKE_CORPUS=${MAKE_CORPUS:-$REPO/../shared/corpus/make-corpus.py}
+PY=/usr/bin/python3            # `python3` on PATH may be a slow shim
+
+SCALE=medium
+SEED=1
+KEEP=0
+BASE=${BENCH_DIR:-/tmp}
+
+usage() {
+    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+    cat <<EOF
+options:
+  --scale small|medium   corpus size (default medium: ~104k files / 2 GB; small is a quick run)
+  --seed N               corpus seed (default 1)
+  --dir DIR              parent of the work folder (default \$BENCH_DIR or /tmp); corpus and
+                         backups live in one mktemp -d folder under it, so on one filesystem
+  --keep                 keep the work folder (corpus, backups, logs) at the end
+environment: MAKE_CORPUS=path/to/make-corpus.py (default $REPO/../shared/corpus/make-corpus.py)
+EOF
+}
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --scale) SCALE=$2; shift 2 ;;
+        --scale=*) SCALE=${1#*=}; shift ;;
+        --seed) SEED=$2; shift 2 ;;
+        --seed=*) SEED=${1#*=}; shift ;;
+        --dir) BASE=$2; shift 2 ;;
+        --dir=*) BASE=${1#*=}; shift ;;
+        --keep) KEEP=1; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "bench.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+    esac
+done
+case "$SCALE" in small|medium|large) ;; *) echo "bench.sh: --scale must be small or medium (or large)" >&2; exit 2 ;; esac
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+T_START=$(date +%s)
+
+# ------------------------------------------------------------------ tools
+need_pkgs=()
+command -v rsync >/dev/null 2>&1 || need_pkgs+=(rsync)
+[ -x /usr/bin/time ] || need_pkgs+=(time)
+command -v sha1sum >/dev/null 2>&1 || need_pkgs+=(coreutils)
+command -v xargs >/dev/null 2>&1 || need_pkgs+=(findutils)
+command -v awk >/dev/null 2>&1 || need_pkgs+=(gawk)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+    log "installing missing packages: ${need_pkgs[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq "${need_pkgs[@]}" >&2
+fi
+command -v dotnet >/dev/null 2>&1 || { echo "bench.sh: dotnet SDK not found" >&2; exit 1; }
+[ -x "$PY" ] || { echo "bench.sh: $PY not found" >&2; exit 1; }
+[ -f "$MAKE_CORPUS" ] || { echo "bench.sh: corpus generator not found: $MAKE_CORPUS" >&2; exit 1; }
+
+# ------------------------------------------------------------------ work folder
+mkdir -p "$BASE"
+WORK=$(mktemp -d "$BASE/actorbackup-bench.XXXXXX")
+cleanup() {
+    if [ "$KEEP" = 1 ]; then
+        log "kept work folder $WORK"
+    else
+        rm -rf -- "$WORK"
+    fi
+}
+trap cleanup EXIT
+W1=$WORK/corpus/week1
+W2=$WORK/corpus/week2
+B=$WORK/backups
+LOGS=$WORK/logs
+mkdir -p "$WORK/corpus" "$B/rs" "$B/cp" "$LOGS"
+
+# ------------------------------------------------------------------ header
+COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+DIRTY=$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null | wc -l)
+echo "== ActorBackup benchmark =="
+echo "date:      $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+echo "host:      $(uname -srm), nproc=$(nproc), memory=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+echo "commit:    $COMMIT ($( [ "$DIRTY" -gt 0 ] && echo "working tree has $DIRTY modified tracked files" || echo clean))"
+echo "work dir:  $WORK ($(df -PT "$WORK" | awk 'NR==2 {print $2 " on " $1}'))"
+echo "tools:     dotnet $(dotnet --version), $(rsync --version | head -1 | awk '{print $1, $2, $3}'), $(cp --version | head -1), $($PY --version 2>&1)"
+echo "corpus:    scale=$SCALE seed=$SEED ($MAKE_CORPUS)"
+echo "cache:     page cache is NOT dropped (shared VM); every tool runs on a warm cache: an untimed"
+echo "           cat of all source files (and a find over the trees it reads) precedes each run,"
+echo "           and a sync flushes earlier writes before each run."
+echo
+
+# ------------------------------------------------------------------ build
+log "publishing src/ActorBackup.Cli (Release)"
+# --artifacts-path keeps obj/ and bin/ of this build inside $WORK, so it does not race other
+# builds of the same source tree.
+if ! dotnet publish "$REPO/src/ActorBackup.Cli" -c Release -o "$WORK/bin" \
+        --artifacts-path "$WORK/artifacts" -nologo -v quiet >"$LOGS/publish.log" 2>&1; then
+    echo "bench.sh: dotnet publish failed:" >&2
+    tail -40 "$LOGS/publish.log" >&2
+    exit 1
+fi
+AB=$WORK/bin/actorbackup
+[ -x "$AB" ] || { echo "bench.sh: $AB not produced by publish" >&2; exit 1; }
+
+# ------------------------------------------------------------------ corpus
+log "generating corpus week 1 ($SCALE, seed $SEED)"
+t0=$(date +%s.%N)
+$PY "$MAKE_CORPUS" --out "$W1" --scale "$SCALE" --seed "$SEED" --week 1 >"$LOGS/corpus1.txt"
+t1=$(date +%s.%N)
+log "generating corpus week 2"
+$PY "$MAKE_CORPUS" --out "$W2" --scale "$SCALE" --seed "$SEED" --week 2 --from "$W1" >"$LOGS/corpus2.txt"
+t2=$(date +%s.%N)
+echo "corpus generation: week 1 $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", b-a}') s, week 2 $(awk -v a="$t1" -v b="$t2" 'BEGIN{printf "%.0f", b-a}') s"
+sed 's/^/  /' "$LOGS/corpus1.txt" "$LOGS/corpus2.txt"
+
+count_files() { find "$1" -type f | wc -l; }
+apparent_bytes() { du -sb --apparent-size "$1" | awk '{print $1}'; }
+F1=$(count_files "$W1"); S1=$(apparent_bytes "$W1")
+F2=$(count_files "$W2"); S2=$(apparent_bytes "$W2")
+echo "week 1: $F1 files, $(awk -v b="$S1" 'BEGIN{printf "%.1f MB", b/1e6}') (du -sb --apparent-size; hardlinked files counted once)"
+echo "week 2: $F2 files, $(awk -v b="$S2" 'BEGIN{printf "%.1f MB", b/1e6}')"
+echo
+
+# ------------------------------------------------------------------ measuring
+warm() {   # untimed warm-up: read all file bytes of the given trees, stat everything
+    local d
+    sync
+    for d in "$@"; do
+        find "$d" -type f -print0 | xargs -0 -r cat >/dev/null
+        find "$d" >/dev/null
+    done
+}
+warm_meta() { local d; sync; for d in "$@"; do find "$d" -printf '%s %i\n' >/dev/null; done; }
+
+kb_of() { du -sk "$@" | awk '{s=$1} END{print s}'; }   # last line = what the last arg adds
+
+ROWS=()
+declare -A SEC RSS RC
+# measure KEY TOOL PHASE FILES BYTES -- command...   (stdout/stderr -> $LOGS/KEY.out/.err)
+measure() {
+    local key=$1 tool=$2 phase=$3 files=$4 bytes=$5; shift 6
+    log "running $tool $phase"
+    local rc=0
+    /usr/bin/time -f '%e %M' -o "$LOGS/$key.time" "$@" >"$LOGS/$key.out" 2>"$LOGS/$key.err" || rc=$?
+    local sec rss
+    read -r sec rss < <(tail -1 "$LOGS/$key.time")
+    SEC[$key]=$sec; RSS[$key]=$rss; RC[$key]=$rc
+    ROWS+=("$key|$tool|$phase|$files|$bytes")
+    if [ "$rc" -ne 0 ]; then log "$tool $phase exited with $rc"; fi
+}
+declare -A DISK
+PROBLEMS=()
+ab_check() {   # ActorBackup exit code and stderr, snapshot vs source counts
+    local key=$1 src=$2 snap=$3
+    local rc=${RC[$key]}
+    if [ "$rc" -ne 0 ] || [ -s "$LOGS/$key.err" ]; then
+        PROBLEMS+=("$key: exit code $rc, $(wc -l <"$LOGS/$key.err") stderr lines (first 20 below)")
+        while IFS= read -r l; do PROBLEMS+=("    $l"); done < <(head -20 "$LOGS/$key.err")
+    fi
+    if [ -d "$snap" ]; then
+        local a b
+        for t in f d l; do
+            a=$(find "$src" -type $t | wc -l); b=$(find "$snap" -type $t | wc -l)
+            # the snapshot root itself is a directory in both trees; counts compare directly
+            [ "$a" = "$b" ] || PROBLEMS+=("$key: source has $a entries of type $t, snapshot $snap has $b")
+        done
+        a=$(find "$src" -type f -printf '%s\n' | awk '{s+=$1} END{print s+0}')
+        b=$(find "$snap" -type f -printf '%s\n' | awk '{s+=$1} END{print s+0}')
+        [ "$a" = "$b" ] || PROBLEMS+=("$key: source files total $a bytes, snapshot files $b bytes")
+    else
+        PROBLEMS+=("$key: snapshot folder $snap does not exist after the run")
+    fi
+}
+
+# 1. ActorBackup week 1 (full)
+warm "$W1"
+measure ab1 ActorBackup "week 1 full" "$F1" "$S1" -- \
+    "$AB" --rootfolder="$W1" --backupfolder="$B/ab/week1" --datafolder="$B/ab/data" --createdirs --dostats
+sync; DISK[ab1]=$(kb_of "$B/ab"); ab_check ab1 "$W1" "$B/ab/week1"
+
+# 2. ActorBackup week 2 (incremental, same data folder)
+warm "$W2"; warm_meta "$B/ab"
+measure ab2 ActorBackup "week 2 incr" "$F2" "$S2" -- \
+    "$AB" --rootfolder="$W2" --backupfolder="$B/ab/week2" --datafolder="$B/ab/data" --createdirs --dostats
+sync; DISK[ab2]=$(kb_of "$B/ab"); ab_check ab2 "$W2" "$B/ab/week2"
+
+# 3. rsync week 1 (full copy)
+warm "$W1"
+measure rs1 rsync "week 1 full" "$F1" "$S1" -- rsync -a "$W1/" "$B/rs/week1/"
+sync; DISK[rs1]=$(kb_of "$B/rs")
+
+# 4. rsync week 2 (--link-dest incremental)
+warm "$W2"; warm_meta "$B/rs/week1"
+measure rs2 rsync "week 2 incr" "$F2" "$S2" -- rsync -a --link-dest="$B/rs/week1" "$W2/" "$B/rs/week2/"
+sync; DISK[rs2]=$(kb_of "$B/rs")
+
+# 5. cp -al (links-only floor for week 2)
+warm_meta "$B/rs/week1"
+measure cp2 "cp -al" "week 2 links" "$F1" "$S1" -- cp -al "$B/rs/week1" "$B/cp/week2"
+sync; DISK[cp2]=$(kb_of "$B/rs/week1" "$B/cp/week2")   # what cp -al added (directories)
+
+# 6. sha1sum floor (hash every week 1 file, 2 parallel workers)
+warm "$W1"
+export W1
+measure sha1 "sha1sum -P2" "week 1 hash" "$F1" "$S1" -- \
+    bash -c 'find "$W1" -type f -print0 | xargs -0 -P2 -n 200 sha1sum > /dev/null'
+
+# ------------------------------------------------------------------ report
+echo "== results (warm cache; MB = 10^6 bytes; files/s and MB/s over the whole source tree of the phase) =="
+fmt='%-12s %-12s %9s %10s %9s %10s %14s %4s\n'
+printf "$fmt" tool phase seconds files/s MB/s "peak RSS MB" "disk MB" rc
+printf "$fmt" ------------ ------------ --------- ---------- --------- ---------- -------------- ----
+for row in "${ROWS[@]}"; do
+    IFS='|' read -r key tool phase files bytes <<<"$row"
+    sec=${SEC[$key]}; rss=${RSS[$key]}
+    disk=-
+    case $key in
+        ab1) disk=$(awk -v k="${DISK[ab1]}" 'BEGIN{printf "%.0f", k/1024}') ;;
+        ab2) disk=$(awk -v k="${DISK[ab2]}" -v p="${DISK[ab1]}" 'BEGIN{printf "%.0f (+%.0f)", k/1024, (k-p)/1024}') ;;
+        rs1) disk=$(awk -v k="${DISK[rs1]}" 'BEGIN{printf "%.0f", k/1024}') ;;
+        rs2) disk=$(awk -v k="${DISK[rs2]}" -v p="${DISK[rs1]}" 'BEGIN{printf "%.0f (+%.0f)", k/1024, (k-p)/1024}') ;;
+        cp2) disk=$(awk -v k="${DISK[cp2]}" 'BEGIN{printf "(+%.1f)", k/1024}') ;;
+    esac
+    read -r fps mbs rssmb < <(awk -v s="$sec" -v f="$files" -v b="$bytes" -v r="$rss" \
+        'BEGIN{ if (s < 0.005) s = 0.005; printf "%.0f %.1f %.0f\n", f/s, b/s/1e6, r/1024 }')
+    printf "$fmt" "$tool" "$phase" "$sec" "$fps" "$mbs" "$rssmb" "$disk" "${RC[$key]}"
+done
+echo "disk = du -sk (MiB) of the tool's backup root after the phase, hardlinks counted once;"
+echo "       (+N) = what the phase added. ActorBackup's root holds data/ + week1/ + week2/."
+echo
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b <= 0) print "n/a"; else printf "%.2fx", a/b }'; }
+echo "== ratios (time; >1 means ActorBackup is slower) =="
+echo "ActorBackup / rsync         week 1: $(ratio "${SEC[ab1]}" "${SEC[rs1]}")"
+echo "ActorBackup / rsync         week 2: $(ratio "${SEC[ab2]}" "${SEC[rs2]}")"
+echo "ActorBackup / sha1sum floor week 1: $(ratio "${SEC[ab1]}" "${SEC[sha1]}")"
+echo "ActorBackup / cp -al floor  week 2: $(ratio "${SEC[ab2]}" "${SEC[cp2]}")"
+echo "== ratios (disk) =="
+echo "ActorBackup / rsync   after week 1: $(ratio "${DISK[ab1]}" "${DISK[rs1]}")"
+echo "ActorBackup / rsync   after week 2: $(ratio "${DISK[ab2]}" "${DISK[rs2]}")"
+echo "ActorBackup / rsync   week 2 added: $(ratio "$((DISK[ab2] - DISK[ab1]))" "$((DISK[rs2] - DISK[rs1]))")"
+echo
+
+echo "== ActorBackup --dostats =="
+for key in ab1 ab2; do
+    echo "-- $key (exit ${RC[$key]}) --"
+    grep -v '^progress:' "$LOGS/$key.out" | sed 's/^/  /' || true
+done
+echo
+echo "== checks =="
+for key in rs1 rs2 cp2 sha1; do
+    if [ "${RC[$key]}" -ne 0 ] || [ -s "$LOGS/$key.err" ]; then
+        PROBLEMS+=("$key: exit code ${RC[$key]}; stderr: $(head -5 "$LOGS/$key.err" | tr '\n' ' ')")
+    fi
+done
+if [ ${#PROBLEMS[@]} -eq 0 ]; then
+    echo "no problems: every tool exited 0 with empty stderr; ActorBackup snapshots match the source"
+    echo "in file/dir/symlink counts and total file bytes."
+else
+    printf '%s\n' "${PROBLEMS[@]}"
+fi
+echo
+T_END=$(date +%s)
+echo "bench.sh total wall time: $((T_END - T_START)) s (including publish and corpus generation)"
+[ ${#PROBLEMS[@]} -eq 0 ]
