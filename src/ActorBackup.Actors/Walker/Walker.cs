@@ -43,9 +43,7 @@ public sealed class Walker : ReceiveActor
                 problems.Add(new FileProblem(w.Path, "directory was replaced while the backup ran; its contents are not in this snapshot"));
                 return new DirectoryWalked(w.Path, entries, problems);
             }
-            var names = dir.ListNames();
-            names.Sort(ByteOrder.Instance);
-            foreach (var name in names)
+            foreach (var name in ByteOrder.Sort(dir.ListNames()))
             {
                 var child = PathBytes.Child(w.Path, name);
                 try
@@ -82,4 +80,12 @@ public sealed class ByteOrder : IComparer<string>
 
     public int Compare(string? x, string? y) =>
         PathBytes.ToBytes(x ?? "").AsSpan().SequenceCompareTo(PathBytes.ToBytes(y ?? ""));
+
+    /// <summary>Sorts names by their bytes, encoding each name once.</summary>
+    public static IEnumerable<string> Sort(List<string> names)
+    {
+        var keyed = names.Select(n => (Key: PathBytes.ToBytes(n), Name: n)).ToArray();
+        Array.Sort(keyed, (a, b) => a.Key.AsSpan().SequenceCompareTo(b.Key));
+        return keyed.Select(k => k.Name);
+    }
 }
