@@ -25,22 +25,35 @@ public sealed record BackupSettings(
     {
         var c = config.GetConfig("actorbackup")
             ?? throw new UserError(ExitCode.Usage, "configuration has no 'actorbackup' section");
-        var hashers = c.GetInt("hashers");
+        var hashers = Read(c, "hashers", k => c.GetInt(k));
         var settings = new BackupSettings(
             Hashers: hashers == 0 ? Environment.ProcessorCount : hashers,
-            Walkers: c.GetInt("walkers"),
-            Copiers: c.GetInt("copiers"),
-            HashBatchFiles: c.GetInt("hash-batch-files"),
-            HashBatchBytes: c.GetByteSize("hash-batch-bytes") ?? 0,
-            BatchesPerHasher: c.GetInt("batches-per-hasher"),
-            MaxQueuedFiles: c.GetInt("max-queued-files"),
-            ReadBuffer: (int)(c.GetByteSize("read-buffer") ?? 0),
-            ReadRetries: c.GetInt("read-retries"),
-            MaxLinksPerEntry: c.GetLong("max-links-per-entry"),
-            Fsync: c.GetBoolean("fsync"),
-            ProgressInterval: c.GetTimeSpan("progress-interval"));
+            Walkers: Read(c, "walkers", k => c.GetInt(k)),
+            Copiers: Read(c, "copiers", k => c.GetInt(k)),
+            HashBatchFiles: Read(c, "hash-batch-files", k => c.GetInt(k)),
+            HashBatchBytes: Read(c, "hash-batch-bytes", k => c.GetByteSize(k) ?? 0),
+            BatchesPerHasher: Read(c, "batches-per-hasher", k => c.GetInt(k)),
+            MaxQueuedFiles: Read(c, "max-queued-files", k => c.GetInt(k)),
+            ReadBuffer: (int)Read(c, "read-buffer", k => c.GetByteSize(k) ?? 0),
+            ReadRetries: Read(c, "read-retries", k => c.GetInt(k)),
+            MaxLinksPerEntry: Read(c, "max-links-per-entry", k => c.GetLong(k)),
+            Fsync: Read(c, "fsync", k => c.GetBoolean(k)),
+            ProgressInterval: Read(c, "progress-interval", k => c.GetTimeSpan(k)));
         settings.Check();
         return settings;
+    }
+
+    /// <summary>Reads one key; a value of the wrong kind is a usage error naming the key.</summary>
+    private static T Read<T>(Config c, string key, Func<string, T> get)
+    {
+        try
+        {
+            return get(key);
+        }
+        catch (Exception e) when (e is FormatException or NotSupportedException or ConfigurationException or OverflowException or InvalidCastException)
+        {
+            throw new UserError(ExitCode.Usage, $"configuration key actorbackup.{key} has a value of the wrong kind ({e.Message}); fix it in the file given with --config");
+        }
     }
 
     private void Check()

@@ -22,7 +22,17 @@ public static class BackupSystem
             throw new UserError(ExitCode.Usage, $"configuration file {configFile} does not exist; check --config");
         try
         {
-            return ConfigurationFactory.ParseString(File.ReadAllText(configFile)).WithFallback(reference);
+            // Akka's HOCON parser loops forever on some malformed input (an unclosed list):
+            // parse on the side and give up after a few seconds with a clear line.
+            var text = File.ReadAllText(configFile);
+            var parse = Task.Run(() => ConfigurationFactory.ParseString(text));
+            if (!parse.Wait(TimeSpan.FromSeconds(5)))
+                throw new UserError(ExitCode.Usage, $"configuration file {configFile} could not be parsed (unbalanced brackets?); check its syntax");
+            return parse.Result.WithFallback(reference);
+        }
+        catch (AggregateException e) when (e.InnerException is ConfigurationException or FormatException)
+        {
+            throw new UserError(ExitCode.Usage, $"configuration file {configFile} is not valid HOCON: {e.InnerException!.Message}");
         }
         catch (Exception e) when (e is ConfigurationException or FormatException)
         {

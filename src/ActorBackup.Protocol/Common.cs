@@ -7,10 +7,10 @@ namespace ActorBackup.Protocol;
 /// folder ("" is the root itself); every actor resolves it against its own configured
 /// folders, so no message carries an absolute path to write to.
 /// </summary>
-public sealed record SourceEntry(string Path, FileMeta Meta, byte[]? LinkTarget = null);
+public sealed record SourceEntry(string Path, FileMeta Meta, byte[]? LinkTarget = null) : IProtocolMessage;
 
 /// <summary>A source entry (root-relative path) that could not be backed up, and why. The run goes on.</summary>
-public sealed record FileProblem(string Path, string Reason);
+public sealed record FileProblem(string Path, string Reason) : IProtocolMessage;
 
 /// <summary>A regular file and the hash of its content.</summary>
-public sealed record HashedFile(SourceEntry Source, string Hash);
+public sealed record HashedFile(SourceEntry Source, string Hash) : IProtocolMessage;

@@ -6,19 +6,19 @@ namespace ActorBackup.Protocol;
 public static class CoordinatorProtocol
 {
     /// <summary>Caller to coordinator: run the backup; the reply is <see cref="RunFinished"/>.</summary>
-    public sealed record StartRun;
+    public sealed record StartRun : IProtocolMessage;
 
     /// <summary>Coordinator to caller.</summary>
-    public sealed record RunFinished(ExitCode Code, RunStats Stats, string? FatalReason);
+    public sealed record RunFinished(ExitCode Code, RunStats Stats, string? FatalReason) : IProtocolMessage;
 
     /// <summary>Coordinator to the reporter: a source entry that did not make it into the snapshot.</summary>
-    public sealed record ProblemReported(FileProblem Problem);
+    public sealed record ProblemReported(FileProblem Problem) : IProtocolMessage;
 
     /// <summary>Reporter to coordinator, under --pauseonerror: the user pressed Enter, go on.</summary>
-    public sealed record ResumeAfterProblem;
+    public sealed record ResumeAfterProblem : IProtocolMessage;
 
     /// <summary>Coordinator to the reporter: every --doprogress files, and on a timer for a live line.</summary>
-    public sealed record ProgressReported(RunStats Stats, bool Periodic);
+    public sealed record ProgressReported(RunStats Stats, bool Periodic) : IProtocolMessage;
 
     /// <summary>Counters of a run, for progress and the --dostats summary.</summary>
     public sealed record RunStats(
@@ -33,5 +33,5 @@ public static class CoordinatorProtocol
         long NewBytes,
         long Links,
         long LogicalBytes,
-        TimeSpan Elapsed);
+        TimeSpan Elapsed) : IProtocolMessage;
 }

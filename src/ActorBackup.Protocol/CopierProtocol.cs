@@ -10,15 +10,15 @@ public static class CopierProtocol
     /// <paramref name="TempName"/> (a name inside the store's temp folder), set its owner,
     /// mode and mtime, fsync it, and report the hash of the bytes written.
     /// </summary>
-    public sealed record CopyContent(long Token, SourceEntry Source, string TempName, uint Uid, uint Gid, uint Mode);
+    public sealed record CopyContent(long Token, SourceEntry Source, string TempName, uint Uid, uint Gid, uint Mode) : IProtocolMessage;
 
     /// <summary>Copier to data-store: the temp file holds bytes hashing to <paramref name="Hash"/>.</summary>
-    public sealed record ContentCopied(long Token, string Hash, long Bytes);
+    public sealed record ContentCopied(long Token, string Hash, long Bytes) : IProtocolMessage;
 
     /// <summary>
     /// Copier to data-store: nothing usable was written. <paramref name="SourceProblem"/> is
     /// true when the source is at fault (vanished, unreadable, changed while read) and false
     /// when the data folder is (no space, I/O error).
     /// </summary>
-    public sealed record ContentCopyFailed(long Token, string Reason, bool SourceProblem);
+    public sealed record ContentCopyFailed(long Token, string Reason, bool SourceProblem) : IProtocolMessage;
 }

@@ -8,41 +8,41 @@ namespace ActorBackup.Protocol;
 public static class DataStoreProtocol
 {
     /// <summary>Coordinator to data-store: start (or resume) the snapshot's partial tree and manifest; <paramref name="Root"/> is the source root.</summary>
-    public sealed record OpenSnapshot(SourceEntry Root);
+    public sealed record OpenSnapshot(SourceEntry Root) : IProtocolMessage;
 
     /// <summary>Data-store to coordinator.</summary>
-    public sealed record SnapshotOpened;
+    public sealed record SnapshotOpened : IProtocolMessage;
 
     /// <summary>Coordinator to data-store: create a listed directory's subdirectories, symlinks and special files.</summary>
-    public sealed record CreateEntries(string Directory, IReadOnlyList<SourceEntry> Entries);
+    public sealed record CreateEntries(string Directory, IReadOnlyList<SourceEntry> Entries) : IProtocolMessage;
 
     /// <summary>Data-store to coordinator.</summary>
-    public sealed record EntriesCreated(string Directory, IReadOnlyList<FileProblem> Problems, int Skipped);
+    public sealed record EntriesCreated(string Directory, IReadOnlyList<FileProblem> Problems, int Skipped) : IProtocolMessage;
 
     /// <summary>Coordinator to data-store: link hashed files into the snapshot, storing content the store lacks.</summary>
-    public sealed record StoreFiles(IReadOnlyList<HashedFile> Files);
+    public sealed record StoreFiles(IReadOnlyList<HashedFile> Files) : IProtocolMessage;
 
     /// <summary>
     /// Data-store to coordinator: these files are done, linked or failed. Files whose
     /// content had to be copied first come in a later message than their StoreFiles.
     /// </summary>
-    public sealed record FilesStored(IReadOnlyList<HashedFile> Done, IReadOnlyList<FileProblem> Problems);
+    public sealed record FilesStored(IReadOnlyList<HashedFile> Done, IReadOnlyList<FileProblem> Problems) : IProtocolMessage;
 
     /// <summary>Coordinator to data-store: every child is in place; set the directory's owner, mode and times.</summary>
-    public sealed record FinalizeDirectory(SourceEntry Directory);
+    public sealed record FinalizeDirectory(SourceEntry Directory) : IProtocolMessage;
 
     /// <summary>Data-store to coordinator.</summary>
-    public sealed record DirectoryFinalized(string Path, FileProblem? Problem);
+    public sealed record DirectoryFinalized(string Path, FileProblem? Problem) : IProtocolMessage;
 
     /// <summary>Coordinator to data-store: flush everything to disk, complete the manifest and publish the snapshot.</summary>
-    public sealed record CloseSnapshot(bool Publish);
+    public sealed record CloseSnapshot(bool Publish) : IProtocolMessage;
 
     /// <summary>Data-store to coordinator: the snapshot is published (or left partial when not asked to publish).</summary>
-    public sealed record SnapshotClosed(StoreStats Stats);
+    public sealed record SnapshotClosed(StoreStats Stats) : IProtocolMessage;
 
     /// <summary>Data-store to coordinator: the data or backup folder failed under us; the run cannot go on.</summary>
-    public sealed record StoreFailed(string Reason);
+    public sealed record StoreFailed(string Reason) : IProtocolMessage;
 
     /// <summary>What the data-store did in this run.</summary>
-    public sealed record StoreStats(long NewEntries, long NewBytes, long Links, long ExistingLinks, long Directories, long Symlinks, long Specials, long Skipped);
+    public sealed record StoreStats(long NewEntries, long NewBytes, long Links, long ExistingLinks, long Directories, long Symlinks, long Specials, long Skipped) : IProtocolMessage;
 }

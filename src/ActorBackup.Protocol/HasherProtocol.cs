@@ -4,8 +4,8 @@ namespace ActorBackup.Protocol;
 public static class HasherProtocol
 {
     /// <summary>Coordinator to the hasher pool: a batch of regular files.</summary>
-    public sealed record HashFiles(long BatchId, IReadOnlyList<SourceEntry> Files);
+    public sealed record HashFiles(long BatchId, IReadOnlyList<SourceEntry> Files) : IProtocolMessage;
 
     /// <summary>Hasher to coordinator: every file of the batch is either hashed or a problem.</summary>
-    public sealed record FilesHashed(long BatchId, IReadOnlyList<HashedFile> Hashed, IReadOnlyList<FileProblem> Problems, long BytesRead);
+    public sealed record FilesHashed(long BatchId, IReadOnlyList<HashedFile> Hashed, IReadOnlyList<FileProblem> Problems, long BytesRead) : IProtocolMessage;
 }

@@ -11,9 +11,10 @@ namespace ActorBackup.Core.Manifest;
 /// </summary>
 public static class PathBytes
 {
-    public static byte[] ToBytes(string path) => UnixEncoding.Instance.GetBytes(path);
+    // Mono's UnixEncoding throws on "" (the root's path), so the empty case is ours.
+    public static byte[] ToBytes(string path) => path.Length == 0 ? [] : UnixEncoding.Instance.GetBytes(path);
 
-    public static string FromBytes(byte[] bytes) => UnixEncoding.Instance.GetString(bytes);
+    public static string FromBytes(byte[] bytes) => bytes.Length == 0 ? "" : UnixEncoding.Instance.GetString(bytes);
 
     public static string Escape(string path) => Escape(ToBytes(path));
 

@@ -68,6 +68,10 @@ public sealed class StoreLayout
             return null;
         if (dot < 0)
             return (hash, 0);
-        return int.TryParse(name[(dot + 1)..], out var suffix) && suffix > 0 ? (hash, suffix) : null;
+        // Only the names EntryName writes: digits, no sign, no leading zero, no spaces.
+        var digits = name[(dot + 1)..];
+        if (digits.Length is 0 or > 9 || digits[0] == '0' || !digits.All(char.IsAsciiDigit))
+            return null;
+        return (hash, int.Parse(digits));
     }
 }

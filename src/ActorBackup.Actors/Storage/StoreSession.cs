@@ -1,0 +1,118 @@
+using ActorBackup.Core;
+using ActorBackup.Core.Store;
+using ActorBackup.Posix;
+
+namespace ActorBackup.Actors.Storage;
+
+/// <summary>What a run asks of the data and backup folders, as the storage side sees them.</summary>
+public sealed record StoreRequest(string RootFolder, string BackupFolder, string DataFolder, int? Levels, HashKind? Hash, bool IgnoreFileExists);
+
+/// <summary>
+/// The checks a run passes before it touches anything, and the opening of the data folder
+/// (lock, recorded format). Shared by the single-process CLI and the storage node, so both
+/// refuse the same things with the same lines and exit codes.
+/// </summary>
+public static class StoreSession
+{
+    public const int DefaultLevels = 2;
+
+    /// <summary>Read-only checks; returns the format the run will use.</summary>
+    public static StoreFormat Check(StoreRequest r)
+    {
+        if (r.BackupFolder == r.DataFolder)
+            throw new UserError(ExitCode.Usage, "--backupfolder and --datafolder must be different folders");
+        if (Path.GetFileName(r.BackupFolder).Length == 0)
+            throw new UserError(ExitCode.Usage, "--backupfolder cannot be the file system root; name a folder such as /backup/week10");
+        if (Files.Exists(r.BackupFolder) && !r.IgnoreFileExists)
+            throw new UserError(ExitCode.BackupFolderExists,
+                $"backup folder {r.BackupFolder} already exists; choose a new --backupfolder, or add --ignorefileexists to fill in what is missing");
+
+        // The data folder's recorded format wins where the user did not ask; a clash stops here.
+        var recorded = RecordedFormat(r.DataFolder, r.Levels ?? DefaultLevels, r.Hash ?? HashKind.Sha1);
+        var wanted = new StoreFormat(r.Levels ?? recorded?.Levels ?? DefaultLevels, r.Hash ?? recorded?.Hash ?? HashKind.Sha1);
+        recorded?.Require(wanted, r.DataFolder);
+
+        var parent = Path.GetDirectoryName(r.BackupFolder) ?? "/";
+        if (Files.DeviceOf(parent) != Files.DeviceOf(r.DataFolder))
+            throw new UserError(ExitCode.DifferentFilesystems,
+                $"backup folder {r.BackupFolder} and data folder {r.DataFolder} are on different filesystems, so snapshot files cannot be hardlinks into the store; put both on one filesystem");
+        return wanted;
+    }
+
+    /// <summary>
+    /// Takes the data folder's lock and records its format on first use. The data folder
+    /// and the backup folder's parent must exist by now.
+    /// </summary>
+    public static (StoreLayout Layout, DataFolderLock Lock) Open(StoreRequest r, StoreFormat format)
+    {
+        var layout = new StoreLayout(r.DataFolder, format.Levels, format.Hash);
+        Files.CreateFolders(layout.MetaFolder, 0x1C0);
+        var dataLock = DataFolderLock.TryAcquire(layout.LockFile, out var holder)
+            ?? throw new UserError(ExitCode.Locked,
+                $"data folder {r.DataFolder} is locked by PID {holder} (another backup is running); wait for it to finish, or check that process");
+        try
+        {
+            if (!File.Exists(layout.FormatFile))
+            {
+                var temp = layout.FormatFile + ".tmp";
+                File.WriteAllText(temp, format.Render());
+                File.Move(temp, layout.FormatFile, overwrite: true);
+                Files.Chmod(layout.DataFolder, 0x1C0); // the store is reached only through snapshot paths
+            }
+        }
+        catch
+        {
+            dataLock.Dispose();
+            throw;
+        }
+        return (layout, dataLock);
+    }
+
+    /// <summary>
+    /// The format the data folder was set up with: its format file, or for a data folder
+    /// of the original tool (entries but no format file), what its entries show.
+    /// </summary>
+    public static StoreFormat? RecordedFormat(string dataFolder, int levels, HashKind hash)
+    {
+        var layout = new StoreLayout(dataFolder, levels, hash);
+        if (File.Exists(layout.FormatFile))
+            return StoreFormat.Parse(File.ReadAllText(layout.FormatFile), layout.FormatFile);
+        return Directory.Exists(dataFolder) ? InferFormat(dataFolder) : null;
+    }
+
+    private static StoreFormat? InferFormat(string folder)
+    {
+        for (var depth = 0; depth <= 8; depth++)
+        {
+            var file = Directory.EnumerateFiles(folder).Select(Path.GetFileName).FirstOrDefault(n => n is not null && !n.StartsWith('.'));
+            if (file is not null)
+            {
+                return file.Split('.')[0].Length switch
+                {
+                    40 => new StoreFormat(depth, HashKind.Sha1),
+                    64 => new StoreFormat(depth, HashKind.Sha256),
+                    _ => null,
+                };
+            }
+            var next = Directory.EnumerateDirectories(folder)
+                .FirstOrDefault(d => Path.GetFileName(d) is { Length: 2 } n && n.All(Uri.IsHexDigit));
+            if (next is null)
+                return null;
+            folder = next;
+        }
+        return null;
+    }
+
+    /// <summary>Paths under the root that the walk must skip: our own folders, when they lie inside it.</summary>
+    public static HashSet<string> Excluded(string root, RunOptions options)
+    {
+        var excluded = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var folder in new[] { options.Store.DataFolder, options.BackupFolder, options.PartialFolder })
+        {
+            var relative = Path.GetRelativePath(root, folder);
+            if (relative != "." && !relative.StartsWith("..") && !Path.IsPathRooted(relative))
+                excluded.Add(relative);
+        }
+        return excluded;
+    }
+}

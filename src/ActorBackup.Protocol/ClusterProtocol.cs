@@ -1,0 +1,66 @@
+using Akka.Actor;
+
+namespace ActorBackup.Protocol;
+
+/// <summary>
+/// Messages between nodes of a cluster run (see README.md in this folder for the flow).
+/// Hashing work is pulled by workers, never pushed: a worker registers with the
+/// coordinator's work broker, asks for work, and the broker re-queues the batches of a
+/// worker that dies or misses its deadline. Results are idempotent (by batch id).
+/// </summary>
+public static class ClusterProtocol
+{
+    /// <summary>Worker to broker: here is a worker with <paramref name="Capacity"/> batches at once; the broker watches it.</summary>
+    public sealed record RegisterWorker(IActorRef Worker, string Node, int Capacity) : IProtocolMessage;
+
+    /// <summary>Broker to worker.</summary>
+    public sealed record WorkerRegistered : IProtocolMessage;
+
+    /// <summary>Worker to broker: I can take one more batch.</summary>
+    public sealed record RequestWork(IActorRef Worker) : IProtocolMessage;
+
+    /// <summary>Broker to worker: a batch to hash, with what a worker on another node needs to find the files.</summary>
+    public sealed record HashWork(long BatchId, string Root, string Hash, IReadOnlyList<SourceEntry> Files) : IProtocolMessage;
+
+    /// <summary>Worker to broker: the batch is hashed (the same record as the local <c>FilesHashed</c>, plus who did it).</summary>
+    public sealed record WorkDone(string Node, HasherProtocol.FilesHashed Result) : IProtocolMessage;
+
+    /// <summary>Coordinator to storage service: open a data-store for this run (takes the data folder's lock).</summary>
+    public sealed record OpenSession(SessionSpec Spec, IActorRef ContentSource) : IProtocolMessage;
+
+    /// <summary>Storage service to coordinator: the run's data-store.</summary>
+    public sealed record SessionOpened(IActorRef DataStore) : IProtocolMessage;
+
+    /// <summary>Storage service to coordinator: refused before anything was touched (folder exists, locked, ...).</summary>
+    public sealed record SessionRefused(int ExitCode, string Reason) : IProtocolMessage;
+
+    /// <summary>Coordinator to storage service: the run is over; release the lock.</summary>
+    public sealed record CloseSession(string SnapshotName) : IProtocolMessage;
+
+    /// <summary>
+    /// What the storage node needs to open a run: folders as the storage node sees them,
+    /// and the root as the coordinator sees it (only for the storage node's path map).
+    /// </summary>
+    public sealed record SessionSpec(
+        string RootFolder,
+        string BackupFolder,
+        string DataFolder,
+        int Levels,
+        string Hash,
+        string Share,
+        bool IgnoreFileExists,
+        bool LevelsGiven,
+        bool HashGiven) : IProtocolMessage;
+
+    /// <summary>Storage node to the content source: stream this file's bytes to <paramref name="Receiver"/>.</summary>
+    public sealed record SendContent(long Token, SourceEntry Source, IActorRef Receiver) : IProtocolMessage;
+
+    /// <summary>Content source to receiver: bytes at <paramref name="Offset"/>; at most 64 KiB, far below the 128 KB frame limit.</summary>
+    public sealed record ContentChunk(long Token, long Offset, byte[] Bytes) : IProtocolMessage;
+
+    /// <summary>Receiver to content source: bytes up to <paramref name="Offset"/> are written; the sender keeps a bounded window.</summary>
+    public sealed record ChunkAck(long Token, long Offset) : IProtocolMessage;
+
+    /// <summary>Content source to receiver: no more bytes; <paramref name="Problem"/> when the source failed.</summary>
+    public sealed record ContentEnd(long Token, long Bytes, string? Problem) : IProtocolMessage;
+}
