@@ -146,6 +146,29 @@ public static class Files
             throw PosixException.Last("set times of", path);
     }
 
+    /// <summary>Removes a file, symlink or whole directory tree, never following symlinks.</summary>
+    public static void RemoveTree(string path)
+    {
+        if (!TryLstat(path, out var meta, out var errno))
+        {
+            if (errno == Errno.ENOENT)
+                return;
+            throw new PosixException(errno, "stat", path);
+        }
+        if (meta!.Type != EntryType.Directory)
+        {
+            Unlink(path);
+            return;
+        }
+        using (var dir = DirectoryHandle.Open(path))
+        {
+            foreach (var name in dir.ListNames())
+                RemoveTree(path + "/" + name);
+        }
+        if (Syscall.rmdir(path) != 0 && Stdlib.GetLastError() != Errno.ENOENT)
+            throw PosixException.Last("remove directory", path);
+    }
+
     public static bool IsRoot => Syscall.geteuid() == 0;
 
     public static uint Euid => Syscall.geteuid();

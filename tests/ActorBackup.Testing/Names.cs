@@ -12,10 +12,11 @@ namespace ActorBackup.Testing;
 public static class Names
 {
     /// <summary>The string Mono.Posix expects for a name made of <paramref name="bytes"/>.</summary>
-    public static string FromBytes(params byte[] bytes) => UnixEncoding.Instance.GetString(bytes);
+    public static string FromBytes(params byte[] bytes) => bytes.Length == 0 ? "" : UnixEncoding.Instance.GetString(bytes);
 
     /// <summary>The bytes of a name or path string obtained from Mono.Posix or <see cref="FromBytes"/>.</summary>
-    public static byte[] ToBytes(string name) => UnixEncoding.Instance.GetBytes(name);
+    /// <remarks>UnixEncoding throws on "" (it pins an empty array), hence the guard.</remarks>
+    public static byte[] ToBytes(string name) => name.Length == 0 ? [] : UnixEncoding.Instance.GetBytes(name);
 
     /// <summary>A name of exactly <paramref name="length"/> ASCII bytes (255 is the longest a file system allows).</summary>
     public static string OfLength(int length, char fill = 'n') => new(fill, length);

@@ -3,8 +3,8 @@ using System.Text;
 
 namespace ActorBackup.Testing;
 
-/// <summary>What one run of the published CLI did.</summary>
-public sealed record CliResult(int ExitCode, string Stdout, string Stderr, int Pid, TimeSpan Elapsed, IReadOnlyList<string> Args)
+/// <summary>What one run of a child process (the published CLI, or a helper tool) did.</summary>
+public sealed record ProcessResult(string Program, int ExitCode, string Stdout, string Stderr, int Pid, TimeSpan Elapsed, IReadOnlyList<string> Args)
 {
     public IReadOnlyList<string> StderrLines => Lines(Stderr);
 
@@ -12,7 +12,7 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr, int P
 
     /// <summary>Everything about the run, for a failing assertion's message.</summary>
     public override string ToString() =>
-        $"actorbackup {string.Join(' ', Args)}\nexit code {ExitCode} after {Elapsed.TotalSeconds:F1} s\n--- stdout ---\n{Stdout}--- stderr ---\n{Stderr}";
+        $"{Program} {string.Join(' ', Args)}\nexit code {ExitCode} after {Elapsed.TotalSeconds:F1} s\n--- stdout ---\n{Stdout}--- stderr ---\n{Stderr}";
 
     private static List<string> Lines(string text) => text.Split('\n').Where(l => l.Length > 0).ToList();
 }
@@ -27,17 +27,25 @@ public static class PublishedCli
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(90);
 
+    private const string FolderPrefix = "actorbackup-published-";
+
     private static readonly Lazy<string> Folder = new(Publish, LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>The published executable (publishes on first use).</summary>
     public static string Executable => Path.Combine(Folder.Value, "actorbackup");
 
-    public static CliResult Run(params string[] args) => Run(args, DefaultTimeout);
+    public static ProcessResult Run(params string[] args) => Run(args, DefaultTimeout);
 
     /// <summary>Runs the CLI with <paramref name="args"/>; a run longer than <paramref name="timeout"/> is killed and fails the test.</summary>
-    public static CliResult Run(IReadOnlyList<string> args, TimeSpan timeout)
+    public static ProcessResult Run(IReadOnlyList<string> args, TimeSpan timeout) => RunProgram(Executable, args, timeout);
+
+    /// <summary>
+    /// Runs any program the same way: stdin a closed pipe, stdout and stderr captured, killed
+    /// with its children after <paramref name="timeout"/> (which throws).
+    /// </summary>
+    public static ProcessResult RunProgram(string program, IReadOnlyList<string> args, TimeSpan timeout)
     {
-        var start = new ProcessStartInfo(Executable)
+        var start = new ProcessStartInfo(program)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -46,25 +54,58 @@ public static class PublishedCli
         };
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
-        var (code, stdout, stderr, pid, elapsed) = RunProcess(start, timeout, $"actorbackup {string.Join(' ', args)}");
-        return new CliResult(code, stdout, stderr, pid, elapsed, args.ToList());
+        var name = Path.GetFileName(program);
+        var (code, stdout, stderr, pid, elapsed) = RunProcess(start, timeout, $"{name} {string.Join(' ', args)}");
+        return new ProcessResult(name, code, stdout, stderr, pid, elapsed, args.ToList());
     }
 
     private static string Publish()
     {
-        var output = Path.Combine(Path.GetTempPath(), $"actorbackup-published-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try
-            {
-                Directory.Delete(output, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Leaves one folder in the temp folder; nothing else to do at exit.
-            }
-        };
+        RemoveFoldersOfDeadProcesses();
+        var output = Path.Combine(Path.GetTempPath(), $"{FolderPrefix}{Environment.ProcessId}-{Guid.NewGuid():N}");
+        // The test host is often killed rather than left to exit, so this may not run; the
+        // next test process then removes the folder (RemoveFoldersOfDeadProcesses).
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(output);
         var project = Path.Combine(RepoPaths.Root, "src", "ActorBackup.Cli");
+        // `dotnet test` restored the whole graph already; restore again only if that was not so.
+        var (code, log) = RunPublish(project, output, "--no-restore");
+        if (code != 0)
+            (code, log) = RunPublish(project, output);
+        if (code != 0 || !File.Exists(Path.Combine(output, "actorbackup")))
+            throw new InvalidOperationException($"dotnet publish {project} failed with exit code {code}:\n{log}");
+        return output;
+    }
+
+    /// <summary>Removes published folders left by test processes that no longer run.</summary>
+    private static void RemoveFoldersOfDeadProcesses()
+    {
+        foreach (var folder in Directory.EnumerateDirectories(Path.GetTempPath(), FolderPrefix + "*"))
+        {
+            var rest = Path.GetFileName(folder)[FolderPrefix.Length..];
+            var dash = rest.IndexOf('-');
+            if (dash > 0 && int.TryParse(rest[..dash], out var pid) && !Directory.Exists($"/proc/{pid}"))
+                TryDelete(folder);
+        }
+    }
+
+    private static void TryDelete(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Another test process may be removing it too; whatever is left goes next time.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Not ours to remove.
+        }
+    }
+
+    private static (int Code, string Log) RunPublish(string project, string output, params string[] extra)
+    {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardInput = true,
@@ -74,15 +115,13 @@ public static class PublishedCli
         };
         // No build servers: a lingering MSBuild node or compiler server would inherit our
         // output pipes and keep the publish "running" after it finished.
-        foreach (var arg in new[] { "publish", project, "-c", "Release", "-o", output, "--nologo", "--disable-build-servers", "-nodeReuse:false", "-p:UseSharedCompilation=false" })
+        foreach (var arg in new[] { "publish", project, "-c", "Release", "-o", output, "--nologo", "--disable-build-servers", "-nodeReuse:false", "-p:UseSharedCompilation=false" }.Concat(extra))
             start.ArgumentList.Add(arg);
         // The test host runs under MSBuild's environment; a nested build must not inherit it.
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || k == "DOTNET_HOST_PATH").ToList())
             start.Environment.Remove(key);
         var (code, stdout, stderr, _, _) = RunProcess(start, TimeSpan.FromMinutes(5), "dotnet publish");
-        if (code != 0 || !File.Exists(Path.Combine(output, "actorbackup")))
-            throw new InvalidOperationException($"dotnet publish {project} failed with exit code {code}:\n{stdout}\n{stderr}");
-        return output;
+        return (code, stdout + stderr);
     }
 
     private static (int Code, string Stdout, string Stderr, int Pid, TimeSpan Elapsed) RunProcess(ProcessStartInfo start, TimeSpan timeout, string what)

@@ -98,15 +98,25 @@ public sealed class TreeBuilder
     }
 
     /// <summary>
-    /// A unix socket file: bound, then closed (the file stays, as a dead server leaves it).
-    /// Its absolute path must fit in 107 bytes of UTF-8.
+    /// A unix socket file, as a server leaves it. .NET removes the file it bound when the
+    /// socket is closed, so the socket is bound under a temporary name, hardlinked to
+    /// <paramref name="relative"/>, and closed: the temporary name goes, the socket file stays.
+    /// Both absolute paths must fit in 107 bytes of UTF-8.
     /// </summary>
     public TreeBuilder Socket(string relative)
     {
         var path = PathOf(relative);
         MakeParents(path);
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        socket.Bind(new UnixDomainSocketEndPoint(path));
+        var binding = path + ".binding";
+        using (var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+        {
+            socket.Bind(new UnixDomainSocketEndPoint(binding));
+            if (Syscall.link(binding, path) != 0)
+                throw PosixFs.Fail("link", path);
+        }
+        Syscall.unlink(binding); // in case this .NET leaves it
+        if (PosixFs.TypeOf(PosixFs.Lstat(path)) != FilePermissions.S_IFSOCK)
+            throw new IOException($"{path} is not a socket after bind");
         return this;
     }
 

@@ -38,6 +38,9 @@ public sealed class DataStore : ReceiveActor
     private bool _inPlace;
     private bool _replaceExisting;
     private long _nextToken;
+
+    // Only when resuming a partial snapshot: the names each directory got in this run.
+    private Dictionary<string, HashSet<string>>? _produced;
     private long _newEntries, _newBytes, _links, _existingLinks, _directories, _symlinks, _specials, _skipped;
 
     public DataStore(RunOptions options, BackupSettings settings, IActorRef copiers)
@@ -119,6 +122,8 @@ public sealed class DataStore : ReceiveActor
                 throw new PosixException(errno, "create snapshot folder", root);
         }
         _tree = new SnapshotTree(root, _replaceExisting);
+        if (_replaceExisting)
+            _produced = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         _manifest = new ManifestWriter(layout.ManifestPath(_options.SnapshotName) + ".partial", new Dictionary<string, string>
         {
             ["hash"] = layout.Hash.Name(),
@@ -167,6 +172,7 @@ public sealed class DataStore : ReceiveActor
                         break;
                 }
                 _manifest!.Write(new ManifestEntry(e.Path, e.Meta, null, -1, e.LinkTarget));
+                Produced(e.Path);
             }
             catch (PosixException p) when (!FatalErrors.Contains(p.Errno))
             {
@@ -231,6 +237,7 @@ public sealed class DataStore : ReceiveActor
         else
             _existingLinks++;
         _manifest!.Write(new ManifestEntry(file.Source.Path, file.Source.Meta, file.Hash, suffix, null));
+        Produced(file.Source.Path);
         done.Add(file);
     }
 
@@ -304,6 +311,16 @@ public sealed class DataStore : ReceiveActor
             _pendingByKey.Remove(pending.Key);
     }
 
+    private void Produced(string path)
+    {
+        if (_produced is null)
+            return;
+        var parent = PathBytes.Parent(path);
+        if (!_produced.TryGetValue(parent, out var names))
+            _produced[parent] = names = new HashSet<string>(StringComparer.Ordinal);
+        names.Add(path[(path.LastIndexOf('/') + 1)..]);
+    }
+
     private void Report(List<HashedFile> done, List<FileProblem> problems)
     {
         if (done.Count > 0 || problems.Count > 0)
@@ -315,7 +332,10 @@ public sealed class DataStore : ReceiveActor
         FileProblem? problem = null;
         try
         {
-            _tree!.Finalize(m.Directory);
+            HashSet<string>? keep = null;
+            if (_produced is not null && !_produced.Remove(m.Directory.Path, out keep))
+                keep = [];
+            _tree!.Finalize(m.Directory, keep);
         }
         catch (PosixException p) when (!FatalErrors.Contains(p.Errno))
         {

@@ -65,8 +65,25 @@ internal sealed class SnapshotTree(string root, bool replaceExisting)
         return true;
     }
 
-    /// <summary>Owner, mode and times of a directory, after its children (they change its mtime).</summary>
-    public void Finalize(SourceEntry directory) => SetMeta(PathOf(directory.Path), directory.Meta);
+    /// <summary>
+    /// Owner, mode and times of a directory, after its children (they change its mtime).
+    /// When resuming a partial snapshot, <paramref name="keep"/> names the children this run
+    /// produced: anything else is left over from the interrupted run and is removed, so the
+    /// snapshot never shows what the source no longer has.
+    /// </summary>
+    public void Finalize(SourceEntry directory, IReadOnlySet<string>? keep)
+    {
+        var path = PathOf(directory.Path);
+        if (keep is not null)
+        {
+            List<string> names;
+            using (var dir = DirectoryHandle.Open(path))
+                names = dir.ListNames();
+            foreach (var name in names.Where(n => !keep.Contains(n)))
+                Files.RemoveTree(path + "/" + name);
+        }
+        SetMeta(path, directory.Meta);
+    }
 
     private void SetMeta(string path, FileMeta meta)
     {

@@ -20,13 +20,15 @@ public sealed class SourceReader(byte[] buffer, HashKind hashKind, int retries)
     /// <paramref name="sink"/> (if any) gets every chunk; <paramref name="restart"/> is
     /// called before a retry so the sink can start over.
     /// </summary>
-    public Result Read(string path, FileMeta expected, Action<ReadOnlySpan<byte>, long>? sink = null, Action? restart = null)
+    /// <paramref name="sameHost"/> is false on another node reading through a shared mount,
+    /// where the device number differs: then only the inode is compared.
+    public Result Read(string path, FileMeta expected, Action<ReadOnlySpan<byte>, long>? sink = null, Action? restart = null, bool sameHost = true)
     {
         for (var attempt = 0; ; attempt++)
         {
             if (attempt > 0)
                 restart?.Invoke();
-            var outcome = ReadOnce(path, expected, sink);
+            var outcome = ReadOnce(path, expected, sink, sameHost);
             if (outcome.Problem is not ChangedWhileRead || attempt >= retries)
                 return outcome;
         }
@@ -34,7 +36,7 @@ public sealed class SourceReader(byte[] buffer, HashKind hashKind, int retries)
 
     private const string ChangedWhileRead = "changed while being read; not in this snapshot, it will be read again next run";
 
-    private Result ReadOnce(string path, FileMeta expected, Action<ReadOnlySpan<byte>, long>? sink)
+    private Result ReadOnce(string path, FileMeta expected, Action<ReadOnlySpan<byte>, long>? sink, bool sameHost)
     {
         SafeFileHandle handle;
         FileMeta before;
@@ -57,25 +59,31 @@ public sealed class SourceReader(byte[] buffer, HashKind hashKind, int retries)
 
         using (handle)
         {
-            if (before.Type != EntryType.File || !before.SameInodeAs(expected))
+            var sameFile = sameHost ? before.SameInodeAs(expected) : before.Inode == expected.Inode;
+            if (before.Type != EntryType.File || !sameFile)
                 return new Result(null, null, 0, "was replaced by another file while the backup ran; it will be read again next run");
 
             using var hash = hashKind.Create();
             long offset = 0;
-            try
+            while (true)
             {
                 int n;
-                while ((n = RandomAccess.Read(handle, buffer, offset)) > 0)
+                try
                 {
-                    var chunk = buffer.AsSpan(0, n);
-                    hash.AppendData(chunk);
-                    sink?.Invoke(chunk, offset);
-                    offset += n;
+                    n = RandomAccess.Read(handle, buffer, offset);
                 }
-            }
-            catch (IOException e) when (e is not PosixException)
-            {
-                return new Result(null, null, offset, $"read error: {e.Message}");
+                catch (IOException e)
+                {
+                    return new Result(null, null, offset, $"read error: {e.Message}");
+                }
+                if (n == 0)
+                    break;
+                var chunk = buffer.AsSpan(0, n);
+                hash.AppendData(chunk);
+                // The sink writes into the data folder: its failures (no space) are the
+                // store's, not the source's, so they leave this method as exceptions.
+                sink?.Invoke(chunk, offset);
+                offset += n;
             }
             var after = Files.Fstat(handle, path);
             if (!after.SameContentAs(before) || offset != before.Size)

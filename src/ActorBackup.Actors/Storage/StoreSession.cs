@@ -1,4 +1,5 @@
 using ActorBackup.Core;
+using ActorBackup.Core.Manifest;
 using ActorBackup.Core.Store;
 using ActorBackup.Posix;
 
@@ -31,6 +32,15 @@ public static class StoreSession
         var recorded = RecordedFormat(r.DataFolder, r.Levels ?? DefaultLevels, r.Hash ?? HashKind.Sha1);
         var wanted = new StoreFormat(r.Levels ?? recorded?.Levels ?? DefaultLevels, r.Hash ?? recorded?.Hash ?? HashKind.Sha1);
         recorded?.Require(wanted, r.DataFolder);
+
+        // Manifests are named by the snapshot's last path component: two backup folders
+        // with one name (/b/x/week10, /b/y/week10) would overwrite each other's manifest.
+        var manifest = new StoreLayout(r.DataFolder, wanted.Levels, wanted.Hash).ManifestPath(Path.GetFileName(r.BackupFolder));
+        if (File.Exists(manifest)
+            && ManifestReader.ReadLeadingHeader(manifest).TryGetValue("snapshot", out var other)
+            && PathBytes.Unescape(other) != r.BackupFolder)
+            throw new UserError(ExitCode.BackupFolderExists,
+                $"data folder {r.DataFolder} already holds a snapshot named {Path.GetFileName(r.BackupFolder)} (of {PathBytes.Unescape(other)}); give the backup folder another name");
 
         var parent = Path.GetDirectoryName(r.BackupFolder) ?? "/";
         if (Files.DeviceOf(parent) != Files.DeviceOf(r.DataFolder))

@@ -26,6 +26,21 @@ public sealed class ManifestReader
 
     public IReadOnlyDictionary<string, string> Header { get; }
 
+    /// <summary>The header lines before the first entry (without "#end"): cheap even for a huge manifest.</summary>
+    public static IReadOnlyDictionary<string, string> ReadLeadingHeader(string path)
+    {
+        var header = new Dictionary<string, string>();
+        using var reader = new StreamReader(path);
+        string? line;
+        while ((line = reader.ReadLine()) != null && line.StartsWith('#'))
+        {
+            var space = line.IndexOf(' ');
+            if (space > 1)
+                header[line[1..space]] = line[(space + 1)..];
+        }
+        return header;
+    }
+
     /// <summary>True when the manifest ends with its "#end" line (the run that wrote it finished).</summary>
     public bool IsComplete => Header.ContainsKey("end");
 
