@@ -16,7 +16,7 @@ public sealed class Arguments
     private static readonly HashSet<string> Valued =
     [
         "rootfolder", "backupfolder", "datafolder", "datalevels", "folderspause", "filespause", "doprogress", "hash",
-        "share", "config",
+        "share", "config", "cluster",
     ];
 
     private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);

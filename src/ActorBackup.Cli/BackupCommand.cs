@@ -6,6 +6,7 @@ using ActorBackup.Core.Store;
 using ActorBackup.Hosting;
 using ActorBackup.Posix;
 using Akka.Actor;
+using static ActorBackup.Protocol.ClusterProtocol;
 using static ActorBackup.Protocol.CoordinatorProtocol;
 
 namespace ActorBackup.Cli;
@@ -26,6 +27,9 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
         var share = SharePolicies.Parse(args.Value("share") ?? "owner");
         var config = BackupSystem.LoadConfig(args.Value("config"));
         var settings = BackupSettings.From(config);
+
+        if (args.Value("cluster") is { } clusterFile)
+            return RunOnCluster(clusterFile, root, backup, data, askedLevels, askedHash, share);
 
         var request = new StoreRequest(root, backup, data, askedLevels, askedHash, args.Has("ignorefileexists"));
         var format = StoreSession.Check(request);
@@ -60,6 +64,25 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
             output.WriteLine("press Enter to exit");
             input.ReadLine();
         }
+        return finished.Code;
+    }
+
+    /// <summary>The storage node checks and locks the data folder; this process walks and coordinates.</summary>
+    private ExitCode RunOnCluster(string clusterFile, string root, string backup, string data, int? levels, HashKind? hash, SharePolicy share)
+    {
+        var spec = new SessionSpec(root, backup, data, levels ?? StoreSession.DefaultLevels, (hash ?? HashKind.Sha1).Name(),
+            share.ToString().ToLowerInvariant(), args.Has("ignorefileexists"), levels is not null, hash is not null);
+        var options = new RunOptions(
+            RootFolder: root,
+            BackupFolder: backup,
+            Store: new StoreLayout(data, levels ?? StoreSession.DefaultLevels, hash ?? HashKind.Sha1),
+            Share: share,
+            IgnoreFileExists: args.Has("ignorefileexists"),
+            ProgressEvery: args.Number("doprogress", 0, 0, long.MaxValue),
+            Verbosity: args.Verbosity);
+        options = options with { Excluded = StoreSession.Excluded(root, options) };
+        var finished = new ClusterRun(output, error).Run(clusterFile, options, spec, args.Value("config"));
+        Report(finished, options);
         return finished.Code;
     }
 

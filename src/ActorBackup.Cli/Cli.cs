@@ -9,6 +9,8 @@ public static class Cli
         actorbackup: hardlinked snapshots over a hash-named data store
 
         usage: actorbackup [backup] --rootfolder=DIR --backupfolder=DIR --datafolder=DIR [options]
+               actorbackup backup --cluster=FILE --rootfolder=DIR --backupfolder=DIR --datafolder=DIR [options]
+               actorbackup node --config=FILE          (a long-running storage or hasher node)
 
           --rootfolder=DIR       folder to back up (e.g. /home/)
           --backupfolder=DIR     the snapshot to make (e.g. /backup/week10/); must not exist yet
@@ -26,11 +28,13 @@ public static class Cli
           --doprogress=N         print progress every N files
           --dostats              print a summary at the end
           --config=FILE          HOCON file overriding hocon/actorbackup.conf
+          --cluster=FILE         run as the coordinator of a cluster (hocon/coordinator.hocon)
           -v, -vv                more detail
 
         exit codes: 0 done, 1 fatal (snapshot not published), 2 bad argument, 3 done with file errors,
           4 backup folder exists, 5 data folder set up with other --datalevels/--hash,
-          6 backup and data folders on different filesystems, 7 folder missing, 11 data folder locked
+          6 backup and data folders on different filesystems, 7 folder missing, 11 data folder locked,
+          12 no storage node reachable (cluster runs)
         """;
 
     public static int Run(string[] args, TextWriter output, TextWriter error, TextReader input)
@@ -52,7 +56,8 @@ public static class Cli
             return parsed.Command switch
             {
                 "backup" => (int)new BackupCommand(parsed, output, error, input).Run(),
-                _ => throw new UserError(ExitCode.Usage, $"unknown command '{parsed.Command}'; the command is 'backup' (see actorbackup --help)"),
+                "node" => (int)new NodeCommand(parsed, output).Run(),
+                _ => throw new UserError(ExitCode.Usage, $"unknown command '{parsed.Command}'; the commands are 'backup' and 'node' (see actorbackup --help)"),
             };
         }
         catch (UserError e)

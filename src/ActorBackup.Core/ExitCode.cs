@@ -32,4 +32,7 @@ public enum ExitCode
 
     /// <summary>Another run holds the data folder's lock.</summary>
     Locked = 11,
+
+    /// <summary>A cluster run could not join the cluster or reach a storage node in time.</summary>
+    StorageUnreachable = 12,
 }

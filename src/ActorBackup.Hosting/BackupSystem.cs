@@ -18,6 +18,12 @@ public static class BackupSystem
         var reference = ConfigurationFactory.ParseString(ReadEmbedded("actorbackup.conf"));
         if (configFile is null)
             return reference;
+        return ParseFile(configFile).WithFallback(reference);
+    }
+
+    /// <summary>Parses a HOCON file given on the command line, with one clear line when it is wrong.</summary>
+    public static Config ParseFile(string configFile)
+    {
         if (!File.Exists(configFile))
             throw new UserError(ExitCode.Usage, $"configuration file {configFile} does not exist; check --config");
         try
@@ -28,7 +34,7 @@ public static class BackupSystem
             var parse = Task.Run(() => ConfigurationFactory.ParseString(text));
             if (!parse.Wait(TimeSpan.FromSeconds(5)))
                 throw new UserError(ExitCode.Usage, $"configuration file {configFile} could not be parsed (unbalanced brackets?); check its syntax");
-            return parse.Result.WithFallback(reference);
+            return parse.Result;
         }
         catch (AggregateException e) when (e.InnerException is ConfigurationException or FormatException)
         {
@@ -40,21 +46,21 @@ public static class BackupSystem
         }
     }
 
-    /// <summary>Creates the local actor system, sizing the dispatchers' dedicated threads from the settings.</summary>
-    public static ActorSystem Create(Config config, BackupSettings settings)
-    {
-        var sized = ConfigurationFactory.ParseString($"""
-            actorbackup.dispatchers.hash.dedicated-thread-pool.thread-count = {settings.Hashers}
-            actorbackup.dispatchers.io.dedicated-thread-pool.thread-count = {settings.Walkers + settings.Copiers}
-            """);
-        return ActorSystem.Create("actorbackup", sized.WithFallback(config));
-    }
+    /// <summary>Dedicated threads of the hash and io dispatchers, sized from the settings.</summary>
+    public static Config Sized(BackupSettings settings) => ConfigurationFactory.ParseString($"""
+        actorbackup.dispatchers.hash.dedicated-thread-pool.thread-count = {settings.Hashers}
+        actorbackup.dispatchers.io.dedicated-thread-pool.thread-count = {settings.Walkers + settings.Copiers}
+        """);
 
-    private static string ReadEmbedded(string name)
+    public static string ReadEmbedded(string name)
     {
         using var stream = typeof(BackupSystem).Assembly.GetManifestResourceStream(name)
             ?? throw new InvalidOperationException($"embedded resource {name} is missing from the build");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
     }
+
+    /// <summary>Creates the local actor system, sizing the dispatchers' dedicated threads from the settings.</summary>
+    public static ActorSystem Create(Config config, BackupSettings settings) =>
+        ActorSystem.Create("actorbackup", Sized(settings).WithFallback(config));
 }

@@ -28,8 +28,8 @@ public static class ClusterProtocol
     /// <summary>Coordinator to storage service: open a data-store for this run (takes the data folder's lock).</summary>
     public sealed record OpenSession(SessionSpec Spec, IActorRef ContentSource) : IProtocolMessage;
 
-    /// <summary>Storage service to coordinator: the run's data-store.</summary>
-    public sealed record SessionOpened(IActorRef DataStore) : IProtocolMessage;
+    /// <summary>Storage service to coordinator: the run's data-store, and the data folder's hash and levels.</summary>
+    public sealed record SessionOpened(IActorRef DataStore, string Hash, int Levels) : IProtocolMessage;
 
     /// <summary>Storage service to coordinator: refused before anything was touched (folder exists, locked, ...).</summary>
     public sealed record SessionRefused(int ExitCode, string Reason) : IProtocolMessage;

@@ -2,7 +2,7 @@
 # bench.sh - ActorBackup against rsync, cp -al and a sha1sum floor on the synthetic
 # "college home folders" corpus (week 1 full backup, week 2 incremental).
 #
-#   tests/bench/bench.sh [--scale small|medium] [--seed N] [--dir DIR] [--keep]
+#   tests/bench/bench.sh [--scale small|medium] [--seed N] [--dir DIR] [--keep] [--no-extra] [--commit REV]
 #
 # See tests/bench/README.md for what it measures and prints.
 set -euo pipefail
@@ -15,17 +15,22 @@ PY=/usr/bin/python3            # `python3` on PATH may be a slow shim
 SCALE=medium
 SEED=1
 KEEP=0
+EXTRA=1
+REV=
 BASE=${BENCH_DIR:-/tmp}
 
 usage() {
     sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
     cat <<EOF
 options:
-  --scale small|medium   corpus size (default medium: ~104k files / 2 GB; small is a quick run)
+  --scale small|medium   corpus size (default medium: 100k files / 2.1 GB; small: 18k / 0.3 GB)
   --seed N               corpus seed (default 1)
   --dir DIR              parent of the work folder (default \$BENCH_DIR or /tmp); corpus and
                          backups live in one mktemp -d folder under it, so on one filesystem
   --keep                 keep the work folder (corpus, backups, logs) at the end
+  --no-extra             skip the extra ActorBackup runs with fsync = off
+  --commit REV           build ActorBackup from a clean \`git archive REV\` copy in the work folder
+                         instead of the working tree (use when others are editing src/)
 environment: MAKE_CORPUS=path/to/make-corpus.py (default $REPO/../shared/corpus/make-corpus.py)
 EOF
 }
@@ -39,6 +44,9 @@ while [ $# -gt 0 ]; do
         --dir) BASE=$2; shift 2 ;;
         --dir=*) BASE=${1#*=}; shift ;;
         --keep) KEEP=1; shift ;;
+        --no-extra) EXTRA=0; shift ;;
+        --commit) REV=$2; shift 2 ;;
+        --commit=*) REV=${1#*=}; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "bench.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -72,7 +80,10 @@ cleanup() {
     if [ "$KEEP" = 1 ]; then
         log "kept work folder $WORK"
     else
+        log "removing work folder $WORK"
+        local t=$SECONDS
         rm -rf -- "$WORK"
+        log "removed in $((SECONDS - t)) s"
     fi
 }
 trap cleanup EXIT
@@ -85,10 +96,21 @@ mkdir -p "$WORK/corpus" "$B/rs" "$B/cp" "$LOGS"
 # ------------------------------------------------------------------ header
 COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
 DIRTY=$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null | wc -l)
+if [ -n "$REV" ]; then
+    SRC_ROOT=$WORK/source
+    mkdir -p "$SRC_ROOT"
+    BUILT=$(git -C "$REPO" rev-parse --short "$REV^{commit}")
+    git -C "$REPO" archive --format=tar "$BUILT" | tar -x -C "$SRC_ROOT"
+    BUILT_FROM="commit $BUILT (clean git archive; HEAD is $COMMIT)"
+else
+    SRC_ROOT=$REPO
+    BUILT_FROM="working tree at HEAD $COMMIT ($( [ "$DIRTY" -gt 0 ] && echo "$DIRTY modified tracked files" || echo clean))"
+fi
 echo "== ActorBackup benchmark =="
 echo "date:      $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-echo "host:      $(uname -srm), nproc=$(nproc), memory=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
-echo "commit:    $COMMIT ($( [ "$DIRTY" -gt 0 ] && echo "working tree has $DIRTY modified tracked files" || echo clean))"
+echo "host:      $(uname -srm), nproc=$(nproc), memory=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "commit:    $COMMIT (git -C $REPO rev-parse --short HEAD)"
+echo "built from: $BUILT_FROM"
 echo "work dir:  $WORK ($(df -PT "$WORK" | awk 'NR==2 {print $2 " on " $1}'))"
 echo "tools:     dotnet $(dotnet --version), $(rsync --version | head -1 | awk '{print $1, $2, $3}'), $(cp --version | head -1), $($PY --version 2>&1)"
 echo "corpus:    scale=$SCALE seed=$SEED ($MAKE_CORPUS)"
@@ -101,7 +123,7 @@ echo
 log "publishing src/ActorBackup.Cli (Release)"
 # --artifacts-path keeps obj/ and bin/ of this build inside $WORK, so it does not race other
 # builds of the same source tree.
-if ! dotnet publish "$REPO/src/ActorBackup.Cli" -c Release -o "$WORK/bin" \
+if ! dotnet publish "$SRC_ROOT/src/ActorBackup.Cli" -c Release -o "$WORK/bin" \
         --artifacts-path "$WORK/artifacts" -nologo -v quiet >"$LOGS/publish.log" 2>&1; then
     echo "bench.sh: dotnet publish failed:" >&2
     tail -40 "$LOGS/publish.log" >&2
@@ -143,16 +165,18 @@ warm_meta() { local d; sync; for d in "$@"; do find "$d" -printf '%s %i\n' >/dev
 kb_of() { du -sk "$@" | awk '{s=$1} END{print s}'; }   # last line = what the last arg adds
 
 ROWS=()
-declare -A SEC RSS RC
+declare -A SEC RSS RC CPU LOAD
 # measure KEY TOOL PHASE FILES BYTES -- command...   (stdout/stderr -> $LOGS/KEY.out/.err)
 measure() {
     local key=$1 tool=$2 phase=$3 files=$4 bytes=$5; shift 6
-    log "running $tool $phase"
+    LOAD[$key]=$(cut -d' ' -f1 /proc/loadavg)
+    log "running $tool $phase (load average ${LOAD[$key]})"
     local rc=0
-    /usr/bin/time -f '%e %M' -o "$LOGS/$key.time" "$@" >"$LOGS/$key.out" 2>"$LOGS/$key.err" || rc=$?
-    local sec rss
-    read -r sec rss < <(tail -1 "$LOGS/$key.time")
+    /usr/bin/time -f '%e %M %U %S' -o "$LOGS/$key.time" "$@" >"$LOGS/$key.out" 2>"$LOGS/$key.err" || rc=$?
+    local sec rss usr sys
+    read -r sec rss usr sys < <(tail -1 "$LOGS/$key.time")
     SEC[$key]=$sec; RSS[$key]=$rss; RC[$key]=$rc
+    CPU[$key]=$(awk -v u="$usr" -v s="$sys" 'BEGIN{printf "%.1f", u+s}')
     ROWS+=("$key|$tool|$phase|$files|$bytes")
     if [ "$rc" -ne 0 ]; then log "$tool $phase exited with $rc"; fi
 }
@@ -213,26 +237,44 @@ export W1
 measure sha1 "sha1sum -P2" "week 1 hash" "$F1" "$S1" -- \
     bash -c 'find "$W1" -type f -print0 | xargs -0 -P2 -n 200 sha1sum > /dev/null'
 
+# 7./8. extra, for reading the numbers: ActorBackup with fsync = off (rsync and cp do not fsync),
+# own data folder, same two weeks. Skipped with --no-extra.
+if [ "$EXTRA" = 1 ]; then
+    printf 'actorbackup.fsync = off\n' >"$WORK/nofsync.conf"
+    warm "$W1"
+    measure abn1 "AB fsync=off" "week 1 full" "$F1" "$S1" -- \
+        "$AB" --rootfolder="$W1" --backupfolder="$B/abn/week1" --datafolder="$B/abn/data" --createdirs --dostats \
+        --config="$WORK/nofsync.conf"
+    sync; DISK[abn1]=$(kb_of "$B/abn"); ab_check abn1 "$W1" "$B/abn/week1"
+    warm "$W2"; warm_meta "$B/abn"
+    measure abn2 "AB fsync=off" "week 2 incr" "$F2" "$S2" -- \
+        "$AB" --rootfolder="$W2" --backupfolder="$B/abn/week2" --datafolder="$B/abn/data" --createdirs --dostats \
+        --config="$WORK/nofsync.conf"
+    sync; DISK[abn2]=$(kb_of "$B/abn"); ab_check abn2 "$W2" "$B/abn/week2"
+fi
+
 # ------------------------------------------------------------------ report
 echo "== results (warm cache; MB = 10^6 bytes; files/s and MB/s over the whole source tree of the phase) =="
-fmt='%-12s %-12s %9s %10s %9s %10s %14s %4s\n'
-printf "$fmt" tool phase seconds files/s MB/s "peak RSS MB" "disk MB" rc
-printf "$fmt" ------------ ------------ --------- ---------- --------- ---------- -------------- ----
+fmt='%-12s %-12s %9s %7s %10s %9s %10s %14s %3s %5s\n'
+printf "$fmt" tool phase seconds "cpu s" files/s MB/s "peak RSS MB" "disk MB" rc load
+printf "$fmt" ------------ ------------ --------- ------- ---------- --------- ---------- -------------- --- -----
 for row in "${ROWS[@]}"; do
     IFS='|' read -r key tool phase files bytes <<<"$row"
     sec=${SEC[$key]}; rss=${RSS[$key]}
     disk=-
     case $key in
-        ab1) disk=$(awk -v k="${DISK[ab1]}" 'BEGIN{printf "%.0f", k/1024}') ;;
-        ab2) disk=$(awk -v k="${DISK[ab2]}" -v p="${DISK[ab1]}" 'BEGIN{printf "%.0f (+%.0f)", k/1024, (k-p)/1024}') ;;
+        ab1|abn1) disk=$(awk -v k="${DISK[$key]}" 'BEGIN{printf "%.0f", k/1024}') ;;
+        ab2|abn2) disk=$(awk -v k="${DISK[$key]}" -v p="${DISK[${key%2}1]}" 'BEGIN{printf "%.0f (+%.0f)", k/1024, (k-p)/1024}') ;;
         rs1) disk=$(awk -v k="${DISK[rs1]}" 'BEGIN{printf "%.0f", k/1024}') ;;
         rs2) disk=$(awk -v k="${DISK[rs2]}" -v p="${DISK[rs1]}" 'BEGIN{printf "%.0f (+%.0f)", k/1024, (k-p)/1024}') ;;
         cp2) disk=$(awk -v k="${DISK[cp2]}" 'BEGIN{printf "(+%.1f)", k/1024}') ;;
     esac
     read -r fps mbs rssmb < <(awk -v s="$sec" -v f="$files" -v b="$bytes" -v r="$rss" \
         'BEGIN{ if (s < 0.005) s = 0.005; printf "%.0f %.1f %.0f\n", f/s, b/s/1e6, r/1024 }')
-    printf "$fmt" "$tool" "$phase" "$sec" "$fps" "$mbs" "$rssmb" "$disk" "${RC[$key]}"
+    printf "$fmt" "$tool" "$phase" "$sec" "${CPU[$key]}" "$fps" "$mbs" "$rssmb" "$disk" "${RC[$key]}" "${LOAD[$key]}"
 done
+echo "cpu s = user + system CPU seconds (%U + %S of GNU time); 2 cores, so at most 2x seconds."
+echo "load = 1-minute load average just before the run (other work on this shared machine shows up here)."
 echo "disk = du -sk (MiB) of the tool's backup root after the phase, hardlinks counted once;"
 echo "       (+N) = what the phase added. ActorBackup's root holds data/ + week1/ + week2/."
 echo
@@ -242,6 +284,10 @@ echo "ActorBackup / rsync         week 1: $(ratio "${SEC[ab1]}" "${SEC[rs1]}")"
 echo "ActorBackup / rsync         week 2: $(ratio "${SEC[ab2]}" "${SEC[rs2]}")"
 echo "ActorBackup / sha1sum floor week 1: $(ratio "${SEC[ab1]}" "${SEC[sha1]}")"
 echo "ActorBackup / cp -al floor  week 2: $(ratio "${SEC[ab2]}" "${SEC[cp2]}")"
+if [ "$EXTRA" = 1 ]; then
+    echo "extra: AB fsync=off / rsync week 1: $(ratio "${SEC[abn1]}" "${SEC[rs1]}")"
+    echo "extra: AB fsync=off / rsync week 2: $(ratio "${SEC[abn2]}" "${SEC[rs2]}")"
+fi
 echo "== ratios (disk) =="
 echo "ActorBackup / rsync   after week 1: $(ratio "${DISK[ab1]}" "${DISK[rs1]}")"
 echo "ActorBackup / rsync   after week 2: $(ratio "${DISK[ab2]}" "${DISK[rs2]}")"
@@ -249,10 +295,18 @@ echo "ActorBackup / rsync   week 2 added: $(ratio "$((DISK[ab2] - DISK[ab1]))" "
 echo
 
 echo "== ActorBackup --dostats =="
-for key in ab1 ab2; do
+keys=(ab1 ab2); [ "$EXTRA" = 1 ] && keys+=(abn1 abn2)
+for key in "${keys[@]}"; do
     echo "-- $key (exit ${RC[$key]}) --"
     grep -v '^progress:' "$LOGS/$key.out" | sed 's/^/  /' || true
 done
+echo
+echo "== ActorBackup store (where its disk goes; default run) =="
+D=$B/ab/data
+echo "content entries: $(find "$D" -path "$D/.actorbackup" -prune -o -type f -print | wc -l), $(find "$D" -path "$D/.actorbackup" -prune -o -type f -printf '%s\n' | awk '{s+=$1} END{printf "%.1f MiB", s/1048576}') of content"
+echo "level folders:   $(find "$D" -mindepth 1 -path "$D/.actorbackup" -prune -o -type d -print | wc -l), $(find "$D" -mindepth 1 -path "$D/.actorbackup" -prune -o -type d -printf '%b\n' | awk '{s+=$1} END{printf "%.1f MiB", s*512/1048576}') allocated"
+echo "manifests:       $(du -sk "$D/.actorbackup/snapshots" | awk '{printf "%.1f MiB", $1/1024}') ($(ls "$D/.actorbackup/snapshots" | tr '\n' ' '))"
+echo "snapshot dirs:   week1 $(find "$B/ab/week1" -type d -printf '%b\n' | awk '{s+=$1} END{printf "%.1f MiB", s*512/1048576}'), week2 $(find "$B/ab/week2" -type d -printf '%b\n' | awk '{s+=$1} END{printf "%.1f MiB", s*512/1048576}')"
 echo
 echo "== checks =="
 for key in rs1 rs2 cp2 sha1; do

@@ -78,6 +78,15 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         Receive<DirectoryFinalized>(Finalized);
         Receive<SnapshotClosed>(Closed);
         Receive<StoreFailed>(m => Abort(m.Reason));
+        Receive<Terminated>(m =>
+        {
+            if (m.ActorRef.Equals(_workers.DataStore) && _fatal is null)
+            {
+                _fatal = "the data-store stopped (storage node lost?)";
+                _closing = true;
+                Finish();
+            }
+        });
         Receive<ResumeAfterProblem>(_ =>
         {
             _paused = false;
@@ -104,6 +113,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         _requester = Sender;
         _clock.Start();
         _workers = _makeWorkers(Context);
+        Context.Watch(_workers.DataStore); // on another node, it may die with its node
         if (_options.ProgressEvery > 0 && _settings.ProgressInterval > TimeSpan.Zero)
             Timers.StartPeriodicTimer("progress", new ProgressTick(), _settings.ProgressInterval);
         try
@@ -154,10 +164,10 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
                     break;
             }
         }
-        if (others.Count > 0)
+        foreach (var chunk in Chunks(others))
         {
             state.Pending++;
-            _workers.DataStore.Tell(new CreateEntries(m.Path, others));
+            _workers.DataStore.Tell(new CreateEntries(m.Path, chunk));
         }
         // Subdirectories are walked after CreateEntries was sent, so the data-store creates
         // each one before any file inside it reaches it.
@@ -172,6 +182,31 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         state.Pending--;
         CheckDone(m.Path);
         Pump();
+    }
+
+    /// <summary>
+    /// Splits a listing into messages that stay far below the 128 KB remote frame limit
+    /// when the data-store is on another node (a directory may hold 100,000 entries).
+    /// </summary>
+    private static IEnumerable<List<SourceEntry>> Chunks(List<SourceEntry> entries)
+    {
+        const int MaxBytes = 48 * 1024;
+        var chunk = new List<SourceEntry>();
+        var bytes = 0;
+        foreach (var e in entries)
+        {
+            var size = 64 + (e.Path.Length + (e.LinkTarget?.Length ?? 0)) * 3;
+            if (chunk.Count > 0 && bytes + size > MaxBytes)
+            {
+                yield return chunk;
+                chunk = [];
+                bytes = 0;
+            }
+            chunk.Add(e);
+            bytes += size;
+        }
+        if (chunk.Count > 0)
+            yield return chunk;
     }
 
     private void Created(EntriesCreated m)

@@ -32,6 +32,9 @@ public sealed class DataStore : ReceiveActor
     private readonly Dictionary<string, PendingContent> _pendingByKey = new(StringComparer.Ordinal);
     private readonly Dictionary<long, PendingContent> _pendingByToken = [];
 
+    /// <summary>New entries and bytes stored by every data-store of this process, for the node's stats line.</summary>
+    public static long StoredEntries, StoredBytes;
+
     private IActorRef _coordinator = ActorRefs.Nobody;
     private SnapshotTree? _tree;
     private ManifestWriter? _manifest;
@@ -269,6 +272,8 @@ public sealed class DataStore : ReceiveActor
         var suffix = _store.Commit(temp, m.Hash);
         _newEntries++;
         _newBytes += m.Bytes;
+        Interlocked.Increment(ref StoredEntries);
+        Interlocked.Add(ref StoredBytes, m.Bytes);
         _pendingByKey.Remove(pending.Key);
 
         var files = new List<HashedFile> { pending.Source };
@@ -321,10 +326,14 @@ public sealed class DataStore : ReceiveActor
         names.Add(path[(path.LastIndexOf('/') + 1)..]);
     }
 
+    /// <summary>Tells the coordinator, in messages of at most 256 files (one content may wait for thousands).</summary>
     private void Report(List<HashedFile> done, List<FileProblem> problems)
     {
-        if (done.Count > 0 || problems.Count > 0)
-            _coordinator.Tell(new FilesStored(done, problems));
+        const int Max = 256;
+        for (var i = 0; i < done.Count; i += Max)
+            _coordinator.Tell(new FilesStored(done.GetRange(i, Math.Min(Max, done.Count - i)), []));
+        for (var i = 0; i < problems.Count; i += Max)
+            _coordinator.Tell(new FilesStored([], problems.GetRange(i, Math.Min(Max, problems.Count - i))));
     }
 
     private void Finalize(FinalizeDirectory m)

@@ -1,4 +1,5 @@
 using ActorBackup.Core;
+using ActorBackup.Core.Manifest;
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
 using Mono.Unix.Native;
@@ -17,8 +18,16 @@ internal sealed class SnapshotTree(string root, bool replaceExisting)
 
     public string Root { get; } = root;
 
-    /// <summary>Where a snapshot-relative path lands. Paths come from our own walk, never from outside.</summary>
-    public string PathOf(string relative) => relative.Length == 0 ? Root : Root + "/" + relative;
+    /// <summary>
+    /// Where a snapshot-relative path lands. The path may come from another node: one that
+    /// would leave the snapshot (absolute, "..", NUL) is refused, and the run stops.
+    /// </summary>
+    public string PathOf(string relative)
+    {
+        if (!PathBytes.IsSafeRelative(relative))
+            throw new IOException($"refused a snapshot path that leaves the snapshot: '{PathBytes.Escape(relative)}'");
+        return relative.Length == 0 ? Root : Root + "/" + relative;
+    }
 
     public void CreateDirectory(SourceEntry e)
     {

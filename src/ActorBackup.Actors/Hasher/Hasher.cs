@@ -13,6 +13,9 @@ namespace ActorBackup.Actors.Hasher;
 /// </summary>
 public sealed class Hasher : ReceiveActor
 {
+    /// <summary>Files and bytes hashed by all hashers of this process, for a node's stats line.</summary>
+    public static long FilesDone, BytesDone;
+
     public Hasher(RunOptions options, BackupSettings settings)
     {
         var reader = new SourceReader(new byte[settings.ReadBuffer], options.Store.Hash, settings.ReadRetries);
@@ -33,6 +36,8 @@ public sealed class Hasher : ReceiveActor
                 if (options.FilesPause > TimeSpan.Zero)
                     Thread.Sleep(options.FilesPause);
             }
+            Interlocked.Add(ref FilesDone, batch.Files.Count);
+            Interlocked.Add(ref BytesDone, bytes);
             Sender.Tell(new FilesHashed(batch.BatchId, hashed, problems, bytes));
         });
     }

@@ -51,6 +51,14 @@ public static class PathBytes
 
     public static string Unescape(string text) => FromBytes(UnescapeBytes(text));
 
+    /// <summary>
+    /// True for a path that stays inside the folder it is relative to: not absolute, no
+    /// empty, "." or ".." component, no NUL byte (checked on the bytes: UnixEncoding itself
+    /// uses U+0000 to carry bytes that are not UTF-8). "" (the root itself) is safe.
+    /// </summary>
+    public static bool IsSafeRelative(string path) =>
+        path.Length == 0 || (!ToBytes(path).Contains((byte)0) && path.Split('/').All(c => c.Length > 0 && c != "." && c != ".."));
+
     /// <summary>Joins a snapshot-relative path ("" is the root) with a child name.</summary>
     public static string Child(string relative, string name) => relative.Length == 0 ? name : relative + "/" + name;
 

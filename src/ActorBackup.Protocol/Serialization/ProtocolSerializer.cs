@@ -99,7 +99,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
             case HashWork m: w.Long(m.BatchId); w.Path(m.Root); w.Str(m.Hash); w.List(m.Files, w.Entry); break;
             case WorkDone m: w.Str(m.Node); WriteHashed(w, m.Result); break;
             case OpenSession m: WriteSpec(w, m.Spec); w.Ref(m.ContentSource); break;
-            case SessionOpened m: w.Ref(m.DataStore); break;
+            case SessionOpened m: w.Ref(m.DataStore); w.Str(m.Hash); w.Int(m.Levels); break;
             case SessionRefused m: w.Int(m.ExitCode); w.Str(m.Reason); break;
             case CloseSession m: w.Path(m.SnapshotName); break;
             case SessionSpec m: WriteSpec(w, m); break;
@@ -147,7 +147,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
         "HW" => new HashWork(r.Long(), r.Path(), r.S(), r.List(r.Entry)),
         "WO" => new WorkDone(r.S(), ReadHashed(r)),
         "OP" => new OpenSession(ReadSpec(r), r.Ref()),
-        "SP" => new SessionOpened(r.Ref()),
+        "SP" => new SessionOpened(r.Ref(), r.S(), r.Int()),
         "SX" => new SessionRefused(r.Int(), r.S()),
         "CL" => new CloseSession(r.Path()),
         "SN" => ReadSpec(r),

@@ -1,0 +1,134 @@
+using ActorBackup.Core;
+using ActorBackup.Posix;
+using Akka.Actor;
+using Microsoft.Win32.SafeHandles;
+using static ActorBackup.Protocol.ClusterProtocol;
+using static ActorBackup.Protocol.CopierProtocol;
+
+namespace ActorBackup.Actors.Cluster;
+
+/// <summary>
+/// On a storage node that cannot see the source: stands in for the copier pool. For each
+/// CopyContent it asks the run's content source for the bytes, writes the chunks into the
+/// temp file as they arrive (in order: one sender, one receiver), hashes them, acknowledges
+/// them, and on the end sets owner, mode and mtime, fsyncs, and reports the hash of what
+/// was written to the data-store, which names the entry only if it is the claimed hash.
+/// </summary>
+public sealed class ContentReceiver : ReceiveActor, IWithTimers
+{
+    private sealed class Incoming(CopyContent request, IActorRef dataStore, SafeFileHandle file, string path, System.Security.Cryptography.IncrementalHash hash)
+    {
+        public CopyContent Request { get; } = request;
+        public IActorRef DataStore { get; } = dataStore;
+        public SafeFileHandle File { get; } = file;
+        public string Path { get; } = path;
+        public System.Security.Cryptography.IncrementalHash Hash { get; } = hash;
+        public long Written { get; set; }
+        public DateTime LastSeen { get; set; } = DateTime.UtcNow;
+    }
+
+    private readonly Dictionary<long, Incoming> _incoming = [];
+    private readonly TimeSpan _stallTimeout;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    protected override void PreStart() => Timers.StartPeriodicTimer("stalled", new CheckStalled(), _stallTimeout);
+
+    public ContentReceiver(RunOptions options, BackupSettings settings, IActorRef contentSource, TimeSpan stallTimeout)
+    {
+        var chown = Files.IsRoot;
+        Receive<CopyContent>(c =>
+        {
+            var temp = Path.Combine(options.Store.TempFolder, c.TempName);
+            try
+            {
+                var file = Files.CreateExclusive(temp);
+                _incoming[c.Token] = new Incoming(c, Sender, file, temp, options.Store.Hash.Create());
+                contentSource.Tell(new SendContent(c.Token, c.Source, Self));
+            }
+            catch (PosixException e)
+            {
+                Sender.Tell(new ContentCopyFailed(c.Token, e.Message, SourceProblem: false));
+            }
+        });
+        Receive<ContentChunk>(m =>
+        {
+            if (!_incoming.TryGetValue(m.Token, out var t) || m.Offset != t.Written)
+                return; // a stale transfer, or out of order: the end message will not match and the copy fails
+            try
+            {
+                RandomAccess.Write(t.File, m.Bytes, m.Offset);
+                t.Hash.AppendData(m.Bytes);
+                t.Written += m.Bytes.Length;
+                t.LastSeen = DateTime.UtcNow;
+                Sender.Tell(new ChunkAck(m.Token, t.Written));
+            }
+            catch (IOException e)
+            {
+                Fail(t, $"writing {t.Path}: {e.Message}", sourceProblem: false);
+            }
+        });
+        Receive<ContentEnd>(m =>
+        {
+            if (!_incoming.TryGetValue(m.Token, out var t))
+                return;
+            if (m.Problem is not null)
+            {
+                Fail(t, m.Problem, sourceProblem: true);
+                return;
+            }
+            if (m.Bytes != t.Written)
+            {
+                Fail(t, $"transfer ended at {t.Written} of {m.Bytes} bytes", sourceProblem: true);
+                return;
+            }
+            try
+            {
+                Files.SetMeta(t.File, t.Path, t.Request.Uid, t.Request.Gid, t.Request.Mode, t.Request.Source.Meta.Mtime, chown);
+                if (settings.Fsync)
+                    Files.Fsync(t.File, t.Path);
+                var hash = ContentHash.Finish(t.Hash);
+                Done(t);
+                t.DataStore.Tell(new ContentCopied(t.Request.Token, hash, t.Written));
+            }
+            catch (IOException e)
+            {
+                Fail(t, $"writing {t.Path}: {e.Message}", sourceProblem: false);
+            }
+        });
+        Receive<CheckStalled>(_ =>
+        {
+            foreach (var t in _incoming.Values.Where(t => DateTime.UtcNow - t.LastSeen > stallTimeout).ToList())
+                Fail(t, $"no bytes arrived for {stallTimeout.TotalSeconds:F0} s from the node reading the source", sourceProblem: true);
+        });
+        _stallTimeout = stallTimeout;
+    }
+
+    public static Props Props(RunOptions options, BackupSettings settings, IActorRef contentSource, TimeSpan stallTimeout) =>
+        Akka.Actor.Props.Create(() => new ContentReceiver(options, settings, contentSource, stallTimeout)).WithDispatcher(Dispatchers.Io);
+
+    private sealed record CheckStalled;
+
+    private void Fail(Incoming t, string reason, bool sourceProblem)
+    {
+        Done(t);
+        Files.Unlink(t.Path);
+        t.DataStore.Tell(new ContentCopyFailed(t.Request.Token, reason, sourceProblem));
+    }
+
+    private void Done(Incoming t)
+    {
+        _incoming.Remove(t.Request.Token);
+        t.File.Dispose();
+        t.Hash.Dispose();
+    }
+
+    protected override void PostStop()
+    {
+        foreach (var t in _incoming.Values.ToList())
+        {
+            Done(t);
+            Files.Unlink(t.Path);
+        }
+    }
+}

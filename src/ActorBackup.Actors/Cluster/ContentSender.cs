@@ -1,0 +1,102 @@
+using ActorBackup.Core;
+using ActorBackup.Posix;
+using Akka.Actor;
+using Microsoft.Win32.SafeHandles;
+using static ActorBackup.Protocol.ClusterProtocol;
+
+namespace ActorBackup.Actors.Cluster;
+
+/// <summary>
+/// On the coordinator's node (which always sees the source): streams a file's bytes to a
+/// storage node's receiver in chunks far below the remote frame limit, keeping at most
+/// <c>chunk-window</c> chunks unacknowledged, so a big file never sits in memory or in one
+/// frame. One child per transfer; the receiver hashes what arrives and the data-store names
+/// the entry only when that hash is the claimed one.
+/// </summary>
+public sealed class ContentSender : ReceiveActor
+{
+    public ContentSender(RunOptions options, int chunkSize, int window)
+    {
+        Receive<SendContent>(m =>
+            Context.ActorOf(Akka.Actor.Props.Create(() => new Transfer(options, m, chunkSize, window)).WithDispatcher(Dispatchers.Io)));
+    }
+
+    public static Props Props(RunOptions options, int chunkSize, int window) =>
+        Akka.Actor.Props.Create(() => new ContentSender(options, chunkSize, window));
+
+    private sealed class Transfer : ReceiveActor
+    {
+        private readonly SendContent _request;
+        private readonly byte[] _buffer;
+        private readonly int _window;
+        private readonly SafeFileHandle? _handle;
+        private readonly FileMeta? _opened;
+        private long _sent;
+        private long _acked;
+        private bool _eof;
+
+        public Transfer(RunOptions options, SendContent request, int chunkSize, int window)
+        {
+            _request = request;
+            _buffer = new byte[chunkSize];
+            _window = window;
+            var path = options.SourcePath(request.Source.Path);
+            try
+            {
+                _handle = Files.OpenSource(path, out var meta);
+                _opened = meta;
+                if (meta.Type != EntryType.File || !meta.SameInodeAs(request.Source.Meta))
+                {
+                    End("was replaced by another file while the backup ran");
+                    return;
+                }
+            }
+            catch (PosixException e)
+            {
+                End($"cannot open: {PosixException.Describe(e.Errno)}");
+                return;
+            }
+            Receive<ChunkAck>(a =>
+            {
+                _acked = Math.Max(_acked, a.Offset);
+                Pump();
+            });
+            Pump();
+        }
+
+        private void Pump()
+        {
+            try
+            {
+                while (!_eof && _sent - _acked < (long)_window * _buffer.Length)
+                {
+                    var n = RandomAccess.Read(_handle!, _buffer, _sent);
+                    if (n == 0)
+                    {
+                        _eof = true;
+                        break;
+                    }
+                    _request.Receiver.Tell(new ContentChunk(_request.Token, _sent, _buffer.AsSpan(0, n).ToArray()));
+                    _sent += n;
+                }
+                if (_eof && _acked >= _sent)
+                {
+                    var after = Files.Fstat(_handle!, _request.Source.Path);
+                    End(after.SameContentAs(_opened!) ? null : "changed while being read; not in this snapshot, it will be read again next run");
+                }
+            }
+            catch (IOException e)
+            {
+                End($"read error: {e.Message}");
+            }
+        }
+
+        private void End(string? problem)
+        {
+            _request.Receiver.Tell(new ContentEnd(_request.Token, _sent, problem));
+            Context.Stop(Self);
+        }
+
+        protected override void PostStop() => _handle?.Dispose();
+    }
+}

@@ -1,0 +1,62 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+
+namespace ActorBackup.Actors.Cluster;
+
+/// <summary>
+/// A hasher node's long-lived service (/user/hasher). It runs the node's hash workers and,
+/// whenever a coordinator joins the cluster, finds its work broker and has every worker
+/// register there, so a node that joins mid-run starts taking work within seconds.
+/// </summary>
+public sealed class HasherNode : ReceiveActor, IWithTimers
+{
+    private const string CoordinatorRole = "coordinator";
+    private readonly List<IActorRef> _workers = [];
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    private sealed record FindBroker(Address Coordinator, int Attempt);
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public HasherNode(string node, PathMap paths, BackupSettings settings, bool sameHost)
+    {
+        for (var i = 0; i < settings.Hashers; i++)
+            _workers.Add(Context.ActorOf(HashWorker.Props(node, paths, settings, sameHost), $"worker-{i}"));
+
+        Receive<ClusterEvent.CurrentClusterState>(state =>
+        {
+            foreach (var member in state.Members.Where(m => m.Status == MemberStatus.Up && m.HasRole(CoordinatorRole)))
+                Self.Tell(new FindBroker(member.Address, 0));
+        });
+        Receive<ClusterEvent.MemberUp>(up =>
+        {
+            if (up.Member.HasRole(CoordinatorRole))
+                Self.Tell(new FindBroker(up.Member.Address, 0));
+        });
+        Receive<FindBroker>(f =>
+            Context.ActorSelection(new RootActorPath(f.Coordinator) / "user" / "broker").Tell(new Identify(f)));
+        Receive<ActorIdentity>(id =>
+        {
+            if (id.MessageId is not FindBroker f)
+                return;
+            if (id.Subject is null)
+            {
+                if (f.Attempt < 10)
+                    Timers.StartSingleTimer(f.Coordinator, f with { Attempt = f.Attempt + 1 }, TimeSpan.FromMilliseconds(500));
+                return;
+            }
+            _log.Info("serving the coordinator at {0}", f.Coordinator);
+            foreach (var worker in _workers)
+                worker.Tell(new HashWorker.Serve(id.Subject));
+        });
+    }
+
+    public static Props Props(string node, PathMap paths, BackupSettings settings, bool sameHost) =>
+        Akka.Actor.Props.Create(() => new HasherNode(node, paths, settings, sameHost));
+
+    protected override void PreStart() =>
+        Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.MemberUp));
+
+    protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
+}

@@ -1,0 +1,97 @@
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Cluster;
+
+namespace ActorBackup.Actors.Cluster;
+
+/// <summary>
+/// What admins watch in a node's log: every membership change as it happens, and every
+/// stats-interval one line: members by role and status, files and bytes hashed per second
+/// on this node, batches in flight and queued (on the coordinator's node), new content
+/// stored (on the storage node). Text for people, or one JSON object per line.
+/// </summary>
+public sealed class NodeMonitor : ReceiveActor, IWithTimers
+{
+    private sealed record Tick;
+
+    private readonly TextWriter _log;
+    private readonly bool _json;
+    private readonly TimeSpan _interval;
+    private readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(Context.System);
+    private long _lastFiles, _lastBytes;
+    private WorkBroker.WorkStats? _work;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public NodeMonitor(TextWriter log, bool json, TimeSpan interval)
+    {
+        _log = log;
+        _json = json;
+        _interval = interval;
+        Receive<ClusterEvent.IMemberEvent>(e => Write("member-" + e.GetType().Name.Replace("Member", "").ToLowerInvariant(),
+            new() { ["address"] = e.Member.Address.ToString(), ["roles"] = string.Join(",", e.Member.Roles), ["status"] = e.Member.Status.ToString() }));
+        Receive<ClusterEvent.UnreachableMember>(e => Write("member-unreachable", new() { ["address"] = e.Member.Address.ToString(), ["roles"] = string.Join(",", e.Member.Roles) }));
+        Receive<ClusterEvent.ReachableMember>(e => Write("member-reachable", new() { ["address"] = e.Member.Address.ToString(), ["roles"] = string.Join(",", e.Member.Roles) }));
+        Receive<WorkBroker.WorkStats>(w => _work = w);
+        Receive<Tick>(_ => Stats());
+    }
+
+    public static Props Props(TextWriter log, bool json, TimeSpan interval) =>
+        Akka.Actor.Props.Create(() => new NodeMonitor(log, json, interval));
+
+    protected override void PreStart()
+    {
+        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+            typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.ReachableMember));
+        if (_interval > TimeSpan.Zero)
+            Timers.StartPeriodicTimer("stats", new Tick(), _interval);
+    }
+
+    protected override void PostStop() => _cluster.Unsubscribe(Self);
+
+    private void Stats()
+    {
+        Context.ActorSelection("/user/broker").Tell(new WorkBroker.GetWorkStats());
+        var files = Interlocked.Read(ref HashWorker.FilesDone) + Interlocked.Read(ref Hasher.Hasher.FilesDone);
+        var bytes = Interlocked.Read(ref HashWorker.BytesDone) + Interlocked.Read(ref Hasher.Hasher.BytesDone);
+        var seconds = _interval.TotalSeconds;
+        var members = _cluster.State.Members
+            .SelectMany(m => m.Roles.DefaultIfEmpty("none").Select(r => $"{r}:{m.Status}"))
+            .GroupBy(x => x).Select(g => $"{g.Key}={g.Count()}");
+        var fields = new Dictionary<string, object>
+        {
+            ["members"] = string.Join(" ", members),
+            ["unreachable"] = _cluster.State.Unreachable.Count,
+            ["files_per_s"] = Math.Round((files - _lastFiles) / seconds, 1),
+            ["mb_per_s"] = Math.Round((bytes - _lastBytes) / seconds / 1e6, 2),
+            ["files_hashed"] = files,
+            ["stored_entries"] = Interlocked.Read(ref DataStore.DataStore.StoredEntries),
+            ["stored_bytes"] = Interlocked.Read(ref DataStore.DataStore.StoredBytes),
+        };
+        if (_work is not null)
+        {
+            fields["batches_in_flight"] = _work.InFlight;
+            fields["queue"] = _work.Queued;
+            fields["workers"] = _work.Workers;
+            fields["files_by_node"] = string.Join(" ", _work.FilesByNode.Select(kv => $"{kv.Key}={kv.Value}"));
+        }
+        _lastFiles = files;
+        _lastBytes = bytes;
+        Write("stats", fields);
+    }
+
+    private void Write(string what, Dictionary<string, object> fields)
+    {
+        var time = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ");
+        if (_json)
+        {
+            var record = new Dictionary<string, object> { ["time"] = time, ["node"] = _cluster.SelfAddress.ToString(), ["event"] = what };
+            foreach (var (k, v) in fields)
+                record[k] = v;
+            _log.WriteLine(JsonSerializer.Serialize(record));
+        }
+        else
+            _log.WriteLine($"{time} {what} " + string.Join(" ", fields.Select(kv => $"{kv.Key}={kv.Value}")));
+        _log.Flush();
+    }
+}

@@ -1,0 +1,123 @@
+using ActorBackup.Core;
+using ActorBackup.Protocol;
+using Akka.Actor;
+using Akka.Event;
+using static ActorBackup.Protocol.ClusterProtocol;
+using static ActorBackup.Protocol.HasherProtocol;
+
+namespace ActorBackup.Actors.Cluster;
+
+/// <summary>
+/// Stands in for the hasher pool in a cluster run: the coordinator sends it HashFiles as
+/// to the local pool, and workers on any node pull the batches. Each batch handed out is
+/// tracked; a worker that dies (Terminated) or misses the deadline has its batches queued
+/// again at the front. The first result for a batch wins; a late duplicate is dropped, so
+/// results are idempotent and no batch is lost.
+/// </summary>
+public sealed class WorkBroker : ReceiveActor, IWithTimers
+{
+    private sealed record InFlight(HashFiles Batch, IActorRef Worker, DateTime Deadline);
+
+    private sealed record CheckDeadlines;
+
+    private readonly RunOptions _options;
+    private readonly TimeSpan _deadline;
+    private readonly LinkedList<HashFiles> _queue = new();
+    private readonly Dictionary<long, InFlight> _inFlight = [];
+    private readonly Dictionary<IActorRef, (string Node, int Credits)> _workers = [];
+    private readonly Dictionary<string, long> _filesByNode = new(StringComparer.Ordinal);
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private IActorRef _coordinator = ActorRefs.Nobody;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public WorkBroker(RunOptions options, TimeSpan deadline)
+    {
+        _options = options;
+        _deadline = deadline;
+        Receive<HashFiles>(m =>
+        {
+            _coordinator = Sender;
+            _queue.AddLast(m);
+            Dispatch();
+        });
+        Receive<RegisterWorker>(m =>
+        {
+            if (!_workers.ContainsKey(m.Worker))
+            {
+                Context.Watch(m.Worker);
+                _workers[m.Worker] = (m.Node, 0);
+                _log.Info("hash worker {0} on {1} registered", m.Worker.Path.Name, m.Node);
+            }
+            m.Worker.Tell(new WorkerRegistered());
+        });
+        Receive<RequestWork>(m =>
+        {
+            if (_workers.TryGetValue(m.Worker, out var w))
+                _workers[m.Worker] = (w.Node, w.Credits + 1);
+            Dispatch();
+        });
+        Receive<WorkDone>(m =>
+        {
+            if (!_inFlight.Remove(m.Result.BatchId))
+                return; // already done by another worker after a deadline or a death
+            _filesByNode[m.Node] = _filesByNode.GetValueOrDefault(m.Node) + m.Result.Hashed.Count + m.Result.Problems.Count;
+            _coordinator.Tell(m.Result);
+        });
+        Receive<Terminated>(m =>
+        {
+            if (!_workers.Remove(m.ActorRef, out var w))
+                return;
+            var lost = Requeue(f => f.Worker.Equals(m.ActorRef));
+            _log.Warning("hash worker {0} on {1} is gone; {2} batches queued again", m.ActorRef.Path.Name, w.Node, lost);
+            Dispatch();
+        });
+        Receive<CheckDeadlines>(_ =>
+        {
+            var now = DateTime.UtcNow;
+            var late = Requeue(f => f.Deadline < now);
+            if (late > 0)
+                _log.Warning("{0} batches missed their deadline of {1}; queued again", late, _deadline);
+            Dispatch();
+        });
+        Receive<GetWorkStats>(_ => Sender.Tell(new WorkStats(_queue.Count, _inFlight.Count, _workers.Count, new Dictionary<string, long>(_filesByNode))));
+    }
+
+    public static Props Props(RunOptions options, TimeSpan deadline) =>
+        Akka.Actor.Props.Create(() => new WorkBroker(options, deadline));
+
+    /// <summary>Asks the broker for its counters.</summary>
+    public sealed record GetWorkStats;
+
+    /// <summary>Queue depth, batches in flight, workers, and files done per node.</summary>
+    public sealed record WorkStats(int Queued, int InFlight, int Workers, IReadOnlyDictionary<string, long> FilesByNode);
+
+    protected override void PreStart() =>
+        Timers.StartPeriodicTimer("deadlines", new CheckDeadlines(), TimeSpan.FromSeconds(1));
+
+    private int Requeue(Func<InFlight, bool> which)
+    {
+        var batches = _inFlight.Values.Where(which).ToList();
+        foreach (var f in batches.OrderByDescending(f => f.Batch.BatchId))
+        {
+            _inFlight.Remove(f.Batch.BatchId);
+            _queue.AddFirst(f.Batch);
+        }
+        return batches.Count;
+    }
+
+    private void Dispatch()
+    {
+        while (_queue.Count > 0)
+        {
+            var worker = _workers.FirstOrDefault(w => w.Value.Credits > 0);
+            if (worker.Key is null)
+                return;
+            var batch = _queue.First!.Value;
+            _queue.RemoveFirst();
+            _workers[worker.Key] = (worker.Value.Node, worker.Value.Credits - 1);
+            _inFlight[batch.BatchId] = new InFlight(batch, worker.Key, DateTime.UtcNow + _deadline);
+            worker.Key.Tell(new HashWork(batch.BatchId, _options.RootFolder, _options.Store.Hash.Name(), batch.Files));
+        }
+    }
+}

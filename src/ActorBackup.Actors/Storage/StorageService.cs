@@ -1,0 +1,110 @@
+using ActorBackup.Actors.Cluster;
+using ActorBackup.Actors.DataStore;
+using ActorBackup.Core;
+using ActorBackup.Posix;
+using Akka.Actor;
+using Akka.Event;
+using static ActorBackup.Protocol.ClusterProtocol;
+
+namespace ActorBackup.Actors.Storage;
+
+/// <summary>
+/// The storage node's long-lived service (/user/storage). A coordinator asks it to open a
+/// session for a run: it checks the request as the CLI would (allowed folders, backup
+/// folder, format, filesystem), takes the data folder's lock, and starts the run's one
+/// data-store with either local copiers (the storage node sees the source) or a content
+/// receiver (bytes streamed from the coordinator's node). The lock is held until the
+/// coordinator closes the session or dies.
+/// </summary>
+public sealed class StorageService : ReceiveActor
+{
+    /// <summary>What the storage node's configuration says (hocon/storage.hocon).</summary>
+    public sealed record Settings(BackupSettings Backup, bool SourceVisible, PathMap Paths, IReadOnlyList<string> AllowedFolders, TimeSpan StallTimeout);
+
+    private sealed record Session(IActorRef Coordinator, IActorRef DataStore, IDisposable Lock, string Name);
+
+    private readonly Settings _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private Session? _session;
+
+    public StorageService(Settings settings)
+    {
+        _settings = settings;
+        Receive<OpenSession>(Open);
+        Receive<CloseSession>(_ => Close("closed by the coordinator"));
+        Receive<Terminated>(m =>
+        {
+            if (_session is not null && m.ActorRef.Equals(_session.Coordinator))
+                Close("the coordinator is gone");
+        });
+    }
+
+    public static Props Props(Settings settings) => Akka.Actor.Props.Create(() => new StorageService(settings));
+
+    private void Open(OpenSession m)
+    {
+        if (_session is not null)
+        {
+            Sender.Tell(new SessionRefused((int)ExitCode.Locked, $"the storage node is running snapshot {_session.Name} for another coordinator; wait for it to finish"));
+            return;
+        }
+        try
+        {
+            var spec = m.Spec;
+            CheckAllowed(spec.BackupFolder, "backup folder");
+            CheckAllowed(spec.DataFolder, "data folder");
+            var request = new StoreRequest(_settings.Paths.Map(spec.RootFolder), spec.BackupFolder, spec.DataFolder,
+                spec.LevelsGiven ? spec.Levels : null, spec.HashGiven ? ContentHash.Parse(spec.Hash) : null, spec.IgnoreFileExists);
+            var format = StoreSession.Check(request);
+            Files.CreateFolders(spec.DataFolder, 0x1C0);
+            Files.CreateFolders(Path.GetDirectoryName(spec.BackupFolder) ?? "/", 0x1ED);
+            var (layout, dataLock) = StoreSession.Open(request, format);
+            var options = new RunOptions(request.RootFolder, spec.BackupFolder, layout, SharePolicies.Parse(spec.Share), spec.IgnoreFileExists);
+            var copiers = _settings.SourceVisible
+                ? Context.ActorOf(Copier.Pool(options, _settings.Backup))
+                : Context.ActorOf(ContentReceiver.Props(options, _settings.Backup, m.ContentSource, _settings.StallTimeout));
+            var dataStore = Context.ActorOf(DataStore.DataStore.Props(options, _settings.Backup, copiers));
+            // The content source lives exactly as long as the coordinator's run (Sender may be a
+            // short-lived ask): when it is gone, so is the run, and the lock is released.
+            _session = new Session(m.ContentSource, dataStore, dataLock, options.SnapshotName);
+            Context.Watch(m.ContentSource);
+            _log.Info("session for snapshot {0} opened by {1} (content {2})", options.SnapshotName, m.ContentSource.Path.Address,
+                _settings.SourceVisible ? "read here" : "streamed from the coordinator's node");
+            Sender.Tell(new SessionOpened(dataStore, layout.Hash.Name(), layout.Levels));
+        }
+        catch (UserError e)
+        {
+            Sender.Tell(new SessionRefused((int)e.Code, e.Message));
+        }
+        catch (IOException e)
+        {
+            Sender.Tell(new SessionRefused((int)ExitCode.Fatal, e.Message));
+        }
+    }
+
+    /// <summary>Writes land only under the configured folders: a request for others is refused.</summary>
+    private void CheckAllowed(string folder, string what)
+    {
+        if (!Path.IsPathRooted(folder) || folder.Split('/').Contains("..") || folder.Contains('\0'))
+            throw new UserError(ExitCode.Usage, $"{what} {folder} must be an absolute path without '..'");
+        if (_settings.AllowedFolders.Count == 0)
+            return;
+        if (!_settings.AllowedFolders.Any(a => folder == a.TrimEnd('/') || folder.StartsWith(a.TrimEnd('/') + "/", StringComparison.Ordinal)))
+            throw new UserError(ExitCode.Usage, $"{what} {folder} is outside the storage node's allowed folders ({string.Join(", ", _settings.AllowedFolders)}); see actorbackup.cluster.storage.allowed-folders");
+    }
+
+    private void Close(string why)
+    {
+        if (_session is null)
+            return;
+        Context.Unwatch(_session.Coordinator);
+        Context.Stop(_session.DataStore);
+        foreach (var child in Context.GetChildren())
+            Context.Stop(child);
+        _session.Lock.Dispose();
+        _log.Info("session for snapshot {0} ended: {1}", _session.Name, why);
+        _session = null;
+    }
+
+    protected override void PostStop() => _session?.Lock.Dispose();
+}

@@ -1,0 +1,86 @@
+using ActorBackup.Actors;
+using ActorBackup.Actors.Cluster;
+using ActorBackup.Actors.Coordinator;
+using ActorBackup.Core;
+using ActorBackup.Core.Store;
+using ActorBackup.Hosting;
+using Akka.Actor;
+
+using Akka.Configuration;
+using static ActorBackup.Protocol.ClusterProtocol;
+using static ActorBackup.Protocol.CoordinatorProtocol;
+
+namespace ActorBackup.Cli;
+
+/// <summary>
+/// actorbackup backup --cluster FILE ...: the cron-started coordinator. Joins the cluster,
+/// opens a session on the storage node (which checks and locks the data folder), runs the
+/// walk here while hash workers everywhere pull batches, streams new content to the storage
+/// node when it cannot read the source itself, then leaves the cluster gracefully.
+/// </summary>
+public sealed class ClusterRun(TextWriter output, TextWriter error)
+{
+    public RunFinished Run(string clusterFile, RunOptions local, SessionSpec spec, string? configFile)
+    {
+        var config = ConfigurationFactory.ParseString("akka.cluster.roles = [coordinator]")
+            .WithFallback(configFile is null ? ConfigurationFactory.Empty : BackupSystem.ParseFile(configFile))
+            .WithFallback(ClusterSystem.LoadConfig(clusterFile));
+        var settings = BackupSettings.From(config);
+        var cluster = ClusterSettings.From(config);
+
+        using var system = ClusterSystem.Create(config, settings, cluster);
+        var self = Akka.Cluster.Cluster.Get(system);
+        system.ActorOf(NodeMonitor.Props(output, cluster.JsonLogs, cluster.StatsInterval), "monitor");
+        try
+        {
+            var storage = AwaitStorage(self, cluster.JoinTimeout);
+            var service = system.ActorSelection(new RootActorPath(storage) / "user" / "storage");
+            var content = system.ActorOf(ContentSender.Props(local, cluster.ChunkSize, cluster.ChunkWindow), "content");
+            var reply = service.Ask<object>(new OpenSession(spec, content), TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
+            if (reply is SessionRefused refused)
+                throw new UserError((ExitCode)refused.ExitCode, $"storage node {storage}: {refused.Reason}");
+            var opened = (SessionOpened)reply;
+            var options = local with { Store = new StoreLayout(spec.DataFolder, opened.Levels, ContentHash.Parse(opened.Hash)) };
+
+            var broker = system.ActorOf(WorkBroker.Props(options, cluster.BatchDeadline), "broker");
+            var node = $"{self.SelfAddress.Host}:{self.SelfAddress.Port}";
+            for (var i = 0; i < settings.Hashers; i++)
+                system.ActorOf(HashWorker.Props(node, PathMap.Identity, settings, sameHost: true), $"worker-{i}").Tell(new HashWorker.Serve(broker));
+
+            var reporter = system.ActorOf(ConsoleReporter.Props(output, error, TextReader.Null, pauseOnError: false), "reporter");
+            var coordinatorSettings = settings with { Hashers = cluster.MaxBatchesInFlight, BatchesPerHasher = 1 };
+            var coordinator = system.ActorOf(Coordinator.Props(options, coordinatorSettings, reporter, new Coordinator.Workers(
+                system.ActorOf(Actors.Walker.Walker.Props(options).WithRouter(new Akka.Routing.SmallestMailboxPool(settings.Walkers)), "walkers"),
+                broker,
+                opened.DataStore)), "coordinator");
+            var finished = coordinator.Ask<RunFinished>(new StartRun(), Timeout.InfiniteTimeSpan).GetAwaiter().GetResult();
+            var work = broker.Ask<WorkBroker.WorkStats>(new WorkBroker.GetWorkStats(), TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
+            output.WriteLine("files hashed by node: " + string.Join(", ", work.FilesByNode.Select(kv => $"{kv.Key}={kv.Value}")));
+            service.Tell(new CloseSession(options.SnapshotName));
+            return finished;
+        }
+        finally
+        {
+            // Leave gracefully (Leaving -> Exiting -> Removed), so the cluster stays up for next week.
+            CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClusterLeavingReason.Instance).Wait(TimeSpan.FromSeconds(15));
+        }
+    }
+
+    /// <summary>Waits until this node is Up and a storage node is Up; fails fast with exit code 12.</summary>
+    private static Address AwaitStorage(Akka.Cluster.Cluster self, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var state = self.State;
+            var up = state.Members.Any(m => m.Address == self.SelfAddress && m.Status == Akka.Cluster.MemberStatus.Up);
+            var storage = state.Members.FirstOrDefault(m => m.HasRole("storage") && m.Status == Akka.Cluster.MemberStatus.Up && !state.Unreachable.Contains(m));
+            if (up && storage is not null)
+                return storage.Address;
+            Thread.Sleep(100);
+        }
+        var seeds = string.Join(", ", self.Settings.SeedNodes);
+        throw new UserError(ExitCode.StorageUnreachable,
+            $"no storage node reachable within {timeout.TotalSeconds:F0} s (seed nodes: {(seeds.Length == 0 ? "none configured" : seeds)}); is 'actorbackup node --config storage.hocon' running there?");
+    }
+}

@@ -1,0 +1,55 @@
+using System.Security.Cryptography.X509Certificates;
+using ActorBackup.Actors;
+using ActorBackup.Actors.Cluster;
+using ActorBackup.Core;
+using Akka.Actor;
+using Akka.Actor.Setup;
+using Akka.Configuration;
+using Akka.Remote.Transport.DotNetty;
+
+namespace ActorBackup.Hosting;
+
+/// <summary>
+/// Builds the ActorSystem of a cluster node: hocon/actorbackup.conf, hocon/cluster.conf
+/// (both embedded) and the role file given on the command line, in that order of weight.
+/// With TLS on, nodes accept only peers whose certificate thumbprint is pinned.
+/// </summary>
+public static class ClusterSystem
+{
+    public static Config LoadConfig(string roleFile)
+    {
+        var reference = ConfigurationFactory.ParseString(BackupSystem.ReadEmbedded("cluster.conf"))
+            .WithFallback(BackupSystem.LoadConfig(null));
+        return BackupSystem.ParseFile(roleFile).WithFallback(reference);
+    }
+
+    public static ActorSystem Create(Config config, BackupSettings settings, ClusterSettings cluster)
+    {
+        var full = BackupSystem.Sized(settings).WithFallback(config);
+        var setup = BootstrapSetup.Create();
+        if (!cluster.TlsEnabled)
+            return ActorSystem.Create("actorbackup", setup.WithConfig(full));
+
+        X509Certificate2 certificate;
+        try
+        {
+            certificate = X509CertificateLoader.LoadPkcs12FromFile(cluster.CertificatePath, cluster.CertificatePassword);
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException)
+        {
+            throw new UserError(ExitCode.Usage, $"cannot load the node certificate {cluster.CertificatePath}: {e.Message}; check actorbackup.cluster.tls");
+        }
+        var tls = ConfigurationFactory.ParseString($$"""
+            akka.remote.dot-netty.tcp {
+              enable-ssl = true
+              ssl {
+                suppress-validation = false
+                certificate { path = "{{cluster.CertificatePath}}", password = "{{cluster.CertificatePassword}}" }
+              }
+            }
+            """);
+        var ssl = new DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: true,
+            CertificateValidation.PinnedCertificate(cluster.PinnedThumbprints.Select(t => t.Replace(":", "").ToUpperInvariant()).ToArray()));
+        return ActorSystem.Create("actorbackup", ActorSystemSetup.Create(setup.WithConfig(tls.WithFallback(full)), ssl));
+    }
+}
