@@ -56,6 +56,7 @@ public sealed class ClusterRun(TextWriter output, TextWriter error)
             var finished = coordinator.Ask<RunFinished>(new StartRun(), Timeout.InfiniteTimeSpan).GetAwaiter().GetResult();
             var work = broker.Ask<WorkBroker.WorkStats>(new WorkBroker.GetWorkStats(), TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
             output.WriteLine("files hashed by node: " + string.Join(", ", work.FilesByNode.Select(kv => $"{kv.Key}={kv.Value}")));
+            output.WriteLine($"content streamed to the storage node: {ContentSender.FilesSent} files, {ContentSender.BytesSent} bytes");
             service.Tell(new CloseSession(options.SnapshotName));
             return finished;
         }

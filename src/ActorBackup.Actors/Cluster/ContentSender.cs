@@ -15,6 +15,9 @@ namespace ActorBackup.Actors.Cluster;
 /// </summary>
 public sealed class ContentSender : ReceiveActor
 {
+    /// <summary>Bytes and files streamed by this process, for the run's summary.</summary>
+    public static long BytesSent, FilesSent;
+
     public ContentSender(RunOptions options, int chunkSize, int window)
     {
         Receive<SendContent>(m =>
@@ -78,6 +81,7 @@ public sealed class ContentSender : ReceiveActor
                     }
                     _request.Receiver.Tell(new ContentChunk(_request.Token, _sent, _buffer.AsSpan(0, n).ToArray()));
                     _sent += n;
+                    Interlocked.Add(ref BytesSent, n);
                 }
                 if (_eof && _acked >= _sent)
                 {
@@ -93,6 +97,7 @@ public sealed class ContentSender : ReceiveActor
 
         private void End(string? problem)
         {
+            Interlocked.Increment(ref FilesSent);
             _request.Receiver.Tell(new ContentEnd(_request.Token, _sent, problem));
             Context.Stop(Self);
         }
