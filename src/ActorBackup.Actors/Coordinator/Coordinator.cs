@@ -345,15 +345,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         var maxBatches = _settings.Hashers * _settings.BatchesPerHasher;
         while (_batchesInFlight < maxBatches && _toHash.Count > 0)
         {
-            var batch = new List<SourceEntry>();
-            long bytes = 0;
-            while (_toHash.Count > 0 && batch.Count < _settings.HashBatchFiles
-                   && (batch.Count == 0 || bytes + _toHash.Peek().Meta.Size <= _settings.HashBatchBytes))
-            {
-                var file = _toHash.Dequeue();
-                bytes += file.Meta.Size;
-                batch.Add(file);
-            }
+            var batch = HashBatch.Take(_toHash, _settings.HashBatchFiles, _settings.HashBatchBytes);
             _batchesInFlight++;
             _workers.Hashers.Tell(new HashFiles(++_nextBatch, batch));
         }
