@@ -53,7 +53,12 @@ public sealed class ClusterRun(TextWriter output, TextWriter error)
                 system.ActorOf(Actors.Walker.Walker.Props(options).WithRouter(new Akka.Routing.SmallestMailboxPool(settings.Walkers)), "walkers"),
                 broker,
                 opened.DataStore)), "coordinator");
-            var finished = coordinator.Ask<RunFinished>(new StartRun(), Timeout.InfiniteTimeSpan).GetAwaiter().GetResult();
+            // SIGTERM runs coordinated shutdown (the node leaves the cluster); the run then ends
+            // unpublished instead of waiting forever for an answer that cannot come.
+            var run = coordinator.Ask<RunFinished>(new StartRun(), Timeout.InfiniteTimeSpan);
+            if (Task.WaitAny(run, system.WhenTerminated) == 1)
+                return new RunFinished(ExitCode.Fatal, new RunStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, TimeSpan.Zero), "stopped by a signal: the coordinator left the cluster");
+            var finished = run.GetAwaiter().GetResult();
             var work = broker.Ask<WorkBroker.WorkStats>(new WorkBroker.GetWorkStats(), TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
             output.WriteLine("files hashed by node: " + string.Join(", ", work.FilesByNode.Select(kv => $"{kv.Key}={kv.Value}")));
             output.WriteLine($"content streamed to the storage node: {ContentSender.FilesSent} files, {ContentSender.BytesSent} bytes");

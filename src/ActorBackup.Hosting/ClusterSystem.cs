@@ -30,6 +30,8 @@ public static class ClusterSystem
         if (!cluster.TlsEnabled)
             return ActorSystem.Create("actorbackup", setup.WithConfig(full));
 
+        if (!File.Exists(cluster.CertificatePath))
+            throw new UserError(ExitCode.Usage, $"node certificate {cluster.CertificatePath} does not exist; check actorbackup.cluster.tls.certificate-path (deploy/make-node-cert.sh makes one)");
         X509Certificate2 certificate;
         try
         {
@@ -44,7 +46,7 @@ public static class ClusterSystem
               enable-ssl = true
               ssl {
                 suppress-validation = false
-                certificate { path = "{{cluster.CertificatePath}}", password = "{{cluster.CertificatePassword}}" }
+                certificate { path = "{{Quote(cluster.CertificatePath)}}", password = "{{Quote(cluster.CertificatePassword)}}" }
               }
             }
             """);
@@ -52,4 +54,7 @@ public static class ClusterSystem
             CertificateValidation.PinnedCertificate(cluster.PinnedThumbprints.Select(t => t.Replace(":", "").ToUpperInvariant()).ToArray()));
         return ActorSystem.Create("actorbackup", ActorSystemSetup.Create(setup.WithConfig(tls.WithFallback(full)), ssl));
     }
+
+    /// <summary>Escapes a value for a quoted HOCON string (a password may hold quotes and backslashes).</summary>
+    private static string Quote(string value) => value.Replace("\\", "\\\\").Replace("\"", "\\\"");
 }
