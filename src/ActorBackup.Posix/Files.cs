@@ -169,6 +169,25 @@ public static class Files
             throw PosixException.Last("remove directory", path);
     }
 
+    /// <summary>
+    /// The path with every symlink resolved, for the part that exists; missing trailing
+    /// components are appended as given. Used to check that a folder really lies where allowed.
+    /// </summary>
+    public static string RealPath(string path)
+    {
+        var existing = Path.GetFullPath(path);
+        var rest = new Stack<string>();
+        while (!Exists(existing) && Path.GetDirectoryName(existing) is { } parent)
+        {
+            rest.Push(Path.GetFileName(existing));
+            existing = parent;
+        }
+        var real = UnixPath.GetCompleteRealPath(existing);
+        while (rest.Count > 0)
+            real = Path.Combine(real, rest.Pop());
+        return real;
+    }
+
     public static bool IsRoot => Syscall.geteuid() == 0;
 
     public static uint Euid => Syscall.geteuid();

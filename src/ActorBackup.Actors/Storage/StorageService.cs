@@ -89,7 +89,9 @@ public sealed class StorageService : ReceiveActor
             throw new UserError(ExitCode.Usage, $"{what} {folder} must be an absolute path without '..'");
         if (_settings.AllowedFolders.Count == 0)
             return;
-        if (!_settings.AllowedFolders.Any(a => folder == a.TrimEnd('/') || folder.StartsWith(a.TrimEnd('/') + "/", StringComparison.Ordinal)))
+        // Compare real paths: a symlink inside an allowed folder must not lead outside it.
+        var real = Files.RealPath(folder);
+        if (!_settings.AllowedFolders.Select(Files.RealPath).Any(a => real == a || real.StartsWith(a.TrimEnd('/') + "/", StringComparison.Ordinal)))
             throw new UserError(ExitCode.Usage, $"{what} {folder} is outside the storage node's allowed folders ({string.Join(", ", _settings.AllowedFolders)}); see actorbackup.cluster.storage.allowed-folders");
     }
 
