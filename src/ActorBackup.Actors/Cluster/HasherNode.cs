@@ -42,7 +42,7 @@ public sealed class HasherNode : ReceiveActor, IWithTimers
                 return;
             if (id.Subject is null)
             {
-                if (f.Attempt < 10)
+                if (f.Attempt < 240) // 2 minutes: the coordinator creates its broker once the storage session is open
                     Timers.StartSingleTimer(f.Coordinator, f with { Attempt = f.Attempt + 1 }, TimeSpan.FromMilliseconds(500));
                 return;
             }

@@ -1,0 +1,69 @@
+using ActorBackup.Cluster.Tests.Support;
+using ActorBackup.Testing;
+using Xunit.Abstractions;
+using static ActorBackup.Cluster.Tests.Support.TestCluster;
+
+namespace ActorBackup.Cluster.Tests;
+
+/// <summary>Whole runs on a cluster of OS processes: what they make, and who did the work.</summary>
+public sealed class ClusterRunTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void A_run_on_a_storage_node_and_two_hasher_nodes_makes_the_snapshot_a_single_node_run_makes_and_every_node_hashes_part_of_it()
+    {
+        using var cluster = new TestCluster(output);
+        var source = new TreeBuilder(cluster.Temp.Combine("src"))
+            .SmallFiles("bulk", files: 2500, distinct: 1500)
+            .Assorted("assorted");
+        SourceTrees.Corpus(source.PathOf("homes"));
+        cluster.Note("source tree made");
+        var backups = cluster.Folder("backups");
+        var reference = new SnapshotRun(backups + "/single", cluster.Temp.Combine("single-data"));
+        var clustered = new SnapshotRun(backups + "/clustered", cluster.Temp.Combine("data"));
+
+        cluster.StartStorage();
+        var hashers = new[] { cluster.StartHasher(), cluster.StartHasher() };
+        Expect.Success(cluster.RunSingleNode(source.Root, reference.Snapshot, reference.Data)); // while the hashers join
+        var hasherAddresses = hashers.Select(cluster.AwaitUp).ToList();
+
+        var run = cluster.RunCoordinator(BackupArgs(source.Root, clustered.Snapshot, clustered.Data, "--dostats"));
+
+        Expect.Success(run, cluster);
+        Expect.NoDifferences(TreeMatch.Differences(source.Root, clustered.Snapshot, fileMtimes: false), "the snapshot differs from the source", cluster);
+        Expect.NoDifferences(Snapshots.Differences(reference, clustered), "the cluster run differs from the single-node run", cluster);
+        cluster.Note("compared with the single-node run");
+        Expect.NoDifferences(Snapshots.ManifestDisagreements(clustered), "snapshot files are not the store entries their manifest lines name", cluster);
+        var byNode = FilesHashedByNode(run);
+        foreach (var address in hasherAddresses)
+            Assert.True(byNode.GetValueOrDefault(address) > 0, $"hasher node {address} hashed nothing\n{run}");
+        Assert.True(byNode.Count(n => n.Value > 0) >= 3, $"the coordinator's node and both hasher nodes should have hashed\n{run}");
+        Assert.True(Snapshots.RegularFileCount(source.Root) == byNode.Values.Sum(),
+            $"every regular file should be hashed exactly once over all nodes ({Snapshots.RegularFileCount(source.Root)} files)\n{run}");
+    }
+
+    [Fact]
+    public void A_storage_node_that_cannot_see_the_source_gets_every_new_content_streamed_and_stores_it_under_its_hash()
+    {
+        using var cluster = new TestCluster(output);
+        var source = new TreeBuilder(cluster.Temp.Combine("src"))
+            .SmallFiles("bulk", files: 600, distinct: 400)
+            .Assorted("assorted");
+        var run1 = new SnapshotRun(cluster.Folder("backups") + "/week1", cluster.Temp.Combine("data"));
+
+        // source-visible is off by default; an empty tmpfs over the source, in the storage
+        // node's own mount namespace, makes sure it cannot read the files itself.
+        var storage = cluster.StartStorage(hiddenFolder: source.Root);
+        Assert.Empty(PosixFs.ListNames($"/proc/{storage.Pid}/root{source.Root}"));
+        Assert.NotEmpty(PosixFs.ListNames(source.Root));
+
+        var run = cluster.RunCoordinator(BackupArgs(source.Root, run1.Snapshot, run1.Data, "--dostats"));
+
+        Expect.Success(run, cluster);
+        Expect.NoDifferences(TreeMatch.Differences(source.Root, run1.Snapshot, fileMtimes: false), "the snapshot differs from the source", cluster);
+        Expect.NoDifferences(Snapshots.EntriesNotMatchingTheirName(run1.Data), "store entries whose bytes do not hash to their name", cluster);
+        Expect.NoDifferences(Snapshots.ManifestDisagreements(run1), "snapshot files are not the store entries their manifest lines name", cluster);
+        var keys = Snapshots.ContentKeys(source.Root).Count;
+        Assert.Equal(keys, Snapshots.StoreEntries(run1.Data).Count);
+        Assert.Contains(run.StdoutLines, l => l.StartsWith($"new content:      {keys} files, ", StringComparison.Ordinal));
+    }
+}
