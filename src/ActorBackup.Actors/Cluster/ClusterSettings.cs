@@ -7,7 +7,6 @@ namespace ActorBackup.Actors.Cluster;
 public sealed record ClusterSettings(
     TimeSpan JoinTimeout,
     TimeSpan BatchDeadline,
-    int WorkerCapacity,
     int MaxBatchesInFlight,
     TimeSpan StatsInterval,
     bool JsonLogs,
@@ -38,7 +37,6 @@ public sealed record ClusterSettings(
             var settings = new ClusterSettings(
                 JoinTimeout: c.GetTimeSpan("join-timeout"),
                 BatchDeadline: c.GetTimeSpan("batch-deadline"),
-                WorkerCapacity: c.GetInt("worker-capacity"),
                 MaxBatchesInFlight: c.GetInt("max-batches-in-flight"),
                 StatsInterval: c.GetTimeSpan("stats-interval"),
                 JsonLogs: format == "json",
@@ -53,8 +51,8 @@ public sealed record ClusterSettings(
                 PinnedThumbprints: c.GetStringList("tls.pinned-thumbprints").ToList());
             if (settings.ChunkSize is < 1024 or > 100 * 1024)
                 throw new UserError(ExitCode.Usage, "actorbackup.cluster.chunk-size must be from 1KiB to 100KiB (the remote frame limit is 128 KB)");
-            if (settings.WorkerCapacity < 1 || settings.MaxBatchesInFlight < 1 || settings.ChunkWindow < 1)
-                throw new UserError(ExitCode.Usage, "actorbackup.cluster worker-capacity, max-batches-in-flight and chunk-window must be 1 or more");
+            if (settings.MaxBatchesInFlight < 1 || settings.ChunkWindow < 1)
+                throw new UserError(ExitCode.Usage, "actorbackup.cluster max-batches-in-flight and chunk-window must be 1 or more");
             if (settings.TlsEnabled && (settings.CertificatePath.Length == 0 || settings.PinnedThumbprints.Count == 0))
                 throw new UserError(ExitCode.Usage, "actorbackup.cluster.tls is enabled but certificate-path or pinned-thumbprints is empty; see the README's TLS section");
             return settings;

@@ -74,13 +74,8 @@ public sealed class Walker : ReceiveActor
 }
 
 /// <summary>Orders names by their bytes, as `ls` in the C locale and the manifest do.</summary>
-public sealed class ByteOrder : IComparer<string>
+public static class ByteOrder
 {
-    public static readonly ByteOrder Instance = new();
-
-    public int Compare(string? x, string? y) =>
-        PathBytes.ToBytes(x ?? "").AsSpan().SequenceCompareTo(PathBytes.ToBytes(y ?? ""));
-
     /// <summary>Sorts names by their bytes, encoding each name once.</summary>
     public static IEnumerable<string> Sort(List<string> names)
     {
