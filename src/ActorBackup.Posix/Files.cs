@@ -213,12 +213,15 @@ public static class Files
 
     public static bool IsTerminal(int fd) => Syscall.isatty(fd);
 
-    /// <summary>Creates a folder and its missing parents with <paramref name="mode"/>.</summary>
+    /// <summary>
+    /// Creates a folder with <paramref name="mode"/>, and its missing parents with 0755: a
+    /// 0700 data folder must not make /backup, the parent of every snapshot, unbrowsable.
+    /// </summary>
     public static void CreateFolders(string path, uint mode)
     {
         var parent = Path.GetDirectoryName(path.TrimEnd('/'));
         if (!string.IsNullOrEmpty(parent) && !Exists(parent))
-            CreateFolders(parent, mode);
+            CreateFolders(parent, 0x1ED);
         var errno = TryMkdir(path, mode);
         if (errno != 0 && errno != Errno.EEXIST)
             throw new PosixException(errno, "create folder", path);

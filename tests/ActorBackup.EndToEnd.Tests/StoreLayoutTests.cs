@@ -29,6 +29,23 @@ public sealed class StoreLayoutTests
     }
 
     [Fact]
+    public void Missing_parents_of_the_data_folder_are_created_0755_so_snapshots_beside_it_stay_browsable()
+    {
+        using var s = new Scenario();
+        s.Source.File("a", Content);
+        var parent = s.Temp.Combine("backup");
+        var data = parent + "/data";
+
+        var result = PublishedCli.Run(
+            [$"--rootfolder={s.SourceRoot}", $"--backupfolder={parent}/week1", $"--datafolder={data}", "--createdirs"],
+            PublishedCli.DefaultTimeout);
+
+        Expect.Success(result);
+        Expect.Mode(755, parent);
+        Expect.Mode(700, data);
+    }
+
+    [Fact]
     public void Default_layout_is_two_levels_of_SHA1_hex_pairs_and_is_recorded_in_the_format_file()
     {
         using var s = new Scenario();
