@@ -19,6 +19,7 @@ public sealed record BackupSettings(
     int ReadRetries,
     long MaxLinksPerEntry,
     bool Fsync,
+    bool CopyFirst,
     TimeSpan ProgressInterval)
 {
     public static BackupSettings From(Config config)
@@ -38,6 +39,7 @@ public sealed record BackupSettings(
             ReadRetries: Read(c, "read-retries", k => c.GetInt(k)),
             MaxLinksPerEntry: Read(c, "max-links-per-entry", k => c.GetLong(k)),
             Fsync: Read(c, "fsync", k => c.GetBoolean(k)),
+            CopyFirst: Read(c, "copy-first", k => c.GetBoolean(k)),
             ProgressInterval: Read(c, "progress-interval", k => c.GetTimeSpan(k)));
         settings.Check();
         return settings;

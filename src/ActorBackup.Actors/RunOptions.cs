@@ -3,7 +3,11 @@ using ActorBackup.Core.Store;
 
 namespace ActorBackup.Actors;
 
-/// <summary>What one backup run does, from the command line. Folders are absolute, without trailing slash.</summary>
+/// <summary>
+/// What one backup run does, from the command line. Folders are absolute, without trailing
+/// slash. <c>PreviousManifest</c> is the published manifest of the snapshot this run compares
+/// with (files unchanged since are linked without being read); <c>Rehash</c> reads them anyway.
+/// </summary>
 public sealed record RunOptions(
     string RootFolder,
     string BackupFolder,
@@ -14,7 +18,9 @@ public sealed record RunOptions(
     TimeSpan FoldersPause = default,
     TimeSpan FilesPause = default,
     long ProgressEvery = 0,
-    int Verbosity = 0)
+    int Verbosity = 0,
+    string? PreviousManifest = null,
+    bool Rehash = false)
 {
     /// <summary>The snapshot's name: the backup folder's last component (week10).</summary>
     public string SnapshotName => Path.GetFileName(BackupFolder);

@@ -11,12 +11,13 @@ public sealed class Arguments
     private static readonly HashSet<string> Flags =
     [
         "createdirs", "pauseonerror", "awaituserinput", "dostats", "ignorefileexists", "help", "version", "verbose",
+        "rehash",
     ];
 
     private static readonly HashSet<string> Valued =
     [
         "rootfolder", "backupfolder", "datafolder", "datalevels", "folderspause", "filespause", "doprogress", "hash",
-        "share", "config", "cluster",
+        "share", "config", "cluster", "previous",
     ];
 
     private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);

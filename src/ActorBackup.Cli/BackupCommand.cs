@@ -51,11 +51,18 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
             FoldersPause: TimeSpan.FromMilliseconds(args.Number("folderspause", 0, 0, 3_600_000)),
             FilesPause: TimeSpan.FromMilliseconds(args.Number("filespause", 0, 0, 3_600_000)),
             ProgressEvery: args.Number("doprogress", 0, 0, long.MaxValue),
-            Verbosity: args.Verbosity);
+            Verbosity: args.Verbosity,
+            PreviousManifest: SnapshotCatalog.FindPrevious(layout, root, Path.GetFileName(backup), args.Value("previous")),
+            Rehash: args.Has("rehash"));
         options = options with { Excluded = StoreSession.Excluded(root, options) };
 
         if (args.Verbosity > 0)
+        {
             output.WriteLine($"backing up {root} to {backup} (data folder {data}, levels {layout.Levels}, {layout.Hash.Name()}, share {share.ToString().ToLowerInvariant()}, {settings.Hashers} hashers)");
+            output.WriteLine(options.PreviousManifest is { } previous
+                ? $"comparing with {Path.GetFileNameWithoutExtension(previous)}: files unchanged since are {(options.Rehash ? "read anyway (--rehash)" : "linked without reading")}"
+                : "no previous snapshot of this root folder: every file is read");
+        }
 
         var finished = RunActors(config, settings, options);
         Report(finished, options);
@@ -93,6 +100,8 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
         var coordinator = system.ActorOf(Coordinator.Props(options, settings, reporter), "coordinator");
         var finished = coordinator.Ask<RunFinished>(new StartRun(), Timeout.InfiniteTimeSpan).GetAwaiter().GetResult();
         system.Terminate().Wait(TimeSpan.FromSeconds(10));
+        if (finished.Code == ExitCode.Fatal)
+            Actors.DataStore.DataStore.RemoveOwnTempFiles(options.Store); // hashers may have written after the data-store stopped
         return finished;
     }
 

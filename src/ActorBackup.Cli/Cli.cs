@@ -19,6 +19,10 @@ public static class Cli
           --hash=sha1|sha256     content hash (default sha1; fixed on first use)
           --share=owner|content  owner: share an inode only between files of the same owner, group and
                                  mode (default); content: one inode per content, whoever owns it
+          --previous=NAME        compare with snapshot NAME (default: the newest complete snapshot of
+                                 the same --rootfolder); files unchanged since it are not read
+          --rehash               read and hash every file anyway; report files whose content changed
+                                 while size, mtime and ctime did not
           --createdirs           create missing backup/data folders without asking
           --ignorefileexists     fill in an existing backup folder instead of refusing it
           --pauseonerror         wait for Enter after each file error

@@ -24,8 +24,10 @@ public sealed class ConsoleReporter : ReceiveActor
                 error.Write("\r\u001b[K");
                 liveShown = false;
             }
-            error.WriteLine($"actorbackup: {m.Problem.Path}: {m.Problem.Reason}");
-            if (pauseOnError)
+            error.WriteLine(m.Notice
+                ? $"actorbackup: notice: {m.Problem.Path}: {m.Problem.Reason}"
+                : $"actorbackup: {m.Problem.Path}: {m.Problem.Reason}");
+            if (pauseOnError && !m.Notice)
             {
                 error.Write("press Enter to go on ");
                 error.Flush();

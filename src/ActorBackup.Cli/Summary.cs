@@ -18,6 +18,7 @@ public static class Summary
         yield return $"directories:      {s.Directories}";
         yield return $"symlinks:         {s.Symlinks}";
         yield return $"special files:    {s.Specials} made, {s.Skipped} skipped (sockets; devices when not root)";
+        yield return $"unchanged:        {s.Unchanged} files linked from the previous snapshot without reading";
         yield return $"bytes read:       {Bytes(s.BytesRead)}";
         yield return $"new content:      {s.NewEntries} files, {Bytes(s.NewBytes)}";
         yield return $"links made:       {s.Links}";

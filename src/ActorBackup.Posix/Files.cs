@@ -109,6 +109,10 @@ public static class Files
             throw PosixException.Last($"rename {from} to", to);
     }
 
+    /// <summary>unlink(2); returns 0 or the errno.</summary>
+    public static Errno TryUnlink(string path) =>
+        Syscall.unlink(path) == 0 ? 0 : Stdlib.GetLastError();
+
     public static void Unlink(string path)
     {
         if (Syscall.unlink(path) != 0 && Stdlib.GetLastError() != Errno.ENOENT)

@@ -7,10 +7,19 @@ namespace ActorBackup.Protocol;
 /// folder ("" is the root itself); every actor resolves it against its own configured
 /// folders, so no message carries an absolute path to write to.
 /// </summary>
-public sealed record SourceEntry(string Path, FileMeta Meta, byte[]? LinkTarget = null) : IProtocolMessage;
+/// <paramref name="Known"/> is set by the walker for a regular file the previous snapshot
+/// already holds unchanged (same size, mtime, ctime and inode): its content need not be read.
+public sealed record SourceEntry(string Path, FileMeta Meta, byte[]? LinkTarget = null, KnownContent? Known = null) : IProtocolMessage;
+
+/// <summary>The content a file had in the previous snapshot: its hash and the store entry (suffix) it was linked to.</summary>
+public sealed record KnownContent(string Hash, int Suffix) : IProtocolMessage;
 
 /// <summary>A source entry (root-relative path) that could not be backed up, and why. The run goes on.</summary>
 public sealed record FileProblem(string Path, string Reason) : IProtocolMessage;
 
-/// <summary>A regular file and the hash of its content.</summary>
-public sealed record HashedFile(SourceEntry Source, string Hash) : IProtocolMessage;
+/// <summary>
+/// A regular file and the hash of its content. <paramref name="Temp"/> names a file in the
+/// store's temp folder that already holds exactly these bytes (the hasher copied while it
+/// hashed), so the data-store can commit it without another read.
+/// </summary>
+public sealed record HashedFile(SourceEntry Source, string Hash, string? Temp = null) : IProtocolMessage;

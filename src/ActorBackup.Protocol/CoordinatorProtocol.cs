@@ -11,8 +11,12 @@ public static class CoordinatorProtocol
     /// <summary>Coordinator to caller.</summary>
     public sealed record RunFinished(ExitCode Code, RunStats Stats, string? FatalReason) : IProtocolMessage;
 
-    /// <summary>Coordinator to the reporter: a source entry that did not make it into the snapshot.</summary>
-    public sealed record ProblemReported(FileProblem Problem) : IProtocolMessage;
+    /// <summary>
+    /// Coordinator to the reporter: a source entry that did not make it into the snapshot;
+    /// or, with <paramref name="Notice"/>, something the admin should know about a file that
+    /// is in it (not a failure: no pause, no exit code).
+    /// </summary>
+    public sealed record ProblemReported(FileProblem Problem, bool Notice = false) : IProtocolMessage;
 
     /// <summary>Reporter to coordinator, under --pauseonerror: the user pressed Enter, go on.</summary>
     public sealed record ResumeAfterProblem : IProtocolMessage;
@@ -20,7 +24,7 @@ public static class CoordinatorProtocol
     /// <summary>Coordinator to the reporter: every --doprogress files, and on a timer for a live line.</summary>
     public sealed record ProgressReported(RunStats Stats, bool Periodic) : IProtocolMessage;
 
-    /// <summary>Counters of a run, for progress and the --dostats summary.</summary>
+    /// <summary>Counters of a run, for progress and the --dostats summary. <c>Unchanged</c>: files linked from the previous snapshot without being read.</summary>
     public sealed record RunStats(
         long Files,
         long Directories,
@@ -33,5 +37,6 @@ public static class CoordinatorProtocol
         long NewBytes,
         long Links,
         long LogicalBytes,
-        TimeSpan Elapsed) : IProtocolMessage;
+        TimeSpan Elapsed,
+        long Unchanged = 0) : IProtocolMessage;
 }

@@ -8,9 +8,12 @@ public static class CopierProtocol
     /// <summary>
     /// Data-store to copier: copy <paramref name="Source"/> into the temp file
     /// <paramref name="TempName"/> (a name inside the store's temp folder), set its owner,
-    /// mode and mtime, fsync it, and report the hash of the bytes written.
+    /// mode and mtime (the source's), and report the hash of the bytes written. With
+    /// <paramref name="FromStore"/> (a store entry's path relative to the data folder) the
+    /// bytes come from that entry instead of the source: same content, another owner or mode.
+    /// The copier never fsyncs: the data-store makes new entries durable in groups.
     /// </summary>
-    public sealed record CopyContent(long Token, SourceEntry Source, string TempName, uint Uid, uint Gid, uint Mode) : IProtocolMessage;
+    public sealed record CopyContent(long Token, SourceEntry Source, string TempName, uint Uid, uint Gid, uint Mode, string? FromStore = null) : IProtocolMessage;
 
     /// <summary>Copier to data-store: the temp file holds bytes hashing to <paramref name="Hash"/>.</summary>
     public sealed record ContentCopied(long Token, string Hash, long Bytes) : IProtocolMessage;

@@ -34,7 +34,7 @@ public sealed class DataStoreSpec(ITestOutputHelper output) : ActorSpec(output)
         _options = options ?? Options();
         SetOwnerModeTime(Root, 0, 0, 0x1E9, new Timestamp(1_400_000_000, 1));
         Directory.CreateDirectory(Temp["backups"]);
-        var store = Sys.ActorOf(DataStoreActor.Props(_options, (settings ?? Settings) with { Fsync = false }, Copier.Ref));
+        var store = Sys.ActorOf(DataStoreActor.Props(_options, (settings ?? Settings) with { Fsync = false }, Copier.Ref, Copier.Ref));
         store.Tell(new OpenSnapshot(new SourceEntry("", Files.Lstat(Root))), TestActor);
         ExpectMsg<SnapshotOpened>();
         return store;

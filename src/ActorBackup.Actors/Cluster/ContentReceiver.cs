@@ -84,9 +84,8 @@ public sealed class ContentReceiver : ReceiveActor, IWithTimers
             }
             try
             {
+                // No fsync here: the data-store makes new entries durable in groups.
                 Files.SetMeta(t.File, t.Path, t.Request.Uid, t.Request.Gid, t.Request.Mode, t.Request.Source.Meta.Mtime, chown);
-                if (settings.Fsync)
-                    Files.Fsync(t.File, t.Path);
                 var hash = ContentHash.Finish(t.Hash);
                 Done(t);
                 t.DataStore.Tell(new ContentCopied(t.Request.Token, hash, t.Written));

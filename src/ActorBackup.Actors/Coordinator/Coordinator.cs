@@ -25,8 +25,12 @@ namespace ActorBackup.Actors.Coordinator;
 /// </summary>
 public sealed class Coordinator : ReceiveActor, IWithTimers
 {
-    /// <summary>The actors a coordinator works with; tests pass probes.</summary>
-    public sealed record Workers(IActorRef Walkers, IActorRef Hashers, IActorRef DataStore);
+    /// <summary>
+    /// The actors a coordinator works with; tests pass probes. <paramref name="CopyFirst"/>:
+    /// the hashers can write into the store (one process), so files not known unchanged are
+    /// copied while they are hashed.
+    /// </summary>
+    public sealed record Workers(IActorRef Walkers, IActorRef Hashers, IActorRef DataStore, bool CopyFirst = false);
 
     private sealed class DirState(SourceEntry entry)
     {
@@ -44,6 +48,9 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     // Depth first: the walk finishes (and finalizes) one subtree before the next, so the
     // directories held open stay few, however wide the tree.
     private readonly Stack<WalkDirectory> _toWalk = new();
+    // Files to read: _toCopy are probably new content (copied while hashed when the hashers
+    // can), _toHash are files --rehash reads although they are known unchanged.
+    private readonly Queue<SourceEntry> _toCopy = new();
     private readonly Queue<SourceEntry> _toHash = new();
     private readonly Stopwatch _clock = new();
 
@@ -56,7 +63,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     private bool _paused;
     private bool _closing;
     private string? _fatal;
-    private long _files, _directories, _symlinks, _skipped, _bytesRead, _problems, _logicalBytes, _nextProgress;
+    private long _files, _directories, _symlinks, _skipped, _bytesRead, _problems, _logicalBytes, _nextProgress, _unchanged;
     private StoreStats _store = new(0, 0, 0, 0, 0, 0, 0, 0);
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -100,7 +107,8 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         Akka.Actor.Props.Create(() => new Coordinator(options, settings, reporter, context => new Workers(
             context.ActorOf(Walker.Walker.Props(options).WithRouter(new Akka.Routing.SmallestMailboxPool(settings.Walkers)), "walkers"),
             context.ActorOf(Hasher.Hasher.Pool(options, settings), "hashers"),
-            context.ActorOf(DataStore.DataStore.Props(options, settings, context.ActorOf(Copier.Pool(options, settings), "copiers")), "data-store"))));
+            context.ActorOf(DataStore.DataStore.Props(options, settings, context.ActorOf(Copier.Pool(options, settings), "copiers")), "data-store"),
+            settings.CopyFirst)));
 
     /// <summary>A coordinator working with the given actors (TestKit probes in specs).</summary>
     public static Props Props(RunOptions options, BackupSettings settings, IActorRef reporter, Workers workers) =>
@@ -143,6 +151,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
 
         var state = _dirs[m.Path];
         var others = new List<SourceEntry>();
+        var known = new List<HashedFile>();
         foreach (var entry in m.Entries)
         {
             switch (entry.Meta.Type)
@@ -150,7 +159,12 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
                 case EntryType.File:
                     state.Pending++;
                     _filesOutstanding++;
-                    _toHash.Enqueue(entry);
+                    if (entry.Known is null)
+                        _toCopy.Enqueue(entry);
+                    else if (_options.Rehash)
+                        _toHash.Enqueue(entry);
+                    else
+                        known.Add(new HashedFile(entry, entry.Known.Hash));
                     break;
                 case EntryType.Directory:
                     others.Add(entry);
@@ -164,11 +178,15 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
                     break;
             }
         }
-        foreach (var chunk in Chunks(others))
+        foreach (var chunk in Chunks(others, e => e))
         {
             state.Pending++;
             _workers.DataStore.Tell(new CreateEntries(m.Path, chunk));
         }
+        // Unchanged files go straight to the data-store: linked to the entry they had, never read.
+        _unchanged += known.Count;
+        foreach (var chunk in Chunks(known, f => f.Source))
+            _workers.DataStore.Tell(new StoreFiles(chunk));
         // Subdirectories are walked after CreateEntries was sent, so the data-store creates
         // each one before any file inside it reaches it.
         // Pushed in reverse so that they are walked in name order.
@@ -188,21 +206,22 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     /// Splits a listing into messages that stay far below the 128 KB remote frame limit
     /// when the data-store is on another node (a directory may hold 100,000 entries).
     /// </summary>
-    private static IEnumerable<List<SourceEntry>> Chunks(List<SourceEntry> entries)
+    private static IEnumerable<List<T>> Chunks<T>(List<T> items, Func<T, SourceEntry> entryOf)
     {
         const int MaxBytes = 48 * 1024;
-        var chunk = new List<SourceEntry>();
+        var chunk = new List<T>();
         var bytes = 0;
-        foreach (var e in entries)
+        foreach (var item in items)
         {
-            var size = 64 + (e.Path.Length + (e.LinkTarget?.Length ?? 0)) * 3;
+            var e = entryOf(item);
+            var size = 128 + (e.Path.Length + (e.LinkTarget?.Length ?? 0)) * 3;
             if (chunk.Count > 0 && bytes + size > MaxBytes)
             {
                 yield return chunk;
                 chunk = [];
                 bytes = 0;
             }
-            chunk.Add(e);
+            chunk.Add(item);
             bytes += size;
         }
         if (chunk.Count > 0)
@@ -227,6 +246,12 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         {
             Report(problem);
             FileDone(problem.Path);
+        }
+        foreach (var file in m.Hashed)
+        {
+            if (file.Source.Known is { } known && known.Hash != file.Hash)
+                _reporter.Tell(new ProblemReported(new FileProblem(_options.SourcePath(file.Source.Path),
+                    $"content differs from the previous snapshot although size, mtime and ctime did not change (was {known.Hash}, now {file.Hash}); stored with its new content"), Notice: true));
         }
         if (m.Hashed.Count > 0 && _fatal is null)
             _workers.DataStore.Tell(new StoreFiles(m.Hashed));
@@ -303,6 +328,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         }
         _fatal = reason;
         _toWalk.Clear();
+        _toCopy.Clear();
         _toHash.Clear();
         if (_closing || _workers is null)
             Finish();
@@ -343,15 +369,16 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
             _workers.Walkers.Tell(_toWalk.Pop());
         }
         var maxBatches = _settings.Hashers * _settings.BatchesPerHasher;
-        while (_batchesInFlight < maxBatches && _toHash.Count > 0)
+        while (_batchesInFlight < maxBatches && (_toCopy.Count > 0 || _toHash.Count > 0))
         {
-            var batch = HashBatch.Take(_toHash, _settings.HashBatchFiles, _settings.HashBatchBytes);
+            var copy = _toCopy.Count > 0;
+            var batch = HashBatch.Take(copy ? _toCopy : _toHash, _settings.HashBatchFiles, _settings.HashBatchBytes);
             _batchesInFlight++;
-            _workers.Hashers.Tell(new HashFiles(++_nextBatch, batch));
+            _workers.Hashers.Tell(new HashFiles(++_nextBatch, batch, copy && _workers.CopyFirst));
         }
     }
 
     private RunStats Stats() => new(
         _files, _directories, _symlinks, _store.Specials, _skipped, _bytesRead, _problems,
-        _store.NewEntries, _store.NewBytes, _store.Links, _logicalBytes, _clock.Elapsed);
+        _store.NewEntries, _store.NewBytes, _store.Links, _logicalBytes, _clock.Elapsed, _unchanged);
 }

@@ -67,6 +67,43 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
     }
 
     /// <summary>
+    /// Links <paramref name="target"/> to the entry an unchanged file had in the previous
+    /// snapshot, without probing the others. Null when that entry is gone, full, or no longer
+    /// fits the share policy (owner or mode changed): the caller then looks further.
+    /// </summary>
+    public LinkOutcome? TryLinkKnown(string hash, int suffix, Ownership wanted, string target, bool replaceExisting)
+    {
+        Entry? entry = null;
+        if (_entries.TryGetValue(hash, out var cached))
+            entry = cached.FirstOrDefault(e => e.Suffix == suffix);
+        if (entry is null)
+        {
+            var path = Layout.EntryPath(hash, suffix);
+            if (!Files.TryLstat(path, out var meta, out var errno))
+            {
+                if (errno is Errno.ENOENT or Errno.ENOTDIR)
+                    return null;
+                throw new PosixException(errno, "stat store entry", path);
+            }
+            if (meta!.Type != EntryType.File)
+                return null;
+            entry = new Entry(suffix, meta);
+        }
+        if (entry.Full || entry.Links >= maxLinks || !share.MayShare(entry.Meta, wanted))
+            return null;
+        return Link(hash, entry, target, replaceExisting);
+    }
+
+    /// <summary>Any existing entry of <paramref name="hash"/>, as a path relative to the data folder; null when none.</summary>
+    public string? AnyEntry(string hash)
+    {
+        var entries = EntriesOf(hash);
+        if (entries.Count == 0)
+            return null;
+        return Path.GetRelativePath(Layout.DataFolder, Layout.EntryPath(hash, entries[0].Suffix));
+    }
+
+    /// <summary>
     /// Gives a finished temp file its final name: the first free entry name of its hash
     /// (its bytes were hashed as they were written, so the name is the hash of the bytes).
     /// </summary>

@@ -9,9 +9,9 @@ using static ActorBackup.Protocol.CopierProtocol;
 namespace ActorBackup.Actors.DataStore;
 
 /// <summary>
-/// Writes new content into a temp file of the data folder: hashing the bytes it writes,
-/// setting owner, mode and mtime, and fsyncing. It never gives the file its final name:
-/// the data-store does, after checking the hash.
+/// Writes new content into a temp file of the data folder: hashing the bytes it writes and
+/// setting owner, mode and mtime. It never fsyncs and never gives the file its final name:
+/// the data-store does both, after checking the hash, for a group of entries at once.
 /// </summary>
 public sealed class Copier : ReceiveActor
 {
@@ -23,9 +23,11 @@ public sealed class Copier : ReceiveActor
     }
 
     public static Props Pool(RunOptions options, BackupSettings settings) =>
-        Props.Create(() => new Copier(options, settings))
-            .WithDispatcher(Dispatchers.Io)
-            .WithRouter(new SmallestMailboxPool(settings.Copiers));
+        Props(options, settings).WithRouter(new SmallestMailboxPool(settings.Copiers));
+
+    /// <summary>One copier (the data-store's own, for copies between store entries).</summary>
+    public static Props Props(RunOptions options, BackupSettings settings) =>
+        Akka.Actor.Props.Create(() => new Copier(options, settings)).WithDispatcher(Dispatchers.Io);
 
     private static object Copy(CopyContent c, RunOptions options, BackupSettings settings, SourceReader reader, bool chown)
     {
@@ -44,19 +46,22 @@ public sealed class Copier : ReceiveActor
         {
             using (output)
             {
-                var source = options.SourcePath(c.Source.Path);
-                var result = reader.Read(source, c.Source.Meta,
+                var source = c.FromStore is null ? options.SourcePath(c.Source.Path) : Path.Combine(options.Store.DataFolder, c.FromStore);
+                var expected = c.FromStore is null ? c.Source.Meta : Files.Lstat(source);
+                var result = reader.Read(source, expected,
                     sink: (chunk, offset) => RandomAccess.Write(output, chunk, offset),
                     restart: () => RandomAccess.SetLength(output, 0));
                 if (result.Problem is not null)
                     return new ContentCopyFailed(c.Token, result.Problem, SourceProblem: true);
                 RandomAccess.SetLength(output, result.Bytes);
-                Files.SetMeta(output, temp, c.Uid, c.Gid, c.Mode, result.Meta!.Mtime, chown);
-                if (settings.Fsync)
-                    Files.Fsync(output, temp);
+                Files.SetMeta(output, temp, c.Uid, c.Gid, c.Mode, c.FromStore is null ? result.Meta!.Mtime : c.Source.Meta.Mtime, chown);
                 ok = true;
                 return new ContentCopied(c.Token, result.Hash!, result.Bytes);
             }
+        }
+        catch (PosixException e) when (c.FromStore is not null)
+        {
+            return new ContentCopyFailed(c.Token, e.Message, SourceProblem: true); // the entry vanished: copy from the source instead
         }
         catch (IOException e)
         {

@@ -1,5 +1,6 @@
 using ActorBackup.Core;
 using ActorBackup.Core.Manifest;
+using ActorBackup.Core.Store;
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
 using Akka.Actor;
@@ -31,6 +32,11 @@ public sealed class DataStore : ReceiveActor
     private readonly uint _egid = Files.Egid;
     private readonly Dictionary<string, PendingContent> _pendingByKey = new(StringComparer.Ordinal);
     private readonly Dictionary<long, PendingContent> _pendingByToken = [];
+    private readonly IActorRef _storeCopier;
+    private IActorRef? _syncer;
+    // Group commit: entries written and waiting for a flush, and the group being flushed.
+    private List<PendingContent> _unsynced = [];
+    private List<PendingContent> _syncing = [];
 
     /// <summary>New entries and bytes stored by every data-store of this process, for the node's stats line.</summary>
     public static long StoredEntries, StoredBytes;
@@ -46,24 +52,62 @@ public sealed class DataStore : ReceiveActor
     private Dictionary<string, HashSet<string>>? _produced;
     private long _newEntries, _newBytes, _links, _existingLinks, _directories, _symlinks, _specials, _skipped;
 
-    public DataStore(RunOptions options, BackupSettings settings, IActorRef copiers)
+    /// <param name="storeCopier">Copies between store entries (same content, another owner or mode); null: a local copier of its own.</param>
+    public DataStore(RunOptions options, BackupSettings settings, IActorRef copiers, IActorRef? storeCopier = null)
     {
         _options = options;
         _settings = settings;
         _copiers = copiers;
         _store = new ContentStore(options.Store, options.Share, settings.MaxLinksPerEntry);
+        _storeCopier = storeCopier ?? Context.ActorOf(Copier.Props(options, settings), "store-copier");
         Working();
     }
 
-    public static Props Props(RunOptions options, BackupSettings settings, IActorRef copiers) =>
-        Akka.Actor.Props.Create(() => new DataStore(options, settings, copiers)).WithDispatcher(Dispatchers.Store);
+    public static Props Props(RunOptions options, BackupSettings settings, IActorRef copiers, IActorRef? storeCopier = null) =>
+        Akka.Actor.Props.Create(() => new DataStore(options, settings, copiers, storeCopier)).WithDispatcher(Dispatchers.Store);
 
+    /// <summary>One new content (per share-policy key) on its way into the store, and the files waiting for it.</summary>
     private sealed class PendingContent(string key, string hash, HashedFile source)
     {
         public string Key { get; } = key;
         public string Hash { get; } = hash;
         public HashedFile Source { get; set; } = source;
         public Queue<HashedFile> Waiters { get; } = new();
+
+        /// <summary>The temp file holding the content, once written; it waits for a group commit.</summary>
+        public string? Temp { get; set; }
+        public long Bytes { get; set; }
+
+        /// <summary>The copy in flight reads a store entry; SourceOnly after that entry proved unusable.</summary>
+        public bool FromStore { get; set; }
+        public bool SourceOnly { get; set; }
+    }
+
+    /// <summary>Runs syncfs(2) on the data folder's file system, off the data-store's thread.</summary>
+    private sealed class Syncer : ReceiveActor
+    {
+        public sealed class Sync
+        {
+            public static readonly Sync Instance = new();
+        }
+
+        public sealed record Done(string? Failure);
+
+        public Syncer(string folder)
+        {
+            Receive<Sync>(_ =>
+            {
+                try
+                {
+                    Files.SyncFileSystem(folder);
+                    Sender.Tell(new Done(null));
+                }
+                catch (PosixException e)
+                {
+                    Sender.Tell(new Done(e.Message));
+                }
+            });
+        }
     }
 
     private void Working()
@@ -73,6 +117,12 @@ public sealed class DataStore : ReceiveActor
         Receive<StoreFiles>(m => Guard(() => StoreFiles(m)));
         Receive<ContentCopied>(m => Guard(() => Committed(m)));
         Receive<ContentCopyFailed>(m => Guard(() => CopyFailed(m)));
+        Receive<Syncer.Done>(m => Guard(() =>
+        {
+            if (m.Failure is not null)
+                throw new IOException(m.Failure);
+            Synced();
+        }));
         Receive<FinalizeDirectory>(m => Guard(() => Finalize(m)));
         Receive<CloseSnapshot>(Close);
     }
@@ -146,6 +196,24 @@ public sealed class DataStore : ReceiveActor
             Files.Unlink(file);
     }
 
+    /// <summary>
+    /// Removes the temp files this process wrote (named "PID-..."), after a run that did not
+    /// publish: hashers and copiers may have been writing when it stopped. Best effort: what
+    /// remains is removed by the next run.
+    /// </summary>
+    public static void RemoveOwnTempFiles(StoreLayout layout)
+    {
+        var prefix = $"{Environment.ProcessId}-";
+        try
+        {
+            foreach (var file in Directory.EnumerateFiles(layout.TempFolder, prefix + "*"))
+                Files.TryUnlink(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
     private void CreateEntries(CreateEntries m)
     {
         var problems = new List<FileProblem>();
@@ -206,31 +274,62 @@ public sealed class DataStore : ReceiveActor
         return $"{file.Hash}:{w.Uid}:{w.Gid}:{w.Mode}";
     }
 
+    private string TempPath(string name) => Path.Combine(_options.Store.TempFolder, name);
+
+    /// <summary>
+    /// Links one file, in the cheapest way that is right: to the entry the previous snapshot
+    /// used (unchanged files), to any entry of its content the share policy allows, or to a
+    /// new entry: the hasher's temp copy, or a copy made now.
+    /// </summary>
     private void StoreOne(HashedFile file, List<HashedFile> done, List<FileProblem> problems)
     {
-        var key = KeyOf(file);
-        if (_pendingByKey.TryGetValue(key, out var pending))
-        {
-            pending.Waiters.Enqueue(file);
-            return;
-        }
         try
         {
-            var target = _tree!.PathOf(file.Source.Path);
-            var outcome = _store.TryLinkExisting(file.Hash, Wanted(file), target, _replaceExisting, out var suffix);
-            if (outcome == ContentStore.LinkOutcome.NeedsContent)
+            if (file.Source.Known is { } known && known.Hash == file.Hash)
             {
-                pending = new PendingContent(key, file.Hash, file);
-                _pendingByKey[key] = pending;
-                StartCopy(pending);
+                var outcome = _store.TryLinkKnown(file.Hash, known.Suffix, Wanted(file), _tree!.PathOf(file.Source.Path), _replaceExisting);
+                if (outcome is not null)
+                {
+                    Discard(file.Temp);
+                    Linked(file, known.Suffix, outcome.Value, done);
+                    return;
+                }
+                // Entry gone, full, or of another owner or mode now: the general way below.
+            }
+            var key = KeyOf(file);
+            if (_pendingByKey.TryGetValue(key, out var pending))
+            {
+                Discard(file.Temp);
+                pending.Waiters.Enqueue(file with { Temp = null });
                 return;
             }
-            Linked(file, suffix, outcome, done);
+            var target = _tree!.PathOf(file.Source.Path);
+            var linked = _store.TryLinkExisting(file.Hash, Wanted(file), target, _replaceExisting, out var suffix);
+            if (linked == ContentStore.LinkOutcome.NeedsContent)
+            {
+                pending = new PendingContent(key, file.Hash, file with { Temp = null });
+                _pendingByKey[key] = pending;
+                if (file.Temp is not null)
+                    Ready(pending, TempPath(file.Temp), file.Source.Meta.Size);
+                else
+                    StartCopy(pending);
+                return;
+            }
+            Discard(file.Temp);
+            Linked(file, suffix, linked, done);
         }
         catch (PosixException p) when (!FatalErrors.Contains(p.Errno))
         {
+            Discard(file.Temp);
             problems.Add(new FileProblem(file.Source.Path, $"not in the snapshot: {p.Message}"));
         }
+    }
+
+    /// <summary>Removes a hasher's temp copy that is not needed (its content is stored already).</summary>
+    private void Discard(string? temp)
+    {
+        if (temp is not null)
+            Files.Unlink(TempPath(temp));
     }
 
     private void Linked(HashedFile file, int suffix, ContentStore.LinkOutcome outcome, List<HashedFile> done)
@@ -244,36 +343,97 @@ public sealed class DataStore : ReceiveActor
         done.Add(file);
     }
 
+    /// <summary>
+    /// Has a copier write the content: from a store entry of the same hash when there is one
+    /// (another owner or mode, or the entry is full), else from the source file.
+    /// </summary>
     private void StartCopy(PendingContent pending)
     {
         var token = ++_nextToken;
         _pendingByToken[token] = pending;
         var w = Wanted(pending.Source);
-        _copiers.Tell(new CopyContent(token, pending.Source.Source, $"{Environment.ProcessId}-{token}.tmp", w.Uid, w.Gid, w.Mode));
+        var fromStore = pending.SourceOnly ? null : _store.AnyEntry(pending.Hash);
+        var copy = new CopyContent(token, pending.Source.Source, $"{Environment.ProcessId}-{token}.tmp", w.Uid, w.Gid, w.Mode, fromStore);
+        (fromStore is null ? _copiers : _storeCopier).Tell(copy);
+        pending.FromStore = fromStore is not null;
     }
 
     private void Committed(ContentCopied m)
     {
         if (!_pendingByToken.Remove(m.Token, out var pending))
             return;
-        var temp = Path.Combine(_options.Store.TempFolder, $"{Environment.ProcessId}-{m.Token}.tmp");
-        var done = new List<HashedFile>();
-        var problems = new List<FileProblem>();
+        var temp = TempPath($"{Environment.ProcessId}-{m.Token}.tmp");
         if (m.Hash != pending.Hash)
         {
+            Files.Unlink(temp);
+            if (pending.FromStore)
+            {
+                // A store entry whose bytes no longer match its name (damaged): never copied
+                // on; the content comes from the source instead.
+                pending.SourceOnly = true;
+                StartCopy(pending);
+                return;
+            }
             // The bytes written are not the bytes hashed: the file changed in between. The
             // temp file is discarded, never named; the next file with this content is copied instead.
-            Files.Unlink(temp);
-            problems.Add(new FileProblem(pending.Source.Source.Path, "changed while being read; not in this snapshot, it will be read again next run"));
+            var changed = new FileProblem(pending.Source.Source.Path, "changed while being read; not in this snapshot, it will be read again next run");
             CopyNextOrForget(pending);
+            Report([], [changed]);
+            return;
+        }
+        Ready(pending, temp, m.Bytes);
+    }
+
+    /// <summary>
+    /// A temp file holds the content; it gets its name once it is durable. With fsync on,
+    /// entries wait for the next group commit: one syncfs covers every entry that became
+    /// ready while the previous one ran, so a first backup costs one flush per group, not
+    /// one per file, and no entry is ever named before its bytes are on disk.
+    /// </summary>
+    private void Ready(PendingContent pending, string temp, long bytes)
+    {
+        pending.Temp = temp;
+        pending.Bytes = bytes;
+        if (!_settings.Fsync)
+        {
+            var done = new List<HashedFile>();
+            var problems = new List<FileProblem>();
+            Name(pending, done, problems);
             Report(done, problems);
             return;
         }
-        var suffix = _store.Commit(temp, m.Hash);
+        _unsynced.Add(pending);
+        SyncIfIdle();
+    }
+
+    private void SyncIfIdle()
+    {
+        if (_syncing.Count > 0 || _unsynced.Count == 0)
+            return;
+        (_syncing, _unsynced) = (_unsynced, _syncing);
+        _syncer ??= Context.ActorOf(Akka.Actor.Props.Create(() => new Syncer(_options.Store.DataFolder)).WithDispatcher(Dispatchers.Io), "syncer");
+        _syncer.Tell(Syncer.Sync.Instance);
+    }
+
+    private void Synced()
+    {
+        var done = new List<HashedFile>();
+        var problems = new List<FileProblem>();
+        foreach (var pending in _syncing)
+            Name(pending, done, problems);
+        _syncing.Clear();
+        Report(done, problems);
+        SyncIfIdle();
+    }
+
+    /// <summary>Gives a durable temp file its entry name and links every file waiting for it.</summary>
+    private void Name(PendingContent pending, List<HashedFile> done, List<FileProblem> problems)
+    {
+        var suffix = _store.Commit(pending.Temp!, pending.Hash);
         _newEntries++;
-        _newBytes += m.Bytes;
+        _newBytes += pending.Bytes;
         Interlocked.Increment(ref StoredEntries);
-        Interlocked.Add(ref StoredBytes, m.Bytes);
+        Interlocked.Add(ref StoredBytes, pending.Bytes);
         _pendingByKey.Remove(pending.Key);
 
         var files = new List<HashedFile> { pending.Source };
@@ -282,7 +442,7 @@ public sealed class DataStore : ReceiveActor
         {
             try
             {
-                if (_store.TryLinkEntry(m.Hash, suffix, _tree!.PathOf(file.Source.Path), _replaceExisting, out var outcome))
+                if (_store.TryLinkEntry(pending.Hash, suffix, _tree!.PathOf(file.Source.Path), _replaceExisting, out var outcome))
                     Linked(file, suffix, outcome, done);
                 else
                     StoreOne(file, done, problems); // entry full: link elsewhere or store anew
@@ -292,7 +452,6 @@ public sealed class DataStore : ReceiveActor
                 problems.Add(new FileProblem(file.Source.Path, $"not in the snapshot: {p.Message}"));
             }
         }
-        Report(done, problems);
     }
 
     private void CopyFailed(ContentCopyFailed m)
@@ -301,8 +460,15 @@ public sealed class DataStore : ReceiveActor
             return;
         if (!m.SourceProblem)
             throw new IOException(m.Reason);
+        if (pending.FromStore)
+        {
+            pending.SourceOnly = true;
+            StartCopy(pending);
+            return;
+        }
+        var problem = new FileProblem(pending.Source.Source.Path, m.Reason);
         CopyNextOrForget(pending);
-        Report([], [new FileProblem(pending.Source.Source.Path, m.Reason)]);
+        Report([], [problem]);
     }
 
     private void CopyNextOrForget(PendingContent pending)
@@ -366,7 +532,10 @@ public sealed class DataStore : ReceiveActor
             if (m.Publish)
                 Publish();
             else
+            {
                 _manifest.Dispose();
+                RemoveOwnTempFiles(_options.Store);
+            }
             Sender.Tell(new SnapshotClosed(stats));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -377,19 +546,22 @@ public sealed class DataStore : ReceiveActor
     }
 
     /// <summary>
-    /// Durability order: store entries were fsynced by the copiers before their rename; the
-    /// manifest is completed and fsynced; one syncfs flushes the renames and the snapshot
-    /// tree; then the manifest, and last the snapshot, get their final names.
+    /// Durability order: every store entry's bytes were flushed (group commit) before it got
+    /// its name; the run's journal is sorted into the manifest, which is fsynced; one syncfs
+    /// flushes the renames, links and the snapshot tree; then the manifest, and last the
+    /// snapshot, get their final names (and their folders are fsynced).
     /// </summary>
     private void Publish()
     {
         var layout = _options.Store;
         _manifest!.Complete();
         _manifest.Dispose();
+        var manifest = layout.ManifestPath(_options.SnapshotName);
+        ManifestSorter.Sort(manifest + ".partial", manifest + ".sorting");
         if (_settings.Fsync)
             Files.SyncFileSystem(layout.DataFolder);
-        var manifest = layout.ManifestPath(_options.SnapshotName);
-        Files.Rename(manifest + ".partial", manifest);
+        Files.Rename(manifest + ".sorting", manifest);
+        Files.Unlink(manifest + ".partial");
         if (!_inPlace)
             Files.Rename(_tree!.Root, _options.BackupFolder);
         if (_settings.Fsync)

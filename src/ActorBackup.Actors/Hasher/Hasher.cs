@@ -1,7 +1,9 @@
 using ActorBackup.Core;
+using ActorBackup.Posix;
 using ActorBackup.Protocol;
 using Akka.Actor;
 using Akka.Routing;
+using Microsoft.Win32.SafeHandles;
 using static ActorBackup.Protocol.HasherProtocol;
 
 namespace ActorBackup.Actors.Hasher;
@@ -10,15 +12,31 @@ namespace ActorBackup.Actors.Hasher;
 /// Hashes batches of regular files, streaming each through one reusable buffer. Many of
 /// these run in a bounded router pool on the hash dispatcher; the coordinator bounds how
 /// many batches are in flight, so mailboxes stay short.
+///
+/// Asked to copy (<see cref="HashFiles.CopyToStore"/>), it also writes each file into the
+/// store's temp folder as it reads it, with the owner, mode and mtime the entry will have,
+/// and names that temp file in the result. It never fsyncs and never names an entry: the
+/// data-store commits temp files in durable groups. If writing fails (no space), the file
+/// is still hashed and goes without a temp file; the data-store's own copy then reports
+/// the store's failure.
 /// </summary>
 public sealed class Hasher : ReceiveActor
 {
     /// <summary>Files and bytes hashed by all hashers of this process, for a node's stats line.</summary>
     public static long FilesDone, BytesDone;
 
+    private static long _nextTemp;
+
+    private readonly RunOptions _options;
+    private readonly SourceReader _reader;
+    private readonly bool _chown = Files.IsRoot;
+    private readonly uint _euid = Files.Euid;
+    private readonly uint _egid = Files.Egid;
+
     public Hasher(RunOptions options, BackupSettings settings)
     {
-        var reader = new SourceReader(new byte[settings.ReadBuffer], options.Store.Hash, settings.ReadRetries);
+        _options = options;
+        _reader = new SourceReader(new byte[settings.ReadBuffer], options.Store.Hash, settings.ReadRetries);
         Receive<HashFiles>(batch =>
         {
             var hashed = new List<HashedFile>(batch.Files.Count);
@@ -26,11 +44,10 @@ public sealed class Hasher : ReceiveActor
             long bytes = 0;
             foreach (var file in batch.Files)
             {
-                var path = options.SourcePath(file.Path);
-                var result = reader.Read(path, file.Meta);
+                var (result, temp) = batch.CopyToStore ? ReadIntoStore(file) : (_reader.Read(options.SourcePath(file.Path), file.Meta), null);
                 bytes += result.Bytes;
                 if (result.Problem is null)
-                    hashed.Add(new HashedFile(file with { Meta = result.Meta! }, result.Hash!));
+                    hashed.Add(new HashedFile(file with { Meta = result.Meta! }, result.Hash!, temp));
                 else
                     problems.Add(new FileProblem(file.Path, result.Problem));
                 if (options.FilesPause > TimeSpan.Zero)
@@ -47,4 +64,73 @@ public sealed class Hasher : ReceiveActor
         Props.Create(() => new Hasher(options, settings))
             .WithDispatcher(Dispatchers.Hash)
             .WithRouter(new SmallestMailboxPool(settings.Hashers));
+
+    /// <summary>Reads and hashes one file, writing it to a temp file; the temp name is null when nothing usable was written.</summary>
+    private (SourceReader.Result Result, string? Temp) ReadIntoStore(SourceEntry file)
+    {
+        var source = _options.SourcePath(file.Path);
+        var name = $"{Environment.ProcessId}-h{Interlocked.Increment(ref _nextTemp)}.tmp";
+        var temp = Path.Combine(_options.Store.TempFolder, name);
+        SafeFileHandle output;
+        try
+        {
+            output = Files.CreateExclusive(temp);
+        }
+        catch (PosixException)
+        {
+            return (_reader.Read(source, file.Meta), null);
+        }
+        var written = true;
+        var restarted = false;
+        SourceReader.Result result;
+        using (output)
+        {
+            result = _reader.Read(source, file.Meta,
+                sink: (chunk, offset) =>
+                {
+                    if (!written)
+                        return;
+                    try
+                    {
+                        RandomAccess.Write(output, chunk, offset);
+                    }
+                    catch (IOException)
+                    {
+                        written = false;
+                    }
+                },
+                restart: () =>
+                {
+                    restarted = true;
+                    written = TryWrite(() => RandomAccess.SetLength(output, 0));
+                });
+            if (written && result.Problem is null)
+            {
+                var w = _options.Share.EntryOwnership(result.Meta!, _chown, _euid, _egid);
+                written = TryWrite(() =>
+                {
+                    if (restarted)
+                        RandomAccess.SetLength(output, result.Bytes);
+                    Files.SetMeta(output, temp, w.Uid, w.Gid, w.Mode, result.Meta!.Mtime, _chown);
+                });
+            }
+        }
+        if (written && result.Problem is null)
+            return (result, name);
+        TryWrite(() => Files.Unlink(temp));
+        return (result, null);
+    }
+
+    private static bool TryWrite(Action write)
+    {
+        try
+        {
+            write();
+            return true;
+        }
+        catch (Exception e) when (e is IOException or PosixException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
 }

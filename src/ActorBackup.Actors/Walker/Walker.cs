@@ -11,14 +11,32 @@ namespace ActorBackup.Actors.Walker;
 /// Lists one directory per message through a handle opened with O_NOFOLLOW, checks that it
 /// is the directory the parent's listing saw, and lstat's each child relative to that
 /// handle. Symlinks are read, never followed. Runs on the io dispatcher.
+///
+/// With a previous snapshot, each listing is merged with that directory's entries in the
+/// previous manifest (read by binary search, one directory at a time): a regular file that
+/// <see cref="FilesCache.Unchanged"/> says is unchanged carries its known hash and store
+/// entry, so nobody reads it.
 /// </summary>
 public sealed class Walker : ReceiveActor
 {
     private readonly RunOptions _options;
+    private DirectoryIndex? _previous;
 
     public Walker(RunOptions options)
     {
         _options = options;
+        if (options.PreviousManifest is { } manifest)
+        {
+            try
+            {
+                _previous = DirectoryIndex.Open(manifest);
+            }
+            catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
+            {
+                // The CLI checked it before the run; if it is gone now, every file is read.
+                _previous = null;
+            }
+        }
         Receive<WalkDirectory>(w =>
         {
             Sender.Tell(Walk(w));
@@ -29,6 +47,26 @@ public sealed class Walker : ReceiveActor
 
     public static Props Props(RunOptions options) =>
         Akka.Actor.Props.Create(() => new Walker(options)).WithDispatcher(Dispatchers.Io);
+
+    protected override void PostStop()
+    {
+        _previous?.Dispose();
+        base.PostStop();
+    }
+
+    private Dictionary<string, ManifestEntry>? PreviousOf(string directory)
+    {
+        if (_previous is null)
+            return null;
+        try
+        {
+            return _previous.Children(directory);
+        }
+        catch (Exception e) when (e is IOException or FormatException)
+        {
+            return null; // a damaged previous manifest costs reading this directory's files, nothing else
+        }
+    }
 
     private DirectoryWalked Walk(WalkDirectory w)
     {
@@ -43,6 +81,7 @@ public sealed class Walker : ReceiveActor
                 problems.Add(new FileProblem(w.Path, "directory was replaced while the backup ran; its contents are not in this snapshot"));
                 return new DirectoryWalked(w.Path, entries, problems);
             }
+            var before = PreviousOf(w.Path);
             foreach (var name in ByteOrder.Sort(dir.ListNames()))
             {
                 var child = PathBytes.Child(w.Path, name);
@@ -57,7 +96,10 @@ public sealed class Walker : ReceiveActor
                     if (meta.Type == EntryType.Directory && _options.Excluded.Contains(child))
                         continue;
                     var target = meta.Type == EntryType.Symlink ? dir.ReadLinkChild(name) : null;
-                    entries.Add(new SourceEntry(child, meta, target));
+                    var known = before is not null && meta.Type == EntryType.File && before.TryGetValue(name, out var old)
+                        ? FilesCache.Unchanged(meta, old)
+                        : null;
+                    entries.Add(new SourceEntry(child, meta, target, known));
                 }
                 catch (PosixException e)
                 {

@@ -8,13 +8,16 @@ namespace ActorBackup.Core.Manifest;
 /// </summary>
 public sealed class ManifestWriter : IDisposable
 {
+    /// <summary>Manifests are ASCII (names are escaped); written without a byte order mark.</summary>
+    public static readonly Encoding Encoding = new UTF8Encoding(false);
+
     private readonly FileStream _file;
     private readonly StreamWriter _writer;
 
     public ManifestWriter(string path, IReadOnlyDictionary<string, string> header)
     {
         _file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
-        _writer = new StreamWriter(_file, new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
+        _writer = new StreamWriter(_file, Encoding, 1 << 16) { NewLine = "\n" };
         _writer.WriteLine(ManifestFormat.Magic);
         foreach (var (key, value) in header)
             _writer.WriteLine($"#{key} {value}");

@@ -38,7 +38,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
         [typeof(HashWork)] = "HW", [typeof(WorkDone)] = "WO", [typeof(OpenSession)] = "OP",
         [typeof(SessionOpened)] = "SP", [typeof(SessionRefused)] = "SX", [typeof(CloseSession)] = "CL",
         [typeof(SessionSpec)] = "SN", [typeof(SendContent)] = "SD", [typeof(ContentChunk)] = "CK",
-        [typeof(ChunkAck)] = "AK", [typeof(ContentEnd)] = "EN",
+        [typeof(ChunkAck)] = "AK", [typeof(ContentEnd)] = "EN", [typeof(KnownContent)] = "KC",
     };
 
     /// <summary>Every message type this serializer knows (for the round-trip tests).</summary>
@@ -66,13 +66,14 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
         switch (obj)
         {
             case SourceEntry m: w.Entry(m); break;
+            case KnownContent m: w.Str(m.Hash); w.Int(m.Suffix); break;
             case FileProblem m: w.Problem(m); break;
             case HashedFile m: w.Hashed(m); break;
             case WalkDirectory m: w.Path(m.Path); w.Meta(m.Expected); break;
             case DirectoryWalked m: w.Path(m.Path); w.List(m.Entries, w.Entry); w.List(m.Problems, w.Problem); break;
-            case HashFiles m: w.Long(m.BatchId); w.List(m.Files, w.Entry); break;
+            case HashFiles m: w.Long(m.BatchId); w.List(m.Files, w.Entry); w.Bool(m.CopyToStore); break;
             case FilesHashed m: WriteHashed(w, m); break;
-            case CopyContent m: w.Long(m.Token); w.Entry(m.Source); w.Str(m.TempName); w.Long(m.Uid); w.Long(m.Gid); w.Long(m.Mode); break;
+            case CopyContent m: w.Long(m.Token); w.Entry(m.Source); w.Str(m.TempName); w.Long(m.Uid); w.Long(m.Gid); w.Long(m.Mode); w.Str(m.FromStore); break;
             case ContentCopied m: w.Long(m.Token); w.Str(m.Hash); w.Long(m.Bytes); break;
             case ContentCopyFailed m: w.Long(m.Token); w.Str(m.Reason); w.Bool(m.SourceProblem); break;
             case OpenSnapshot m: w.Entry(m.Root); break;
@@ -89,7 +90,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
             case StoreStats m: WriteStoreStats(w, m); break;
             case StartRun: break;
             case RunFinished m: w.Int((int)m.Code); WriteRunStats(w, m.Stats); w.Str(m.FatalReason); break;
-            case ProblemReported m: w.Problem(m.Problem); break;
+            case ProblemReported m: w.Problem(m.Problem); w.Bool(m.Notice); break;
             case ResumeAfterProblem: break;
             case ProgressReported m: WriteRunStats(w, m.Stats); w.Bool(m.Periodic); break;
             case RunStats m: WriteRunStats(w, m); break;
@@ -114,13 +115,14 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
     private static object Read(WireReader r, string manifest) => manifest switch
     {
         "SE" => r.Entry(),
+        "KC" => new KnownContent(r.S(), r.Int()),
         "FP" => r.P(),
         "HF" => r.Hashed(),
         "WD" => new WalkDirectory(r.Path(), r.Meta()),
         "DW" => new DirectoryWalked(r.Path(), r.List(r.Entry), r.List(r.P)),
-        "HA" => new HashFiles(r.Long(), r.List(r.Entry)),
+        "HA" => new HashFiles(r.Long(), r.List(r.Entry), r.Bool()),
         "HD" => ReadHashed(r),
-        "CC" => new CopyContent(r.Long(), r.Entry(), r.S(), (uint)r.Long(), (uint)r.Long(), (uint)r.Long()),
+        "CC" => new CopyContent(r.Long(), r.Entry(), r.S(), (uint)r.Long(), (uint)r.Long(), (uint)r.Long(), r.Str()),
         "CD" => new ContentCopied(r.Long(), r.S(), r.Long()),
         "CF" => new ContentCopyFailed(r.Long(), r.S(), r.Bool()),
         "OS" => new OpenSnapshot(r.Entry()),
@@ -137,7 +139,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
         "SS" => ReadStoreStats(r),
         "SR" => new StartRun(),
         "RF" => new RunFinished((ExitCode)r.Int(), ReadRunStats(r), r.Str()),
-        "PR" => new ProblemReported(r.P()),
+        "PR" => new ProblemReported(r.P(), r.Bool()),
         "RA" => new ResumeAfterProblem(),
         "PG" => new ProgressReported(ReadRunStats(r), r.Bool()),
         "RS" => ReadRunStats(r),
@@ -179,13 +181,13 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
 
     private static void WriteRunStats(WireWriter w, RunStats s)
     {
-        foreach (var v in new[] { s.Files, s.Directories, s.Symlinks, s.Specials, s.Skipped, s.BytesRead, s.Problems, s.NewEntries, s.NewBytes, s.Links, s.LogicalBytes, s.Elapsed.Ticks })
+        foreach (var v in new[] { s.Files, s.Directories, s.Symlinks, s.Specials, s.Skipped, s.BytesRead, s.Problems, s.NewEntries, s.NewBytes, s.Links, s.LogicalBytes, s.Elapsed.Ticks, s.Unchanged })
             w.Long(v);
     }
 
     private static RunStats ReadRunStats(WireReader r) => new(
         r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(),
-        TimeSpan.FromTicks(r.Long()));
+        TimeSpan.FromTicks(r.Long()), r.Long());
 
     private static void WriteSpec(WireWriter w, SessionSpec s)
     {

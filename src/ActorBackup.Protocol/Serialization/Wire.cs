@@ -51,6 +51,11 @@ internal sealed class WireWriter(BinaryWriter w)
         Path(e.Path);
         Meta(e.Meta);
         Bytes(e.LinkTarget);
+        Bool(e.Known is not null);
+        if (e.Known is null)
+            return;
+        Str(e.Known.Hash);
+        Int(e.Known.Suffix);
     }
 
     public void Problem(FileProblem? p)
@@ -66,6 +71,7 @@ internal sealed class WireWriter(BinaryWriter w)
     {
         Entry(h.Source);
         Str(h.Hash);
+        Str(h.Temp);
     }
 
     public void List<T>(IReadOnlyList<T> items, Action<T> item)
@@ -110,13 +116,13 @@ internal sealed class WireReader(BinaryReader r, ExtendedActorSystem system)
         r.ReadUInt64(),
         r.ReadUInt64());
 
-    public SourceEntry Entry() => new(Path(), Meta(), Bytes());
+    public SourceEntry Entry() => new(Path(), Meta(), Bytes(), Bool() ? new KnownContent(S(), Int()) : null);
 
     public FileProblem? Problem() => Bool() ? new FileProblem(Path(), S()) : null;
 
     public FileProblem P() => Problem() ?? throw new InvalidDataException("a required problem is missing");
 
-    public HashedFile Hashed() => new(Entry(), S());
+    public HashedFile Hashed() => new(Entry(), S(), Str());
 
     public List<T> List<T>(Func<T> item)
     {
