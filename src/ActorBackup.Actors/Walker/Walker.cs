@@ -121,6 +121,12 @@ public static class ByteOrder
     /// <summary>Sorts names by their bytes, encoding each name once.</summary>
     public static IEnumerable<string> Sort(List<string> names)
     {
+        // ASCII names (most) sort the same by chars as by bytes: no encoding needed.
+        if (names.TrueForAll(n => n.All(c => c < (char)0x80)))
+        {
+            names.Sort(StringComparer.Ordinal);
+            return names;
+        }
         var keyed = names.Select(n => (Key: PathBytes.ToBytes(n), Name: n)).ToArray();
         Array.Sort(keyed, (a, b) => a.Key.AsSpan().SequenceCompareTo(b.Key));
         return keyed.Select(k => k.Name);

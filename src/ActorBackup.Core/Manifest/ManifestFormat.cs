@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 namespace ActorBackup.Core.Manifest;
 
@@ -23,37 +24,106 @@ public static class ManifestFormat
 
     public static string Render(ManifestEntry e)
     {
+        var sb = new StringBuilder(160);
+        Render(e, sb);
+        return sb.ToString();
+    }
+
+    /// <summary>Appends one entry line (without the newline) to <paramref name="sb"/>.</summary>
+    public static void Render(ManifestEntry e, StringBuilder sb)
+    {
         var m = e.Meta;
-        var path = e.Path.Length == 0 ? "." : PathBytes.Escape(e.Path);
-        var target = e.LinkTarget is null ? "" : PathBytes.Escape(e.LinkTarget);
-        var suffix = e.EntrySuffix < 0 ? "" : e.EntrySuffix.ToString(CultureInfo.InvariantCulture);
-        return string.Join('\t',
-            path, ((char)m.Type).ToString(), Convert.ToString(m.Mode, 8), m.Uid, m.Gid, m.Size,
-            m.Mtime, m.Ctime, m.Device, m.Inode, m.Rdev, e.Hash ?? "", suffix, target);
+        var c = CultureInfo.InvariantCulture;
+        sb.Append(e.Path.Length == 0 ? "." : PathBytes.Escape(e.Path)).Append('\t')
+            .Append((char)m.Type).Append('\t');
+        AppendOctal(sb, m.Mode);
+        sb.Append('\t').Append(m.Uid.ToString(c)).Append('\t').Append(m.Gid.ToString(c))
+            .Append('\t').Append(m.Size.ToString(c)).Append('\t');
+        AppendTime(sb, m.Mtime);
+        sb.Append('\t');
+        AppendTime(sb, m.Ctime);
+        sb.Append('\t').Append(m.Device.ToString(c)).Append('\t').Append(m.Inode.ToString(c))
+            .Append('\t').Append(m.Rdev.ToString(c)).Append('\t').Append(e.Hash ?? "").Append('\t');
+        if (e.EntrySuffix >= 0)
+            sb.Append(e.EntrySuffix.ToString(c));
+        sb.Append('\t');
+        if (e.LinkTarget is not null)
+            sb.Append(PathBytes.Escape(e.LinkTarget));
+    }
+
+    private static void AppendOctal(StringBuilder sb, uint value)
+    {
+        Span<char> digits = stackalloc char[12];
+        var i = digits.Length;
+        do
+        {
+            digits[--i] = (char)('0' + (value & 7));
+            value >>= 3;
+        }
+        while (value != 0);
+        sb.Append(digits[i..]);
+    }
+
+    private static void AppendTime(StringBuilder sb, Timestamp t)
+    {
+        Span<char> text = stackalloc char[32];
+        t.Seconds.TryFormat(text, out var n, default, CultureInfo.InvariantCulture);
+        text[n++] = '.';
+        t.Nanoseconds.TryFormat(text[n..], out var m, "D9", CultureInfo.InvariantCulture);
+        sb.Append(text[..(n + m)]);
     }
 
     public static ManifestEntry Parse(string line)
     {
-        var f = line.Split('\t');
-        if (f.Length != 14)
-            throw new FormatException($"manifest line has {f.Length} fields, expected 14: {line}");
+        Span<Range> f = stackalloc Range[15];
+        var span = line.AsSpan();
+        var count = span.Split(f, '\t');
+        if (count != 14)
+            throw new FormatException($"manifest line has {count} fields, expected 14: {line}");
+        var c = CultureInfo.InvariantCulture;
         var meta = new FileMeta(
-            Type: (EntryType)f[1][0],
-            Mode: Convert.ToUInt32(f[2], 8),
-            Uid: uint.Parse(f[3], CultureInfo.InvariantCulture),
-            Gid: uint.Parse(f[4], CultureInfo.InvariantCulture),
-            Size: long.Parse(f[5], CultureInfo.InvariantCulture),
-            Mtime: Timestamp.Parse(f[6]),
-            Ctime: Timestamp.Parse(f[7]),
-            Device: ulong.Parse(f[8], CultureInfo.InvariantCulture),
-            Inode: ulong.Parse(f[9], CultureInfo.InvariantCulture),
-            Rdev: ulong.Parse(f[10], CultureInfo.InvariantCulture),
+            Type: (EntryType)span[f[1]][0],
+            Mode: ParseOctal(span[f[2]], line),
+            Uid: uint.Parse(span[f[3]], c),
+            Gid: uint.Parse(span[f[4]], c),
+            Size: long.Parse(span[f[5]], c),
+            Mtime: ParseTime(span[f[6]]),
+            Ctime: ParseTime(span[f[7]]),
+            Device: ulong.Parse(span[f[8]], c),
+            Inode: ulong.Parse(span[f[9]], c),
+            Rdev: ulong.Parse(span[f[10]], c),
             LinkCount: 1);
+        var path = span[f[0]];
+        var hash = span[f[11]];
+        var suffix = span[f[12]];
+        var target = span[f[13]];
         return new ManifestEntry(
-            Path: f[0] == "." ? "" : PathBytes.Unescape(f[0]),
+            Path: path is "." ? "" : PathBytes.Unescape(path.ToString()),
             Meta: meta,
-            Hash: f[11].Length == 0 ? null : f[11],
-            EntrySuffix: f[12].Length == 0 ? -1 : int.Parse(f[12], CultureInfo.InvariantCulture),
-            LinkTarget: f[13].Length == 0 ? null : PathBytes.UnescapeBytes(f[13]));
+            Hash: hash.Length == 0 ? null : hash.ToString(),
+            EntrySuffix: suffix.Length == 0 ? -1 : int.Parse(suffix, c),
+            LinkTarget: target.Length == 0 ? null : PathBytes.UnescapeBytes(target.ToString()));
+    }
+
+    private static uint ParseOctal(ReadOnlySpan<char> text, string line)
+    {
+        if (text.Length == 0 || text.Length > 11)
+            throw new FormatException($"bad mode in manifest line: {line}");
+        uint value = 0;
+        foreach (var ch in text)
+        {
+            if (ch < '0' || ch > '7')
+                throw new FormatException($"bad mode in manifest line: {line}");
+            value = value * 8 + (uint)(ch - '0');
+        }
+        return value;
+    }
+
+    private static Timestamp ParseTime(ReadOnlySpan<char> text)
+    {
+        var dot = text.IndexOf('.');
+        if (dot < 0)
+            return new Timestamp(long.Parse(text, CultureInfo.InvariantCulture), 0);
+        return new Timestamp(long.Parse(text[..dot], CultureInfo.InvariantCulture), long.Parse(text[(dot + 1)..], CultureInfo.InvariantCulture));
     }
 }

@@ -13,6 +13,7 @@ public sealed class ManifestWriter : IDisposable
 
     private readonly FileStream _file;
     private readonly StreamWriter _writer;
+    private readonly StringBuilder _line = new(256);
 
     public ManifestWriter(string path, IReadOnlyDictionary<string, string> header)
     {
@@ -27,7 +28,10 @@ public sealed class ManifestWriter : IDisposable
 
     public void Write(ManifestEntry entry)
     {
-        _writer.WriteLine(ManifestFormat.Render(entry));
+        _line.Clear();
+        ManifestFormat.Render(entry, _line);
+        _line.Append('\n');
+        _writer.Write(_line);
         Count++;
     }
 

@@ -16,7 +16,19 @@ public static class PathBytes
 
     public static string FromBytes(byte[] bytes) => bytes.Length == 0 ? "" : UnixEncoding.Instance.GetString(bytes);
 
-    public static string Escape(string path) => Escape(ToBytes(path));
+    /// <summary>Escapes a name; a name of printable ASCII without '%' or '#' (most names) is its own escape.</summary>
+    public static string Escape(string path) => IsPlain(path) ? path : Escape(ToBytes(path));
+
+    /// <summary>True when every char is printable ASCII other than '%' and '#': such text needs no escaping.</summary>
+    public static bool IsPlain(string text)
+    {
+        foreach (var c in text)
+        {
+            if (c <= ' ' || c >= (char)0x7F || c == '%' || c == '#')
+                return false;
+        }
+        return true;
+    }
 
     public static string Escape(ReadOnlySpan<byte> bytes)
     {
@@ -49,15 +61,31 @@ public static class PathBytes
         return bytes.ToArray();
     }
 
-    public static string Unescape(string text) => FromBytes(UnescapeBytes(text));
+    public static string Unescape(string text) => text.Contains('%') ? FromBytes(UnescapeBytes(text)) : text;
 
     /// <summary>
     /// True for a path that stays inside the folder it is relative to: not absolute, no
     /// empty, "." or ".." component, no NUL byte (checked on the bytes: UnixEncoding itself
     /// uses U+0000 to carry bytes that are not UTF-8). "" (the root itself) is safe.
     /// </summary>
-    public static bool IsSafeRelative(string path) =>
-        path.Length == 0 || (!ToBytes(path).Contains((byte)0) && path.Split('/').All(c => c.Length > 0 && c != "." && c != ".."));
+    public static bool IsSafeRelative(string path)
+    {
+        if (path.Length == 0)
+            return true;
+        if (path.Contains('\0') && ToBytes(path).Contains((byte)0))
+            return false;
+        var start = 0;
+        while (start <= path.Length)
+        {
+            var slash = path.IndexOf('/', start);
+            var end = slash < 0 ? path.Length : slash;
+            var component = path.AsSpan(start, end - start);
+            if (component.Length == 0 || component is "." || component is "..")
+                return false;
+            start = end + 1;
+        }
+        return true;
+    }
 
     /// <summary>Joins a snapshot-relative path ("" is the root) with a child name.</summary>
     public static string Child(string relative, string name) => relative.Length == 0 ? name : relative + "/" + name;
