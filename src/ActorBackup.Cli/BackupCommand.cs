@@ -86,8 +86,18 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
             Share: share,
             IgnoreFileExists: args.Has("ignorefileexists"),
             ProgressEvery: args.Number("doprogress", 0, 0, long.MaxValue),
-            Verbosity: args.Verbosity);
-        options = options with { Excluded = StoreSession.Excluded(root, options) };
+            Verbosity: args.Verbosity,
+            Rehash: args.Has("rehash"));
+        // The walkers run here: they compare with the previous snapshot when this machine can
+        // read the data folder's catalog (the same machine, or a shared mount); else every file is read.
+        var previous = Directory.Exists(options.Store.SnapshotsFolder) || args.Value("previous") is not null
+            ? SnapshotCatalog.FindPrevious(options.Store, root, Path.GetFileName(backup), args.Value("previous"))
+            : null;
+        options = options with { Excluded = StoreSession.Excluded(root, options), PreviousManifest = previous };
+        if (args.Verbosity > 0)
+            output.WriteLine(previous is null
+                ? $"no previous snapshot of {root} readable from this node: every file is read"
+                : $"comparing with {Path.GetFileNameWithoutExtension(previous)}: files unchanged since are {(options.Rehash ? "read anyway (--rehash)" : "linked without reading")}");
         var finished = new ClusterRun(output, error).Run(clusterFile, options, spec, args.Value("config"));
         Report(finished, options);
         return finished.Code;

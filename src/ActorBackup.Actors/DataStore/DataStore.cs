@@ -374,6 +374,23 @@ public sealed class DataStore : ReceiveActor
                 StartCopy(pending);
                 return;
             }
+            if (pending.Source.Source.Known is not null && pending.Source.Hash == pending.Source.Source.Known.Hash)
+            {
+                // The hash came from the previous manifest, not from reading the file, and the
+                // bytes just copied (checked unchanged while read) say otherwise: the record was
+                // wrong. The copy is stored under the hash of its bytes; the files that waited
+                // for the recorded hash go round again (the next one is copied in turn).
+                var file = new HashedFile(pending.Source.Source with { Known = null }, m.Hash, Path.GetFileName(temp));
+                var waiters = pending.Waiters.ToList();
+                _pendingByKey.Remove(pending.Key);
+                var done = new List<HashedFile>();
+                var problems = new List<FileProblem>();
+                StoreOne(file, done, problems);
+                foreach (var waiter in waiters)
+                    StoreOne(waiter, done, problems);
+                Report(done, problems);
+                return;
+            }
             // The bytes written are not the bytes hashed: the file changed in between. The
             // temp file is discarded, never named; the next file with this content is copied instead.
             var changed = new FileProblem(pending.Source.Source.Path, "changed while being read; not in this snapshot, it will be read again next run");

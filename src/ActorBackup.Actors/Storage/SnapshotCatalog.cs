@@ -37,6 +37,7 @@ public static class SnapshotCatalog
         var root = PathBytes.Escape(rootFolder);
         string? best = null;
         var bestStarted = "";
+        var bestWritten = DateTime.MinValue;
         foreach (var path in Directory.EnumerateFiles(layout.SnapshotsFolder, "*.manifest"))
         {
             if (Path.GetFileNameWithoutExtension(path) == snapshotName)
@@ -46,12 +47,16 @@ public static class SnapshotCatalog
                 var header = ManifestReader.ReadLeadingHeader(path);
                 if (header.GetValueOrDefault("root") != root)
                     continue;
+                // Newest by start time; runs started within the same second by when they were published.
                 var started = header.GetValueOrDefault("started") ?? "";
-                if (best is not null && string.CompareOrdinal(started, bestStarted) <= 0)
+                var written = File.GetLastWriteTimeUtc(path);
+                var order = string.CompareOrdinal(started, bestStarted);
+                if (best is not null && (order < 0 || (order == 0 && written <= bestWritten)))
                     continue;
                 using (DirectoryIndex.Open(path)) { } // complete and sorted, or skipped
                 best = path;
                 bestStarted = started;
+                bestWritten = written;
             }
             catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
             {

@@ -3,8 +3,8 @@ namespace ActorBackup.Core.Manifest;
 /// <summary>
 /// Turns a run's journal (entries in the order they were committed) into the published
 /// manifest, sorted in <see cref="ManifestOrder"/>. Memory stays bounded: at most
-/// <c>runLines</c> lines are held at once; longer journals are sorted in runs written next
-/// to the output and merged.
+/// <c>runLines</c> lines (about 6 MB at the default) are held at once; longer journals are
+/// sorted in runs written next to the output and merged (50 runs for a million entries).
 /// </summary>
 public static class ManifestSorter
 {
@@ -12,7 +12,7 @@ public static class ManifestSorter
     public const string OrderValue = "directories";
 
     /// <summary>Writes the sorted manifest to <paramref name="output"/> and fsyncs it; returns the entry count.</summary>
-    public static long Sort(string journal, string output, int runLines = 100_000)
+    public static long Sort(string journal, string output, int runLines = 20_000)
     {
         var header = new List<string>();
         var runs = new List<string>();
