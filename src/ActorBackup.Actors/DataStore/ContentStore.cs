@@ -111,10 +111,16 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
     {
         EnsureLevelFolders(hash);
         var entries = EntriesOf(hash);
+        // The first free name after the known entries. Names past a gap (an entry removed by
+        // hand or by prune) were not probed: they are skipped here, never overwritten.
         var suffix = entries.Count == 0 ? 0 : entries.Max(e => e.Suffix) + 1;
         var path = Layout.EntryPath(hash, suffix);
-        if (Files.TryLstat(path, out _, out _))
-            throw new IOException($"store entry {path} appeared while this run held the lock; is another program writing to the data folder?");
+        while (Files.TryLstat(path, out var taken, out _))
+        {
+            if (taken!.Type == EntryType.File && entries.All(e => e.Suffix != suffix))
+                entries.Add(new Entry(suffix, taken));
+            path = Layout.EntryPath(hash, ++suffix);
+        }
         Files.Rename(tempPath, path);
         entries.Add(new Entry(suffix, Files.Lstat(path)));
         return suffix;

@@ -62,7 +62,7 @@ public sealed class Walker : ReceiveActor
         {
             return _previous.Children(directory);
         }
-        catch (Exception e) when (e is IOException or FormatException)
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
         {
             return null; // a damaged previous manifest costs reading this directory's files, nothing else
         }

@@ -73,7 +73,20 @@ public static class ManifestFormat
         sb.Append(text[..(n + m)]);
     }
 
+    /// <summary>Parses one entry line; any malformed line is a <see cref="FormatException"/> naming it.</summary>
     public static ManifestEntry Parse(string line)
+    {
+        try
+        {
+            return ParseFields(line);
+        }
+        catch (Exception e) when (e is OverflowException or IndexOutOfRangeException or ArgumentException)
+        {
+            throw new FormatException($"malformed manifest line ({e.Message}): {line}", e);
+        }
+    }
+
+    private static ManifestEntry ParseFields(string line)
     {
         Span<Range> f = stackalloc Range[15];
         var span = line.AsSpan();
