@@ -20,6 +20,7 @@ public sealed record BackupSettings(
     long MaxLinksPerEntry,
     bool Fsync,
     bool CopyFirst,
+    long HeapBudget,
     TimeSpan ProgressInterval)
 {
     public static BackupSettings From(Config config)
@@ -40,6 +41,7 @@ public sealed record BackupSettings(
             MaxLinksPerEntry: Read(c, "max-links-per-entry", k => c.GetLong(k)),
             Fsync: Read(c, "fsync", k => c.GetBoolean(k)),
             CopyFirst: Read(c, "copy-first", k => c.GetBoolean(k)),
+            HeapBudget: Read(c, "heap-budget", k => c.GetByteSize(k) ?? 0),
             ProgressInterval: Read(c, "progress-interval", k => c.GetTimeSpan(k)));
         settings.Check();
         return settings;
@@ -70,6 +72,7 @@ public sealed record BackupSettings(
         Require(ReadBuffer >= 4096, "actorbackup.read-buffer", "must be 4KiB or more");
         Require(ReadRetries >= 0, "actorbackup.read-retries", "must be 0 or more");
         Require(MaxLinksPerEntry >= 2, "actorbackup.max-links-per-entry", "must be 2 or more");
+        Require(HeapBudget >= 0, "actorbackup.heap-budget", "must be 0 (off) or a size such as 96MiB");
     }
 
     private static void Require(bool ok, string key, string what)

@@ -63,7 +63,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     private bool _paused;
     private bool _closing;
     private string? _fatal;
-    private long _files, _directories, _symlinks, _skipped, _bytesRead, _problems, _logicalBytes, _nextProgress, _unchanged;
+    private long _files, _directories, _symlinks, _skipped, _bytesRead, _problems, _logicalBytes, _nextProgress, _unchanged, _nextHeapCheck;
     private StoreStats _store = new(0, 0, 0, 0, 0, 0, 0, 0);
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -271,6 +271,11 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
             _logicalBytes += file.Source.Meta.Size;
             FileDone(file.Source.Path);
         }
+        if (_files >= _nextHeapCheck)
+        {
+            _nextHeapCheck = _files + 4096;
+            KeepHeapInBudget();
+        }
         if (_options.ProgressEvery > 0 && _files >= _nextProgress)
         {
             _reporter.Tell(new ProgressReported(Stats(), Periodic: false));
@@ -278,6 +283,13 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
                 _nextProgress += _options.ProgressEvery;
         }
         Pump();
+    }
+
+    /// <summary>See heap-budget in hocon/actorbackup.conf: dead objects are collected before they raise peak RSS.</summary>
+    private void KeepHeapInBudget()
+    {
+        if (_settings.HeapBudget > 0 && GC.GetTotalMemory(forceFullCollection: false) > _settings.HeapBudget)
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
     }
 
     private void FileDone(string path)

@@ -574,6 +574,8 @@ public sealed class DataStore : ReceiveActor
         _manifest!.Complete();
         _manifest.Dispose();
         var manifest = layout.ManifestPath(_options.SnapshotName);
+        if (_settings.HeapBudget > 0)
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true); // the run's garbage goes before the sort makes its own
         ManifestSorter.Sort(manifest + ".partial", manifest + ".sorting");
         if (_settings.Fsync)
             Files.SyncFileSystem(layout.DataFolder);
