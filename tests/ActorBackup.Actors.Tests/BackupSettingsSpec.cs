@@ -22,12 +22,29 @@ public sealed class BackupSettingsSpec
         Assert.Equal(128, settings.HashBatchFiles);
         Assert.Equal(32L * 1024 * 1024, settings.HashBatchBytes);
         Assert.Equal(2, settings.BatchesPerHasher);
-        Assert.Equal(20_000, settings.MaxQueuedFiles);
+        Assert.Equal(10_000, settings.MaxQueuedFiles);
         Assert.Equal(1024 * 1024, settings.ReadBuffer);
         Assert.Equal(2, settings.ReadRetries);
         Assert.Equal(65_000, settings.MaxLinksPerEntry);
         Assert.True(settings.Fsync);
+        Assert.True(settings.CopyFirst);
+        Assert.Equal(64L * 1024 * 1024, settings.HeapBudget);
         Assert.Equal(TimeSpan.FromSeconds(1), settings.ProgressInterval);
+    }
+
+    [Fact]
+    public void A_negative_heap_budget_is_refused_with_a_line_naming_the_key()
+    {
+        var e = Assert.Throws<ActorBackup.Core.UserError>(() => With("actorbackup.heap-budget = -1"));
+        Assert.Contains("actorbackup.heap-budget", e.Message);
+    }
+
+    [Fact]
+    public void Copy_first_and_heap_budget_can_be_turned_off()
+    {
+        var settings = With("actorbackup.copy-first = off\nactorbackup.heap-budget = 0");
+        Assert.False(settings.CopyFirst);
+        Assert.Equal(0, settings.HeapBudget);
     }
 
     [Fact]
