@@ -87,8 +87,11 @@ cleanup() {
     fi
 }
 trap cleanup EXIT
-W1=$WORK/corpus/week1
-W2=$WORK/corpus/week2
+# One source tree, as on a real server: week 1 is generated, backed up by every tool, then
+# week 2's churn is applied in place (make-corpus.py --inplace), so unchanged files keep
+# their inodes and ctimes, as /home's do from one week to the next.
+W1=$WORK/corpus/home
+W2=$W1
 B=$WORK/backups
 LOGS=$WORK/logs
 mkdir -p "$WORK/corpus" "$B/rs" "$B/cp" "$LOGS"
@@ -120,10 +123,11 @@ echo "           and a sync flushes earlier writes before each run."
 echo
 
 # ------------------------------------------------------------------ build
-log "publishing src/ActorBackup.Cli (Release)"
+log "publishing src/ActorBackup.Cli (Release, ReadyToRun: as deploy/ installs it)"
 # --artifacts-path keeps obj/ and bin/ of this build inside $WORK, so it does not race other
 # builds of the same source tree.
 if ! dotnet publish "$SRC_ROOT/src/ActorBackup.Cli" -c Release -o "$WORK/bin" \
+        -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
         --artifacts-path "$WORK/artifacts" -nologo -v quiet >"$LOGS/publish.log" 2>&1; then
     echo "bench.sh: dotnet publish failed:" >&2
     tail -40 "$LOGS/publish.log" >&2
@@ -137,18 +141,13 @@ log "generating corpus week 1 ($SCALE, seed $SEED)"
 t0=$(date +%s.%N)
 $PY "$MAKE_CORPUS" --out "$W1" --scale "$SCALE" --seed "$SEED" --week 1 >"$LOGS/corpus1.txt"
 t1=$(date +%s.%N)
-log "generating corpus week 2"
-$PY "$MAKE_CORPUS" --out "$W2" --scale "$SCALE" --seed "$SEED" --week 2 --from "$W1" >"$LOGS/corpus2.txt"
-t2=$(date +%s.%N)
-echo "corpus generation: week 1 $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", b-a}') s, week 2 $(awk -v a="$t1" -v b="$t2" 'BEGIN{printf "%.0f", b-a}') s"
-sed 's/^/  /' "$LOGS/corpus1.txt" "$LOGS/corpus2.txt"
+echo "corpus generation: week 1 $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", b-a}') s (week 2 is applied in place after the week 1 runs)"
+sed 's/^/  /' "$LOGS/corpus1.txt"
 
 count_files() { find "$1" -type f | wc -l; }
 apparent_bytes() { du -sb --apparent-size "$1" | awk '{print $1}'; }
 F1=$(count_files "$W1"); S1=$(apparent_bytes "$W1")
-F2=$(count_files "$W2"); S2=$(apparent_bytes "$W2")
 echo "week 1: $F1 files, $(awk -v b="$S1" 'BEGIN{printf "%.1f MB", b/1e6}') (du -sb --apparent-size; hardlinked files counted once)"
-echo "week 2: $F2 files, $(awk -v b="$S2" 'BEGIN{printf "%.1f MB", b/1e6}')"
 echo
 
 # ------------------------------------------------------------------ measuring
@@ -204,41 +203,26 @@ ab_check() {   # ActorBackup exit code and stderr, snapshot vs source counts
     fi
 }
 
+# ---- week 1: every tool backs up the same week 1 tree
 # 1. ActorBackup week 1 (full)
 warm "$W1"
 measure ab1 ActorBackup "week 1 full" "$F1" "$S1" -- \
     "$AB" --rootfolder="$W1" --backupfolder="$B/ab/week1" --datafolder="$B/ab/data" --createdirs --dostats
 sync; DISK[ab1]=$(kb_of "$B/ab"); ab_check ab1 "$W1" "$B/ab/week1"
 
-# 2. ActorBackup week 2 (incremental, same data folder)
-warm "$W2"; warm_meta "$B/ab"
-measure ab2 ActorBackup "week 2 incr" "$F2" "$S2" -- \
-    "$AB" --rootfolder="$W2" --backupfolder="$B/ab/week2" --datafolder="$B/ab/data" --createdirs --dostats
-sync; DISK[ab2]=$(kb_of "$B/ab"); ab_check ab2 "$W2" "$B/ab/week2"
-
-# 3. rsync week 1 (full copy)
+# 2. rsync week 1 (full copy)
 warm "$W1"
 measure rs1 rsync "week 1 full" "$F1" "$S1" -- rsync -a "$W1/" "$B/rs/week1/"
 sync; DISK[rs1]=$(kb_of "$B/rs")
 
-# 4. rsync week 2 (--link-dest incremental)
-warm "$W2"; warm_meta "$B/rs/week1"
-measure rs2 rsync "week 2 incr" "$F2" "$S2" -- rsync -a --link-dest="$B/rs/week1" "$W2/" "$B/rs/week2/"
-sync; DISK[rs2]=$(kb_of "$B/rs")
-
-# 5. cp -al (links-only floor for week 2)
-warm_meta "$B/rs/week1"
-measure cp2 "cp -al" "week 2 links" "$F1" "$S1" -- cp -al "$B/rs/week1" "$B/cp/week2"
-sync; DISK[cp2]=$(kb_of "$B/rs/week1" "$B/cp/week2")   # what cp -al added (directories)
-
-# 6. sha1sum floor (hash every week 1 file, 2 parallel workers)
+# 3. sha1sum floor (hash every week 1 file, 2 parallel workers)
 warm "$W1"
 export W1
 measure sha1 "sha1sum -P2" "week 1 hash" "$F1" "$S1" -- \
     bash -c 'find "$W1" -type f -print0 | xargs -0 -P2 -n 200 sha1sum > /dev/null'
 
-# 7./8. extra, for reading the numbers: ActorBackup with fsync = off (rsync and cp do not fsync),
-# own data folder, same two weeks. Skipped with --no-extra.
+# 4. extra, for reading the numbers: ActorBackup with fsync = off (rsync and cp do not
+# fsync), own data folder. Skipped with --no-extra.
 if [ "$EXTRA" = 1 ]; then
     printf 'actorbackup.fsync = off\n' >"$WORK/nofsync.conf"
     warm "$W1"
@@ -246,12 +230,98 @@ if [ "$EXTRA" = 1 ]; then
         "$AB" --rootfolder="$W1" --backupfolder="$B/abn/week1" --datafolder="$B/abn/data" --createdirs --dostats \
         --config="$WORK/nofsync.conf"
     sync; DISK[abn1]=$(kb_of "$B/abn"); ab_check abn1 "$W1" "$B/abn/week1"
+fi
+
+# The week 1 tree's unique contents, for the disk target below (untimed; before the churn).
+unique_scan() {   # TREE TAG: (device:inode, size, uid, gid, mode, path) of every file, and a sha1 per inode
+    local tree=$1 tag=$2
+    find "$tree" -type f -printf '%D:%i\t%s\t%U\t%G\t%m\t%p\0' >"$LOGS/files.meta.$tag" &&
+    LC_ALL=C awk 'BEGIN { RS = "\0"; ORS = "\0" }
+        { s = $0; j = index(s, "\t"); ino = substr(s, 1, j - 1)
+          for (i = 0; i < 5; i++) { j = index(s, "\t"); s = substr(s, j + 1) }
+          if (!(ino in seen)) { seen[ino] = 1; print s } }' "$LOGS/files.meta.$tag" |
+        xargs -0 -r -P2 -n 500 sh -c 'exec sha1sum -z -- "$@" >>"$0.$$"' "$LOGS/sha1part" &&
+    cat /dev/null "$LOGS"/sha1part.* >"$LOGS/files.sha1.$tag" && rm -f "$LOGS"/sha1part.*
+}
+log "disk target: hashing the unique inodes of week 1 (untimed)"
+SCAN_OK=1
+unique_scan "$W1" w1 || SCAN_OK=0
+
+# ---- week 2: the churn, in place
+log "applying week 2 churn in place"
+t0=$(date +%s.%N)
+$PY "$MAKE_CORPUS" --out "$W1" --scale "$SCALE" --seed "$SEED" --week 2 --inplace >"$LOGS/corpus2.txt"
+t1=$(date +%s.%N)
+echo "corpus week 2 churn (in place): $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", b-a}') s"
+sed 's/^/  /' "$LOGS/corpus2.txt"
+F2=$(count_files "$W2"); S2=$(apparent_bytes "$W2")
+echo "week 2: $F2 files, $(awk -v b="$S2" 'BEGIN{printf "%.1f MB", b/1e6}')"
+echo
+
+# 5. ActorBackup week 2 (incremental, same data folder: compares with week1's manifest)
+warm "$W2"; warm_meta "$B/ab"
+measure ab2 ActorBackup "week 2 incr" "$F2" "$S2" -- \
+    "$AB" --rootfolder="$W2" --backupfolder="$B/ab/week2" --datafolder="$B/ab/data" --createdirs --dostats
+sync; DISK[ab2]=$(kb_of "$B/ab"); ab_check ab2 "$W2" "$B/ab/week2"
+
+# 6. rsync week 2 (--link-dest incremental)
+warm "$W2"; warm_meta "$B/rs/week1"
+measure rs2 rsync "week 2 incr" "$F2" "$S2" -- rsync -a --link-dest="$B/rs/week1" "$W2/" "$B/rs/week2/"
+sync; DISK[rs2]=$(kb_of "$B/rs")
+
+# 7. cp -al (links-only floor for week 2: what a snapshot costs without looking at the source)
+warm_meta "$B/rs/week1"
+measure cp2 "cp -al" "week 2 links" "$F1" "$S1" -- cp -al "$B/rs/week1" "$B/cp/week2"
+sync; DISK[cp2]=$(kb_of "$B/rs/week1" "$B/cp/week2")   # what cp -al added (directories)
+
+if [ "$EXTRA" = 1 ]; then
     warm "$W2"; warm_meta "$B/abn"
     measure abn2 "AB fsync=off" "week 2 incr" "$F2" "$S2" -- \
         "$AB" --rootfolder="$W2" --backupfolder="$B/abn/week2" --datafolder="$B/abn/data" --createdirs --dostats \
         --config="$WORK/nofsync.conf"
     sync; DISK[abn2]=$(kb_of "$B/abn"); ab_check abn2 "$W2" "$B/abn/week2"
 fi
+
+# ------------------------------------------------------------------ disk target (untimed)
+# What a store that keeps nothing twice must hold after both weeks: the unique contents of
+# the week 1 and week 2 trees. One find pass records (device:inode, size, uid, gid, mode,
+# path) of every file, NUL-terminated; each inode (hardlinked files once) is hashed once
+# by sha1sum -z (NUL-terminated, no escaping of odd names; each of the parallel sha1sum
+# processes writes its own file, as two writers on one stdout interleave their buffers
+# mid-record). Unique by sha1 = --share=content;
+# unique by (sha1, uid, gid, mode & 07777) = --share=owner, the default the runs above use
+# (as root; `find -printf %m` is exactly the 07777 bits).
+log "disk target: hashing the unique inodes of week 2 (untimed)"
+unique_scan "$W2" w2 || SCAN_OK=0
+UNIQ=
+if [ "$SCAN_OK" = 1 ]; then
+    # prints: contents content_bytes owner_entries owner_bytes files inodes unhashed_files
+    # Each week's sha1 list precedes its file list; an inode or path may hold other content
+    # in week 2 (rewritten in place), so the lookups start afresh for each week.
+    UNIQ=$(LC_ALL=C awk 'BEGIN { RS = "\0" }
+        FNR == 1 && FILENAME ~ /files\.sha1\./ { split("", byPath); split("", byIno) }
+        FILENAME ~ /files\.sha1\./ { byPath[substr($0, 43)] = substr($0, 1, 40); next }
+        { s = $0
+          for (i = 1; i <= 5; i++) { j = index(s, "\t"); f[i] = substr(s, 1, j - 1); s = substr(s, j + 1) }
+          files++
+          if (f[1] in byIno) h = byIno[f[1]]
+          else { inodes++; h = (s in byPath) ? byPath[s] : ""; byIno[f[1]] = h }
+          if (h == "") { unhashed++; next }
+          if (!(h in content)) { content[h] = 1; cn++; cb += f[2] }
+          k = h " " f[3] " " f[4] " " f[5]
+          if (!(k in owner)) { owner[k] = 1; on++; ob += f[2] } }
+        END { printf "%d %.0f %d %.0f %d %d %d\n", cn, cb, on, ob, files, inodes, unhashed }' \
+        "$LOGS/files.sha1.w1" "$LOGS/files.meta.w1" "$LOGS/files.sha1.w2" "$LOGS/files.meta.w2")
+else
+    PROBLEMS+=("disk target: find or sha1sum failed over the corpus trees (see above); no unique-bytes figure")
+fi
+store_sum() {   # entries and bytes of the content store of data folder $1 (each entry one inode)
+    find "$1" -path "$1/.actorbackup" -prune -o -type f -printf '%s\n' |
+        awk '{n++; s+=$1} END{printf "%d %.0f\n", n, s}'
+}
+declare -A STORE
+STORE[ab]=$(store_sum "$B/ab/data")
+[ "$EXTRA" = 1 ] && STORE[abn]=$(store_sum "$B/abn/data")
 
 # ------------------------------------------------------------------ report
 echo "== results (warm cache; MB = 10^6 bytes; files/s and MB/s over the whole source tree of the phase) =="
@@ -307,6 +377,28 @@ echo "content entries: $(find "$D" -path "$D/.actorbackup" -prune -o -type f -pr
 echo "level folders:   $(find "$D" -mindepth 1 -path "$D/.actorbackup" -prune -o -type d -print | wc -l), $(find "$D" -mindepth 1 -path "$D/.actorbackup" -prune -o -type d -printf '%b\n' | awk '{s+=$1} END{printf "%.1f MiB", s*512/1048576}') allocated"
 echo "manifests:       $(du -sk "$D/.actorbackup/snapshots" | awk '{printf "%.1f MiB", $1/1024}') ($(ls "$D/.actorbackup/snapshots" | tr '\n' ' '))"
 echo "snapshot dirs:   week1 $(find "$B/ab/week1" -type d -printf '%b\n' | awk '{s+=$1} END{printf "%.1f MiB", s*512/1048576}'), week2 $(find "$B/ab/week2" -type d -printf '%b\n' | awk '{s+=$1} END{printf "%.1f MiB", s*512/1048576}')"
+echo
+echo "== disk target: nothing stored twice (store bytes == unique bytes per owner policy) =="
+if [ -n "$UNIQ" ]; then
+    read -r u_cn u_cb u_on u_ob u_files u_inodes u_unhashed <<<"$UNIQ"
+    mib() { awk -v b="$1" 'BEGIN{printf "%.1f MiB", b/1048576}'; }
+    echo "corpus week 1 + week 2: $u_files files, $u_inodes inodes hashed (sha1sum, untimed)"
+    [ "$u_unhashed" -eq 0 ] || PROBLEMS+=("disk target: $u_unhashed files got no sha1 (unreadable?); unique figures are low")
+    printf '%-44s %8s entries %14s bytes (%s)\n' "unique contents, by sha1 (--share=content):" "$u_cn" "$u_cb" "$(mib "$u_cb")"
+    printf '%-44s %8s entries %14s bytes (%s)\n' "unique per (sha1, uid, gid, mode) (owner):" "$u_on" "$u_ob" "$(mib "$u_ob")"
+    for st in ab abn; do
+        [ -n "${STORE[$st]:-}" ] || continue
+        read -r s_n s_b <<<"${STORE[$st]}"
+        label="store $st/data (excluding .actorbackup):"
+        printf '%-44s %8s entries %14s bytes (%s)\n' "$label" "$s_n" "$s_b" "$(mib "$s_b")"
+        d=$((s_b - u_ob)); dn=$((s_n - u_on))
+        if [ "$d" -eq 0 ]; then verdict="MET"; else verdict="NOT MET"; fi
+        echo "  $st: store - unique per owner = $d bytes ($(awk -v d="$d" -v u="$u_ob" 'BEGIN{ if (u > 0) printf "%+.3f%%", d*100/u; else print "n/a" }'), $dn entries); store - unique by content = $((s_b - u_cb)) bytes"
+        echo "  $st: nothing stored twice: $verdict"
+    done
+else
+    echo "not computed (see checks)"
+fi
 echo
 echo "== checks =="
 for key in rs1 rs2 cp2 sha1; do
