@@ -15,7 +15,7 @@ public static class Cli
           --rootfolder=DIR       folder to back up (e.g. /home/)
           --backupfolder=DIR     the snapshot to make (e.g. /backup/week10/); must not exist yet
           --datafolder=DIR       content store shared by all snapshots (e.g. /backup/data)
-          --datalevels=N         levels of two-hex-char folders in the store (default 2; fixed on first use)
+          --datalevels=N         levels of two-hex-char folders in the store (default 1; fixed on first use)
           --hash=sha1|sha256     content hash (default sha1; fixed on first use)
           --share=owner|content  owner: share an inode only between files of the same owner, group and
                                  mode (default); content: one inode per content, whoever owns it

@@ -35,7 +35,7 @@ public sealed class ManifestTests
         var manifest = s.Manifest("s1");
         Assert.Equal("#actorbackup-manifest 1", manifest.Lines[0]);
         Assert.Equal("sha1", manifest.Header["hash"]);
-        Assert.Equal("2", manifest.Header["levels"]);
+        Assert.Equal("1", manifest.Header["levels"]);
         Assert.Equal("owner", manifest.Header["share"]);
         Assert.Equal(s.SourceRoot, Encoding.UTF8.GetString(ManifestFile.Unescape(manifest.Header["root"])));
         Assert.Equal(s.Snapshot("s1"), Encoding.UTF8.GetString(ManifestFile.Unescape(manifest.Header["snapshot"])));

@@ -34,7 +34,7 @@ public sealed class RefusalTests
 
         var result = s.Backup("s2", "--datalevels=3");
 
-        Expect.Refusal(result, 5, "--datalevels=2");
+        Expect.Refusal(result, 5, "--datalevels=1");
         Assert.Equal(before, TreeState.Capture(s.Temp.Path));
     }
 

@@ -23,7 +23,7 @@ public sealed class StoreLayoutTests
             .Where(p => !p.StartsWith(".actorbackup", StringComparison.Ordinal))
             .Where(p => Files.Lstat(s.Data + "/" + p).Type == Core.EntryType.Directory)
             .ToList();
-        Assert.Equal(6, folders.Count); // two levels for each of three contents
+        Assert.Equal(3, folders.Count); // one level folder for each of three contents (distinct first hex pairs)
         foreach (var folder in folders)
             Expect.Mode(700, s.Data + "/" + folder);
     }
@@ -46,7 +46,7 @@ public sealed class StoreLayoutTests
     }
 
     [Fact]
-    public void Default_layout_is_two_levels_of_SHA1_hex_pairs_and_is_recorded_in_the_format_file()
+    public void Default_layout_is_one_level_of_SHA1_hex_pairs_and_is_recorded_in_the_format_file()
     {
         using var s = new Scenario();
         s.Source.File("a", Content);
@@ -54,8 +54,8 @@ public sealed class StoreLayoutTests
         s.BackupSucceeds("s1");
 
         var hash = Scenario.Sha1(Content);
-        Assert.Equal([$"{hash[..2]}/{hash[2..4]}/{hash}"], s.StoreEntries().Select(e => e.RelativePath));
-        Assert.Equal("actorbackup-store 1\nhash sha1\nlevels 2\n", Encoding.ASCII.GetString(PosixFs.ReadBytes(s.Data + "/.actorbackup/format")));
+        Assert.Equal([$"{hash[..2]}/{hash}"], s.StoreEntries().Select(e => e.RelativePath));
+        Assert.Equal("actorbackup-store 1\nhash sha1\nlevels 1\n", Encoding.ASCII.GetString(PosixFs.ReadBytes(s.Data + "/.actorbackup/format")));
     }
 
     [Fact]
@@ -87,7 +87,7 @@ public sealed class StoreLayoutTests
         Expect.SameInode(s.EntryPath(hash), s.InSnapshot("s1", "a"));
         Expect.SameInode(s.EntryPath("E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"), s.InSnapshot("s1", "empty"));
         Assert.All(s.StoreEntries(), e => Assert.Matches("^[0-9A-F]{64}$", e.Name));
-        Assert.Equal("actorbackup-store 1\nhash sha256\nlevels 2\n", Encoding.ASCII.GetString(PosixFs.ReadBytes(s.Data + "/.actorbackup/format")));
+        Assert.Equal("actorbackup-store 1\nhash sha256\nlevels 1\n", Encoding.ASCII.GetString(PosixFs.ReadBytes(s.Data + "/.actorbackup/format")));
         Assert.Equal(hash, s.Manifest("s1").Entry("a").Hash);
     }
 

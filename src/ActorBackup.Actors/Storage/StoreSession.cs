@@ -15,7 +15,7 @@ public sealed record StoreRequest(string RootFolder, string BackupFolder, string
 /// </summary>
 public static class StoreSession
 {
-    public const int DefaultLevels = 2;
+    public const int DefaultLevels = 1;
 
     /// <summary>Read-only checks; returns the format the run will use.</summary>
     public static StoreFormat Check(StoreRequest r)

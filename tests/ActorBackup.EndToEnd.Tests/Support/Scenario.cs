@@ -61,8 +61,8 @@ internal sealed class Scenario : IDisposable
             .ToList();
     }
 
-    /// <summary>The store entry path for a hash and suffix with the default two levels.</summary>
-    public string EntryPath(string hash, int suffix = 0, int levels = 2)
+    /// <summary>The store entry path for a hash and suffix with the default one level.</summary>
+    public string EntryPath(string hash, int suffix = 0, int levels = 1)
     {
         var path = Data;
         for (var i = 0; i < levels; i++)
