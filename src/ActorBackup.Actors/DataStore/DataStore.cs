@@ -574,9 +574,10 @@ public sealed class DataStore : ReceiveActor
         _manifest!.Complete();
         _manifest.Dispose();
         var manifest = layout.ManifestPath(_options.SnapshotName);
-        if (_settings.HeapBudget > 0)
-            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true); // the run's garbage goes before the sort makes its own
-        ManifestSorter.Sort(manifest + ".partial", manifest + ".sorting");
+        // The run's garbage goes before the sort makes its own; each sorted run of 20,000
+        // lines is garbage once written, and would otherwise pile up in the old generation.
+        KeepHeapInBudget(force: true);
+        ManifestSorter.Sort(manifest + ".partial", manifest + ".sorting", afterRun: () => KeepHeapInBudget(force: false));
         if (_settings.Fsync)
             Files.SyncFileSystem(layout.DataFolder);
         Files.Rename(manifest + ".sorting", manifest);
@@ -588,6 +589,13 @@ public sealed class DataStore : ReceiveActor
             Files.FsyncDirectory(layout.SnapshotsFolder);
             Files.FsyncDirectory(Path.GetDirectoryName(_options.BackupFolder) ?? "/");
         }
+    }
+
+    /// <summary>See heap-budget in hocon/actorbackup.conf.</summary>
+    private void KeepHeapInBudget(bool force)
+    {
+        if (_settings.HeapBudget > 0 && (force || GC.GetTotalMemory(forceFullCollection: false) > _settings.HeapBudget))
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
     }
 
     protected override void PostStop()

@@ -12,7 +12,8 @@ public static class ManifestSorter
     public const string OrderValue = "directories";
 
     /// <summary>Writes the sorted manifest to <paramref name="output"/> and fsyncs it; returns the entry count.</summary>
-    public static long Sort(string journal, string output, int runLines = 20_000)
+    /// <param name="afterRun">Called after each run is written (the caller may collect garbage there: a run's lines just died).</param>
+    public static long Sort(string journal, string output, int runLines = 20_000, Action? afterRun = null)
     {
         var header = new List<string>();
         var runs = new List<string>();
@@ -39,6 +40,7 @@ public static class ManifestSorter
                     {
                         runs.Add(WriteRun(output, runs.Count, lines));
                         lines.Clear();
+                        afterRun?.Invoke();
                     }
                 }
             }
