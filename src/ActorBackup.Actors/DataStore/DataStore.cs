@@ -577,7 +577,7 @@ public sealed class DataStore : ReceiveActor
         // The run's garbage goes before the sort makes its own; each sorted run of 20,000
         // lines is garbage once written, and would otherwise pile up in the old generation.
         KeepHeapInBudget(force: true);
-        ManifestSorter.Sort(manifest + ".partial", manifest + ".sorting", afterRun: () => KeepHeapInBudget(force: false));
+        ManifestSorter.Sort(manifest + ".partial", manifest + ".sorting", afterRun: () => KeepHeapInBudget(force: true));
         if (_settings.Fsync)
             Files.SyncFileSystem(layout.DataFolder);
         Files.Rename(manifest + ".sorting", manifest);
