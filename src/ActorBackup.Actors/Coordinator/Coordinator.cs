@@ -274,7 +274,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         if (_files >= _nextHeapCheck)
         {
             _nextHeapCheck = _files + 4096;
-            KeepHeapInBudget();
+            HeapBudget.Keep(_settings.HeapBudget, force: false);
         }
         if (_options.ProgressEvery > 0 && _files >= _nextProgress)
         {
@@ -283,13 +283,6 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
                 _nextProgress += _options.ProgressEvery;
         }
         Pump();
-    }
-
-    /// <summary>See heap-budget in hocon/actorbackup.conf: dead objects are collected before they raise peak RSS.</summary>
-    private void KeepHeapInBudget()
-    {
-        if (_settings.HeapBudget > 0 && GC.GetTotalMemory(forceFullCollection: false) > _settings.HeapBudget)
-            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
     }
 
     private void FileDone(string path)

@@ -18,8 +18,11 @@ namespace ActorBackup.Actors.DataStore;
 ///
 /// Content seen twice while its first copy is still being written waits for that copy
 /// (one copy per content and ownership, however many files share it).
+///
+/// This file: the run's life cycle (open, directories and special files, finalize,
+/// publish). DataStore.Content.cs: regular files, from link to new entry.
 /// </summary>
-public sealed class DataStore : ReceiveActor
+public sealed partial class DataStore : ReceiveActor
 {
     private static readonly HashSet<Errno> FatalErrors = [Errno.ENOSPC, Errno.EDQUOT, Errno.EIO, Errno.EROFS];
 
@@ -65,50 +68,6 @@ public sealed class DataStore : ReceiveActor
 
     public static Props Props(RunOptions options, BackupSettings settings, IActorRef copiers, IActorRef? storeCopier = null) =>
         Akka.Actor.Props.Create(() => new DataStore(options, settings, copiers, storeCopier)).WithDispatcher(Dispatchers.Store);
-
-    /// <summary>One new content (per share-policy key) on its way into the store, and the files waiting for it.</summary>
-    private sealed class PendingContent(string key, string hash, HashedFile source)
-    {
-        public string Key { get; } = key;
-        public string Hash { get; } = hash;
-        public HashedFile Source { get; set; } = source;
-        public Queue<HashedFile> Waiters { get; } = new();
-
-        /// <summary>The temp file holding the content, once written; it waits for a group commit.</summary>
-        public string? Temp { get; set; }
-        public long Bytes { get; set; }
-
-        /// <summary>The copy in flight reads a store entry; SourceOnly after that entry proved unusable.</summary>
-        public bool FromStore { get; set; }
-        public bool SourceOnly { get; set; }
-    }
-
-    /// <summary>Runs syncfs(2) on the data folder's file system, off the data-store's thread.</summary>
-    private sealed class Syncer : ReceiveActor
-    {
-        public sealed class Sync
-        {
-            public static readonly Sync Instance = new();
-        }
-
-        public sealed record Done(string? Failure);
-
-        public Syncer(string folder)
-        {
-            Receive<Sync>(_ =>
-            {
-                try
-                {
-                    Files.SyncFileSystem(folder);
-                    Sender.Tell(new Done(null));
-                }
-                catch (PosixException e)
-                {
-                    Sender.Tell(new Done(e.Message));
-                }
-            });
-        }
-    }
 
     private void Working()
     {
@@ -254,251 +213,6 @@ public sealed class DataStore : ReceiveActor
         Sender.Tell(new EntriesCreated(m.Directory, problems, skipped));
     }
 
-    private void StoreFiles(StoreFiles m)
-    {
-        var done = new List<HashedFile>(m.Files.Count);
-        var problems = new List<FileProblem>();
-        foreach (var file in m.Files)
-            StoreOne(file, done, problems);
-        Report(done, problems);
-    }
-
-    private Ownership Wanted(HashedFile file) =>
-        _options.Share.EntryOwnership(file.Source.Meta, _canChown, _euid, _egid);
-
-    private string KeyOf(HashedFile file)
-    {
-        if (_options.Share == SharePolicy.Content)
-            return file.Hash;
-        var w = Wanted(file);
-        return $"{file.Hash}:{w.Uid}:{w.Gid}:{w.Mode}";
-    }
-
-    private string TempPath(string name) => Path.Combine(_options.Store.TempFolder, name);
-
-    /// <summary>
-    /// Links one file, in the cheapest way that is right: to the entry the previous snapshot
-    /// used (unchanged files), to any entry of its content the share policy allows, or to a
-    /// new entry: the hasher's temp copy, or a copy made now.
-    /// </summary>
-    private void StoreOne(HashedFile file, List<HashedFile> done, List<FileProblem> problems)
-    {
-        try
-        {
-            if (file.Source.Known is { } known && known.Hash == file.Hash)
-            {
-                var outcome = _store.TryLinkKnown(file.Hash, known.Suffix, Wanted(file), _tree!.PathOf(file.Source.Path), _replaceExisting);
-                if (outcome is not null)
-                {
-                    Discard(file.Temp);
-                    Linked(file, known.Suffix, outcome.Value, done);
-                    return;
-                }
-                // Entry gone, full, or of another owner or mode now: the general way below.
-            }
-            var key = KeyOf(file);
-            if (_pendingByKey.TryGetValue(key, out var pending))
-            {
-                Discard(file.Temp);
-                pending.Waiters.Enqueue(file with { Temp = null });
-                return;
-            }
-            var target = _tree!.PathOf(file.Source.Path);
-            var linked = _store.TryLinkExisting(file.Hash, Wanted(file), target, _replaceExisting, out var suffix);
-            if (linked == ContentStore.LinkOutcome.NeedsContent)
-            {
-                pending = new PendingContent(key, file.Hash, file with { Temp = null });
-                _pendingByKey[key] = pending;
-                if (file.Temp is not null)
-                    Ready(pending, TempPath(file.Temp), file.Source.Meta.Size);
-                else
-                    StartCopy(pending);
-                return;
-            }
-            Discard(file.Temp);
-            Linked(file, suffix, linked, done);
-        }
-        catch (PosixException p) when (!FatalErrors.Contains(p.Errno))
-        {
-            Discard(file.Temp);
-            problems.Add(new FileProblem(file.Source.Path, $"not in the snapshot: {p.Message}"));
-        }
-    }
-
-    /// <summary>Removes a hasher's temp copy that is not needed (its content is stored already).</summary>
-    private void Discard(string? temp)
-    {
-        if (temp is not null)
-            Files.Unlink(TempPath(temp));
-    }
-
-    private void Linked(HashedFile file, int suffix, ContentStore.LinkOutcome outcome, List<HashedFile> done)
-    {
-        if (outcome == ContentStore.LinkOutcome.Linked)
-            _links++;
-        else
-            _existingLinks++;
-        _manifest!.Write(new ManifestEntry(file.Source.Path, file.Source.Meta, file.Hash, suffix, null));
-        Produced(file.Source.Path);
-        done.Add(file);
-    }
-
-    /// <summary>
-    /// Has a copier write the content: from a store entry of the same hash when there is one
-    /// (another owner or mode, or the entry is full), else from the source file.
-    /// </summary>
-    private void StartCopy(PendingContent pending)
-    {
-        var token = ++_nextToken;
-        _pendingByToken[token] = pending;
-        var w = Wanted(pending.Source);
-        var fromStore = pending.SourceOnly ? null : _store.AnyEntry(pending.Hash);
-        var copy = new CopyContent(token, pending.Source.Source, $"{Environment.ProcessId}-{token}.tmp", w.Uid, w.Gid, w.Mode, fromStore);
-        (fromStore is null ? _copiers : _storeCopier).Tell(copy);
-        pending.FromStore = fromStore is not null;
-    }
-
-    private void Committed(ContentCopied m)
-    {
-        if (!_pendingByToken.Remove(m.Token, out var pending))
-            return;
-        var temp = TempPath($"{Environment.ProcessId}-{m.Token}.tmp");
-        if (m.Hash != pending.Hash)
-        {
-            Files.Unlink(temp);
-            if (pending.FromStore)
-            {
-                // A store entry whose bytes no longer match its name (damaged): never copied
-                // on; the content comes from the source instead.
-                pending.SourceOnly = true;
-                StartCopy(pending);
-                return;
-            }
-            if (pending.Source.Source.Known is not null && pending.Source.Hash == pending.Source.Source.Known.Hash)
-            {
-                // The hash came from the previous manifest, not from reading the file, and the
-                // bytes just copied (checked unchanged while read) say otherwise: the record was
-                // wrong. The copy is stored under the hash of its bytes; the files that waited
-                // for the recorded hash go round again (the next one is copied in turn).
-                var file = new HashedFile(pending.Source.Source with { Known = null }, m.Hash, Path.GetFileName(temp));
-                var waiters = pending.Waiters.ToList();
-                _pendingByKey.Remove(pending.Key);
-                var done = new List<HashedFile>();
-                var problems = new List<FileProblem>();
-                StoreOne(file, done, problems);
-                foreach (var waiter in waiters)
-                    StoreOne(waiter, done, problems);
-                Report(done, problems);
-                return;
-            }
-            // The bytes written are not the bytes hashed: the file changed in between. The
-            // temp file is discarded, never named; the next file with this content is copied instead.
-            var changed = new FileProblem(pending.Source.Source.Path, "changed while being read; not in this snapshot, it will be read again next run");
-            CopyNextOrForget(pending);
-            Report([], [changed]);
-            return;
-        }
-        Ready(pending, temp, m.Bytes);
-    }
-
-    /// <summary>
-    /// A temp file holds the content; it gets its name once it is durable. With fsync on,
-    /// entries wait for the next group commit: one syncfs covers every entry that became
-    /// ready while the previous one ran, so a first backup costs one flush per group, not
-    /// one per file, and no entry is ever named before its bytes are on disk.
-    /// </summary>
-    private void Ready(PendingContent pending, string temp, long bytes)
-    {
-        pending.Temp = temp;
-        pending.Bytes = bytes;
-        if (!_settings.Fsync)
-        {
-            var done = new List<HashedFile>();
-            var problems = new List<FileProblem>();
-            Name(pending, done, problems);
-            Report(done, problems);
-            return;
-        }
-        _unsynced.Add(pending);
-        SyncIfIdle();
-    }
-
-    private void SyncIfIdle()
-    {
-        if (_syncing.Count > 0 || _unsynced.Count == 0)
-            return;
-        (_syncing, _unsynced) = (_unsynced, _syncing);
-        _syncer ??= Context.ActorOf(Akka.Actor.Props.Create(() => new Syncer(_options.Store.DataFolder)).WithDispatcher(Dispatchers.Io), "syncer");
-        _syncer.Tell(Syncer.Sync.Instance);
-    }
-
-    private void Synced()
-    {
-        var done = new List<HashedFile>();
-        var problems = new List<FileProblem>();
-        foreach (var pending in _syncing)
-            Name(pending, done, problems);
-        _syncing.Clear();
-        Report(done, problems);
-        SyncIfIdle();
-    }
-
-    /// <summary>Gives a durable temp file its entry name and links every file waiting for it.</summary>
-    private void Name(PendingContent pending, List<HashedFile> done, List<FileProblem> problems)
-    {
-        var suffix = _store.Commit(pending.Temp!, pending.Hash);
-        _newEntries++;
-        _newBytes += pending.Bytes;
-        Interlocked.Increment(ref StoredEntries);
-        Interlocked.Add(ref StoredBytes, pending.Bytes);
-        _pendingByKey.Remove(pending.Key);
-
-        var files = new List<HashedFile> { pending.Source };
-        files.AddRange(pending.Waiters);
-        foreach (var file in files)
-        {
-            try
-            {
-                if (_store.TryLinkEntry(pending.Hash, suffix, _tree!.PathOf(file.Source.Path), _replaceExisting, out var outcome))
-                    Linked(file, suffix, outcome, done);
-                else
-                    StoreOne(file, done, problems); // entry full: link elsewhere or store anew
-            }
-            catch (PosixException p) when (!FatalErrors.Contains(p.Errno))
-            {
-                problems.Add(new FileProblem(file.Source.Path, $"not in the snapshot: {p.Message}"));
-            }
-        }
-    }
-
-    private void CopyFailed(ContentCopyFailed m)
-    {
-        if (!_pendingByToken.Remove(m.Token, out var pending))
-            return;
-        if (!m.SourceProblem)
-            throw new IOException(m.Reason);
-        if (pending.FromStore)
-        {
-            pending.SourceOnly = true;
-            StartCopy(pending);
-            return;
-        }
-        var problem = new FileProblem(pending.Source.Source.Path, m.Reason);
-        CopyNextOrForget(pending);
-        Report([], [problem]);
-    }
-
-    private void CopyNextOrForget(PendingContent pending)
-    {
-        if (pending.Waiters.TryDequeue(out var next))
-        {
-            pending.Source = next;
-            StartCopy(pending);
-        }
-        else
-            _pendingByKey.Remove(pending.Key);
-    }
-
     private void Produced(string path)
     {
         if (_produced is null)
@@ -507,16 +221,6 @@ public sealed class DataStore : ReceiveActor
         if (!_produced.TryGetValue(parent, out var names))
             _produced[parent] = names = new HashSet<string>(StringComparer.Ordinal);
         names.Add(path[(path.LastIndexOf('/') + 1)..]);
-    }
-
-    /// <summary>Tells the coordinator, in messages of at most 256 files (one content may wait for thousands).</summary>
-    private void Report(List<HashedFile> done, List<FileProblem> problems)
-    {
-        const int Max = 256;
-        for (var i = 0; i < done.Count; i += Max)
-            _coordinator.Tell(new FilesStored(done.GetRange(i, Math.Min(Max, done.Count - i)), []));
-        for (var i = 0; i < problems.Count; i += Max)
-            _coordinator.Tell(new FilesStored([], problems.GetRange(i, Math.Min(Max, problems.Count - i))));
     }
 
     private void Finalize(FinalizeDirectory m)
@@ -576,8 +280,8 @@ public sealed class DataStore : ReceiveActor
         var manifest = layout.ManifestPath(_options.SnapshotName);
         // The run's garbage goes before the sort makes its own; each sorted run of 20,000
         // lines is garbage once written, and would otherwise pile up in the old generation.
-        KeepHeapInBudget(force: true);
-        ManifestSorter.Sort(manifest + ".partial", manifest + ".sorting", afterRun: () => KeepHeapInBudget(force: true));
+        HeapBudget.Keep(_settings.HeapBudget, force: true);
+        ManifestSorter.Sort(manifest + ".partial", manifest + ".sorting", afterRun: () => HeapBudget.Keep(_settings.HeapBudget, force: true));
         if (_settings.Fsync)
             Files.SyncFileSystem(layout.DataFolder);
         Files.Rename(manifest + ".sorting", manifest);
@@ -589,13 +293,6 @@ public sealed class DataStore : ReceiveActor
             Files.FsyncDirectory(layout.SnapshotsFolder);
             Files.FsyncDirectory(Path.GetDirectoryName(_options.BackupFolder) ?? "/");
         }
-    }
-
-    /// <summary>See heap-budget in hocon/actorbackup.conf.</summary>
-    private void KeepHeapInBudget(bool force)
-    {
-        if (_settings.HeapBudget > 0 && (force || GC.GetTotalMemory(forceFullCollection: false) > _settings.HeapBudget))
-            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
     }
 
     protected override void PostStop()

@@ -1,0 +1,31 @@
+using ActorBackup.Posix;
+using Akka.Actor;
+
+namespace ActorBackup.Actors.DataStore;
+
+/// <summary>Runs syncfs(2) on the data folder's file system, off the data-store's thread.</summary>
+internal sealed class Syncer : ReceiveActor
+{
+    public sealed class Sync
+    {
+        public static readonly Sync Instance = new();
+    }
+
+    public sealed record Done(string? Failure);
+
+    public Syncer(string folder)
+    {
+        Receive<Sync>(_ =>
+        {
+            try
+            {
+                Files.SyncFileSystem(folder);
+                Sender.Tell(new Done(null));
+            }
+            catch (PosixException e)
+            {
+                Sender.Tell(new Done(e.Message));
+            }
+        });
+    }
+}
