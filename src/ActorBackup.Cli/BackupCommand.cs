@@ -59,9 +59,7 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
         if (args.Verbosity > 0)
         {
             output.WriteLine($"backing up {root} to {backup} (data folder {data}, levels {layout.Levels}, {layout.Hash.Name()}, share {share.ToString().ToLowerInvariant()}, {settings.Hashers} hashers)");
-            output.WriteLine(options.PreviousManifest is { } previous
-                ? $"comparing with {Path.GetFileNameWithoutExtension(previous)}: files unchanged since are {(options.Rehash ? "read anyway (--rehash)" : "linked without reading")}"
-                : "no previous snapshot of this root folder: every file is read");
+            output.WriteLine(ComparedWith(options, "no previous snapshot of this root folder: every file is read"));
         }
 
         var finished = RunActors(config, settings, options);
@@ -95,13 +93,17 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
             : null;
         options = options with { Excluded = StoreSession.Excluded(root, options), PreviousManifest = previous };
         if (args.Verbosity > 0)
-            output.WriteLine(previous is null
-                ? $"no previous snapshot of {root} readable from this node: every file is read"
-                : $"comparing with {Path.GetFileNameWithoutExtension(previous)}: files unchanged since are {(options.Rehash ? "read anyway (--rehash)" : "linked without reading")}");
+            output.WriteLine(ComparedWith(options, $"no previous snapshot of {root} readable from this node: every file is read"));
         var finished = new ClusterRun(output, error).Run(clusterFile, options, spec, args.Value("config"));
         Report(finished, options);
         return finished.Code;
     }
+
+    /// <summary>The -v line saying which snapshot the files cache compares with.</summary>
+    private static string ComparedWith(RunOptions options, string none) =>
+        options.PreviousManifest is { } previous
+            ? $"comparing with {Path.GetFileNameWithoutExtension(previous)}: files unchanged since are {(options.Rehash ? "read anyway (--rehash)" : "linked without reading")}"
+            : none;
 
     private RunFinished RunActors(Akka.Configuration.Config config, BackupSettings settings, RunOptions options)
     {
