@@ -269,6 +269,25 @@ public sealed class ManifestOrderTests
         Assert.Equal($"#end {entries.Count}", lines[^1]);
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(20_000)]
+    public void ManifestSorter_keeps_lines_longer_than_its_buffers_and_a_last_line_without_newline(int runLines)
+    {
+        // A symlink target of 4,096 bytes that all need escaping is a 12 KiB field; these lines
+        // are far longer than the 16 KiB merge and 64 KiB journal buffers.
+        using var dir = new TempDir();
+        var longName = new string('n', 200_000);
+        var lines = new[] { "z\tf", $"a/{longName}\tf", ".\td", $"{longName}\tf", "a\td", $"a/{longName}x\tf" };
+        File.WriteAllText(dir["j"], "#actorbackup-manifest 1\n" + string.Join("\n", lines), Encoding.ASCII);
+
+        var count = ManifestSorter.Sort(dir["j"], dir["out"], runLines);
+
+        Assert.Equal(6, count);
+        var body = File.ReadAllText(dir["out"], Encoding.ASCII).Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+        Assert.Equal([".\td", "a\td", $"{longName}\tf", "z\tf", $"a/{longName}\tf", $"a/{longName}x\tf"], body);
+    }
+
     [Fact]
     public void ManifestSorter_writes_the_order_line_once_when_the_journal_already_had_one()
     {

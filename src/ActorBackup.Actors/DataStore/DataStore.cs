@@ -278,10 +278,9 @@ public sealed partial class DataStore : ReceiveActor
         _manifest!.Complete();
         _manifest.Dispose();
         var manifest = layout.ManifestPath(_options.SnapshotName);
-        // The run's garbage goes before the sort makes its own; each sorted run of 20,000
-        // lines is garbage once written, and would otherwise pile up in the old generation.
+        // The run's garbage goes before the sort claims its (small, reused) buffers.
         HeapBudget.Keep(_settings.HeapBudget, force: true);
-        ManifestSorter.Sort(manifest + ".partial", manifest + ".sorting", afterRun: () => HeapBudget.Keep(_settings.HeapBudget, force: true));
+        ManifestSorter.Sort(manifest + ".partial", manifest + ".sorting");
         if (_settings.Fsync)
             Files.SyncFileSystem(layout.DataFolder);
         Files.Rename(manifest + ".sorting", manifest);

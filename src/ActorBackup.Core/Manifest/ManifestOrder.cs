@@ -1,51 +1,68 @@
+using System.Numerics;
+
 namespace ActorBackup.Core.Manifest;
 
 /// <summary>
 /// The order of a published manifest: entries grouped by their parent directory, the groups
 /// in depth-first order of their directories, names in ordinal order inside a group. It is
-/// defined on the escaped path field (all ASCII), so sorting never decodes a name. Grouping
-/// by directory lets the next run fetch one directory's entries with a binary search, and a
+/// defined on the escaped path field (all ASCII), so sorting never decodes a name, and the
+/// same comparison works on the field as characters or as the file's bytes. Grouping by
+/// directory lets the next run fetch one directory's entries with a binary search, and a
 /// depth-first walk asks for them in nearly file order.
 /// </summary>
 public static class ManifestOrder
 {
     /// <summary>Compares two escaped path fields ("." is the root and comes first).</summary>
-    public static int Compare(ReadOnlySpan<char> a, ReadOnlySpan<char> b)
+    public static int Compare(ReadOnlySpan<char> a, ReadOnlySpan<char> b) => Compare<char>(a, b);
+
+    /// <summary>Compares two escaped path fields given as the manifest's ASCII bytes.</summary>
+    public static int Compare(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b) => Compare<byte>(a, b);
+
+    /// <summary>Orders escaped directory paths depth first: '/' sorts before every other character.</summary>
+    public static int CompareDirectories(ReadOnlySpan<char> a, ReadOnlySpan<char> b) => CompareDirectories<char>(a, b);
+
+    private static int Compare<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b) where T : unmanaged, IBinaryInteger<T>
     {
-        var rootA = a is ".";
-        var rootB = b is ".";
+        var rootA = IsRoot(a);
+        var rootB = IsRoot(b);
         if (rootA || rootB)
             return rootA == rootB ? 0 : rootA ? -1 : 1;
-        var slashA = a.LastIndexOf('/');
-        var slashB = b.LastIndexOf('/');
+        var slash = T.CreateTruncating('/');
+        var slashA = a.LastIndexOf(slash);
+        var slashB = b.LastIndexOf(slash);
         var parentA = slashA < 0 ? [] : a[..slashA];
         var parentB = slashB < 0 ? [] : b[..slashB];
         var byParent = CompareDirectories(parentA, parentB);
         return byParent != 0 ? byParent : a[(slashA + 1)..].SequenceCompareTo(b[(slashB + 1)..]);
     }
 
-    /// <summary>Orders escaped directory paths depth first: '/' sorts before every other character.</summary>
-    public static int CompareDirectories(ReadOnlySpan<char> a, ReadOnlySpan<char> b)
+    private static bool IsRoot<T>(ReadOnlySpan<T> path) where T : unmanaged, IBinaryInteger<T> =>
+        path.Length == 1 && path[0] == T.CreateTruncating('.');
+
+    private static int CompareDirectories<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b) where T : unmanaged, IBinaryInteger<T>
     {
+        var slash = T.CreateTruncating('/');
         var n = Math.Min(a.Length, b.Length);
-        for (var i = 0; i < n; i++)
+        var same = a[..n].CommonPrefixLength(b[..n]);
+        if (same < n)
         {
-            if (a[i] == b[i])
-                continue;
-            if (a[i] == '/')
+            if (a[same] == slash)
                 return -1;
-            if (b[i] == '/')
+            if (b[same] == slash)
                 return 1;
-            return a[i] < b[i] ? -1 : 1;
+            return a[same] < b[same] ? -1 : 1;
         }
         return a.Length.CompareTo(b.Length);
     }
 
     /// <summary>The escaped path field of a manifest line (everything before the first tab).</summary>
-    public static ReadOnlySpan<char> PathField(string line)
+    public static ReadOnlySpan<char> PathField(string line) => PathField(line.AsSpan());
+
+    /// <summary>The escaped path field of a manifest line (everything before the first tab).</summary>
+    public static ReadOnlySpan<T> PathField<T>(ReadOnlySpan<T> line) where T : unmanaged, IBinaryInteger<T>
     {
-        var tab = line.IndexOf('\t');
-        return tab < 0 ? line : line.AsSpan(0, tab);
+        var tab = line.IndexOf(T.CreateTruncating('\t'));
+        return tab < 0 ? line : line[..tab];
     }
 
     /// <summary>The escaped parent directory of an escaped path field (not meaningful for the root, ".").</summary>
@@ -56,4 +73,7 @@ public static class ManifestOrder
     }
 
     public static int CompareLines(string a, string b) => Compare(PathField(a), PathField(b));
+
+    /// <summary>Compares two manifest lines given as bytes, by their path fields.</summary>
+    public static int CompareLines(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b) => Compare(PathField(a), PathField(b));
 }
