@@ -11,13 +11,15 @@ public sealed class Arguments
     private static readonly HashSet<string> Flags =
     [
         "createdirs", "pauseonerror", "awaituserinput", "dostats", "ignorefileexists", "help", "version", "verbose",
-        "rehash",
+        "rehash", "overwrite", "read-data", "heal", "dry-run", "json",
     ];
 
     private static readonly HashSet<string> Valued =
     [
         "rootfolder", "backupfolder", "datafolder", "datalevels", "folderspause", "filespause", "doprogress", "hash",
         "share", "config", "cluster", "previous",
+        "snapshot", "path", "target", "read-data-subset", "backuproot",
+        "keep-last", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly", "by",
     ];
 
     private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);

@@ -10,6 +10,13 @@ public static class Cli
 
         usage: actorbackup [backup] --rootfolder=DIR --backupfolder=DIR --datafolder=DIR [options]
                actorbackup backup --cluster=FILE --rootfolder=DIR --backupfolder=DIR --datafolder=DIR [options]
+               actorbackup restore --datafolder=DIR --snapshot=NAME --target=DIR [--path=SUB] [--overwrite]
+               actorbackup verify --datafolder=DIR [--snapshot=NAME] [--read-data | --read-data-subset=P%]
+                                  [--heal --rootfolder=DIR]
+               actorbackup prune --datafolder=DIR --backuproot=DIR --keep-last=N [--keep-daily=N]
+                                 [--keep-weekly=N] [--keep-monthly=N] [--keep-yearly=N] [--dry-run]
+               actorbackup list --datafolder=DIR [--json]
+               actorbackup stats --datafolder=DIR [--by=user] [--json]
                actorbackup node --config=FILE          (a long-running storage or hasher node)
 
           --rootfolder=DIR       folder to back up (e.g. /home/)
@@ -37,8 +44,9 @@ public static class Cli
 
         exit codes: 0 done, 1 fatal (snapshot not published), 2 bad argument, 3 done with file errors,
           4 backup folder exists, 5 data folder set up with other --datalevels/--hash,
-          6 backup and data folders on different filesystems, 7 folder missing, 11 data folder locked,
-          12 no storage node reachable (cluster runs)
+          6 backup and data folders on different filesystems, 7 folder missing, 8 restore target not
+          empty, 9 no such snapshot, 11 data folder locked, 12 no storage node reachable (cluster runs),
+          20 verify found damage, 21 verify healed all damage found
         """;
 
     public static int Run(string[] args, TextWriter output, TextWriter error, TextReader input)
@@ -61,7 +69,12 @@ public static class Cli
             {
                 "backup" => (int)new BackupCommand(parsed, output, error, input).Run(),
                 "node" => (int)new NodeCommand(parsed, output).Run(),
-                _ => throw new UserError(ExitCode.Usage, $"unknown command '{parsed.Command}'; the commands are 'backup' and 'node' (see actorbackup --help)"),
+                "restore" => (int)new RestoreCommand(parsed, output, error).Run(),
+                "verify" => (int)new VerifyCommand(parsed, output, error).Run(),
+                "prune" => (int)new PruneCommand(parsed, output, error).Run(),
+                "list" => (int)new ListCommand(parsed, output, error).Run(),
+                "stats" => (int)new StatsCommand(parsed, output, error).Run(),
+                _ => throw new UserError(ExitCode.Usage, $"unknown command '{parsed.Command}'; the commands are backup, restore, verify, prune, list, stats and node (see actorbackup --help)"),
             };
         }
         catch (UserError e)

@@ -30,9 +30,21 @@ public enum ExitCode
     /// <summary>A folder the run needs is missing and was not created.</summary>
     FolderMissing = 7,
 
+    /// <summary>restore: the target folder is not empty and --overwrite was not given.</summary>
+    TargetNotEmpty = 8,
+
+    /// <summary>restore, verify: the data folder has no (complete) snapshot of the given name.</summary>
+    SnapshotNotFound = 9,
+
     /// <summary>Another run holds the data folder's lock.</summary>
     Locked = 11,
 
     /// <summary>A cluster run could not join the cluster or reach a storage node in time.</summary>
     StorageUnreachable = 12,
+
+    /// <summary>verify: damage was found (and, with --heal, not all of it could be repaired).</summary>
+    DamageFound = 20,
+
+    /// <summary>verify --heal: damage was found and all of it was repaired.</summary>
+    DamageHealed = 21,
 }

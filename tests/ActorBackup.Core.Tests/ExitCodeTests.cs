@@ -11,7 +11,12 @@ public sealed class ExitCodeTests
     [InlineData(ExitCode.DataFolderMismatch, 5)]
     [InlineData(ExitCode.DifferentFilesystems, 6)]
     [InlineData(ExitCode.FolderMissing, 7)]
+    [InlineData(ExitCode.TargetNotEmpty, 8)]
+    [InlineData(ExitCode.SnapshotNotFound, 9)]
     [InlineData(ExitCode.Locked, 11)]
+    [InlineData(ExitCode.StorageUnreachable, 12)]
+    [InlineData(ExitCode.DamageFound, 20)]
+    [InlineData(ExitCode.DamageHealed, 21)]
     public void Exit_codes_keep_their_documented_numbers(ExitCode code, int number)
     {
         Assert.Equal(number, (int)code);
