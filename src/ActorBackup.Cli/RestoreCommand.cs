@@ -105,7 +105,14 @@ public sealed class RestoreCommand(Arguments args, TextWriter output, TextWriter
             throw new UserError(ExitCode.Usage, $"--target={target} lies inside the data folder {data}; restore somewhere else");
         if (!Files.Exists(target))
         {
-            Files.CreateFolders(target, 0x1C0); // 0700 until it takes the snapshot root's mode, at the end
+            try
+            {
+                Files.CreateFolders(target, 0x1C0); // 0700 until it takes the snapshot root's mode, at the end
+            }
+            catch (PosixException e)
+            {
+                throw new UserError(ExitCode.Fatal, $"cannot create the target folder: {e.Message}; give a --target you can write to");
+            }
             return;
         }
         List<string> names;
