@@ -1,0 +1,47 @@
+using ActorBackup.Core;
+
+namespace ActorBackup.Actors.Restore;
+
+/// <summary>
+/// The messages of a restore, all inside one process (none crosses the network):
+/// <code>
+///   message                  sent by              to                  when
+///   StartRestore             CLI (Ask)            RestoreCoordinator  once
+///   RestoreFiles(batch)      RestoreCoordinator   FileRestorer pool   regular files of the manifest, after their folder was made;
+///                                                                     at most hashers x batches-per-hasher batches in flight
+///   FilesRestored(batch)     FileRestorer         RestoreCoordinator  every file of the batch restored, or a problem
+///   RestoreReported          RestoreCoordinator   reporter (CLI)      a problem or notice, or a -v progress line
+///   RestoreFinished          RestoreCoordinator   CLI                 after the last batch and the folders' metadata
+/// </code>
+/// Paths are root-relative, as in the manifest ("" is the snapshot root, that is the target).
+/// </summary>
+public static class RestoreProtocol
+{
+    public sealed record StartRestore;
+
+    /// <summary>One regular file of the manifest: where it goes, its metadata, and the store entry holding its bytes.</summary>
+    public sealed record FileToRestore(string Path, FileMeta Meta, string Hash, int Suffix);
+
+    public sealed record RestoreFiles(long BatchId, IReadOnlyList<FileToRestore> Files);
+
+    /// <summary>A file (or folder, or manifest line) that was not restored exactly; the restore goes on.</summary>
+    public sealed record RestoreProblem(string Path, string Reason);
+
+    /// <summary>
+    /// <paramref name="Restored"/> files were written exactly; each one in <paramref name="Problems"/>
+    /// was not (or not exactly). <paramref name="Notices"/> were restored exactly, from another source.
+    /// </summary>
+    public sealed record FilesRestored(long BatchId, int Restored, long Bytes, IReadOnlyList<RestoreProblem> Problems, IReadOnlyList<RestoreProblem> Notices);
+
+    /// <summary>What the reporter prints: a problem or notice on standard error, or a progress line.</summary>
+    public sealed record RestoreReported(RestoreProblem? Problem, bool Notice, RestoreStats? Progress);
+
+    /// <summary>The outcome: <see cref="ExitCode.Success"/>, <see cref="ExitCode.FileErrors"/> or <see cref="ExitCode.Fatal"/>.</summary>
+    public sealed record RestoreFinished(ExitCode Code, RestoreStats Stats, string? FatalReason);
+}
+
+/// <summary>
+/// Counts of one restore. <paramref name="Skipped"/>: sockets (never restored, as a backup
+/// never recreates them); <paramref name="Problems"/>: entries not restored exactly.
+/// </summary>
+public sealed record RestoreStats(long Files, long Bytes, long Directories, long Symlinks, long Specials, long Skipped, long Problems, TimeSpan Elapsed);
