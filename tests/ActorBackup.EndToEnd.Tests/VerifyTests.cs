@@ -11,26 +11,13 @@ namespace ActorBackup.EndToEnd.Tests;
 /// disk or a careless admin does it (bytes flipped in place with the times put back, files
 /// replaced, deleted, renamed), then the exit code, the one line per finding, and the disk.
 /// </summary>
-public sealed class VerifyTests
+public sealed class VerifyTests(TwoSnapshotsFixture twoSnapshots) : IClassFixture<TwoSnapshotsFixture>
 {
-    private static readonly byte[] Shared = Scenario.Bytes(50_000, seed: 7);
-    private static readonly byte[] Other = Scenario.Bytes(3_000, seed: 8);
+    private static readonly byte[] Shared = TwoSnapshotsFixture.Shared;
+    private static readonly byte[] Other = TwoSnapshotsFixture.Other;
 
     /// <summary>Two snapshots of a tree in which two files share one content: 4 snapshot paths link its entry.</summary>
-    private static Scenario TwoSnapshots()
-    {
-        var s = new Scenario();
-        s.Source
-            .File("docs/shared.bin", Shared, mode: 640).Chown("docs/shared.bin", 1234, 1234).Chmod("docs/shared.bin", 640)
-            .File("copy/shared.bin", Shared, mode: 640).Chown("copy/shared.bin", 1234, 1234).Chmod("copy/shared.bin", 640)
-            .File("other.bin", Other)
-            .File("empty", [])
-            .Symlink("link", "other.bin");
-        s.BackupSucceeds("s1");
-        s.Source.File("new.txt", "only in s2\n");
-        s.BackupSucceeds("s2");
-        return s;
-    }
+    private Scenario TwoSnapshots() => twoSnapshots.Fresh();
 
     private static readonly string[] SharedPaths = ["s1/copy/shared.bin", "s1/docs/shared.bin", "s2/copy/shared.bin", "s2/docs/shared.bin"];
 
@@ -83,7 +70,7 @@ public sealed class VerifyTests
     [Fact]
     public void A_clean_data_folder_with_two_snapshots_sharing_content_verifies_clean_structurally_and_by_reading_every_entry()
     {
-        using var s = TwoSnapshots();
+        var s = TwoSnapshots();
 
         var structural = Verify(s);
         var full = Verify(s, "--read-data");
@@ -99,7 +86,7 @@ public sealed class VerifyTests
     [Fact]
     public void An_entry_rotten_in_place_is_found_only_by_read_data_which_names_every_snapshot_path_linking_it()
     {
-        using var s = TwoSnapshots();
+        var s = TwoSnapshots();
         var entry = s.EntryPath(Scenario.Sha1(Shared));
         Rot(entry);
 
@@ -120,7 +107,7 @@ public sealed class VerifyTests
     [Fact]
     public void Heal_rewrites_the_damaged_inode_from_the_unchanged_source_so_every_snapshot_path_reads_right_again()
     {
-        using var s = TwoSnapshots();
+        var s = TwoSnapshots();
         var entry = s.EntryPath(Scenario.Sha1(Shared));
         var before = PosixFs.Lstat(entry);
         Rot(entry);
@@ -155,7 +142,7 @@ public sealed class VerifyTests
     [Fact]
     public void Damage_whose_source_changed_too_is_not_healed_says_why_and_leaves_the_entry_alone()
     {
-        using var s = TwoSnapshots();
+        var s = TwoSnapshots();
         var entry = s.EntryPath(Scenario.Sha1(Other));
         Rot(entry);
         var rotten = PosixFs.ReadBytes(entry);
@@ -177,7 +164,7 @@ public sealed class VerifyTests
     [Fact]
     public void A_truncated_entry_is_a_structural_problem_that_heal_repairs_for_exit_21()
     {
-        using var s = TwoSnapshots();
+        var s = TwoSnapshots();
         var entry = s.EntryPath(Scenario.Sha1(Other));
         var mtime = PosixFs.Lstat(entry);
         PosixFs.Overwrite(entry, Other[..1000]);
@@ -241,7 +228,7 @@ public sealed class VerifyTests
     [Fact]
     public void A_snapshot_file_replaced_by_another_inode_and_a_deleted_one_are_problems_naming_the_fix()
     {
-        using var s = TwoSnapshots();
+        var s = TwoSnapshots();
         var entry = s.EntryPath(Scenario.Sha1(Shared));
         var replaced = s.InSnapshot("s1", "docs/shared.bin");
         File.Delete(replaced);
@@ -262,7 +249,7 @@ public sealed class VerifyTests
     [Fact]
     public void A_store_name_that_is_no_hash_is_a_structural_problem_and_a_stray_temp_file_a_notice()
     {
-        using var s = TwoSnapshots();
+        var s = TwoSnapshots();
         var entry = s.EntryPath(Scenario.Sha1(Other));
         var misnamed = Path.GetDirectoryName(entry) + "/" + Path.GetFileName(entry) + ".tmp";
         File.Copy(entry, misnamed);
@@ -285,7 +272,7 @@ public sealed class VerifyTests
     [Fact]
     public void An_entry_named_by_a_hash_that_is_not_its_content_is_found_by_read_data_and_a_renamed_one_is_missing()
     {
-        using var s = TwoSnapshots();
+        var s = TwoSnapshots();
         var other = s.EntryPath(Scenario.Sha1(Other));
         var wrongName = s.EntryPath(Scenario.Sha1("not this content"u8.ToArray()));
         Directory.CreateDirectory(Path.GetDirectoryName(wrongName)!);
@@ -352,5 +339,55 @@ public sealed class VerifyTests
         Assert.Equal(s.InSnapshot("s1", "a"), objects[0].GetProperty("subject").GetString());
         Assert.Equal("damage found", objects[1].GetProperty("result").GetString());
         Assert.Equal(1, objects[1].GetProperty("problems").GetInt32());
+    }
+}
+
+/// <summary>
+/// Two snapshots built once for the class (two backup runs), handed to each test pristine:
+/// restored with cp -a (hardlinks, owners, modes and times to the nanosecond kept) at the same
+/// absolute path, since manifests name their snapshot and root folders by absolute path.
+/// xUnit runs one class's tests one after another, so they never share it at once.
+/// </summary>
+public sealed class TwoSnapshotsFixture : IDisposable
+{
+    public static readonly byte[] Shared = Scenario.Bytes(50_000, seed: 7);
+    public static readonly byte[] Other = Scenario.Bytes(3_000, seed: 8);
+
+    private readonly Scenario _scenario;
+    private readonly string _pristine;
+
+    public TwoSnapshotsFixture()
+    {
+        _scenario = new Scenario();
+        _scenario.Source
+            .File("docs/shared.bin", Shared, mode: 640).Chown("docs/shared.bin", 1234, 1234).Chmod("docs/shared.bin", 640)
+            .File("copy/shared.bin", Shared, mode: 640).Chown("copy/shared.bin", 1234, 1234).Chmod("copy/shared.bin", 640)
+            .File("other.bin", Other)
+            .File("empty", [])
+            .Symlink("link", "other.bin");
+        _scenario.BackupSucceeds("s1");
+        _scenario.Source.File("new.txt", "only in s2\n");
+        _scenario.BackupSucceeds("s2");
+        _pristine = _scenario.Temp.Path + ".pristine";
+        Copy(_scenario.Temp.Path, _pristine);
+    }
+
+    internal Scenario Fresh()
+    {
+        PosixFs.RemoveTree(_scenario.Temp.Path);
+        Copy(_pristine, _scenario.Temp.Path);
+        return _scenario;
+    }
+
+    private static void Copy(string from, string to)
+    {
+        var cp = PublishedCli.RunProgram("cp", ["-a", from, to], TimeSpan.FromSeconds(30));
+        Assert.True(cp.ExitCode == 0, cp.ToString());
+    }
+
+    public void Dispose()
+    {
+        _scenario.Dispose();
+        PosixFs.RemoveTree(_pristine);
     }
 }

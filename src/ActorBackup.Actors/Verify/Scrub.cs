@@ -31,8 +31,9 @@ public static class Scrub
 
     public sealed record EntriesHashed(long BatchId, int Entries, long Bytes, IReadOnlyList<DamagedEntry> Damaged);
 
-    public static Props Props(StoreLayout layout, BackupSettings settings, IReadOnlyList<EntryToCheck> entries) =>
-        Akka.Actor.Props.Create(() => new Scrubber(layout, settings, entries));
+    /// <param name="hasherProps">The props of hasher number i; null: <see cref="EntryHasher"/>s (specs put stand-ins here).</param>
+    public static Props Props(StoreLayout layout, BackupSettings settings, IReadOnlyList<EntryToCheck> entries, Func<int, Props>? hasherProps = null) =>
+        Akka.Actor.Props.Create(() => new Scrubber(layout, settings, entries, hasherProps));
 
     /// <summary>Runs a scrub of <paramref name="entries"/> on <paramref name="system"/> and waits for it.</summary>
     public static Finished Run(ActorSystem system, StoreLayout layout, BackupSettings settings, IReadOnlyList<EntryToCheck> entries)

@@ -18,32 +18,36 @@ public static class ScrubPosition
     public static string PathIn(StoreLayout layout) => Path.Combine(layout.MetaFolder, FileName);
 
     /// <summary>The entries this run checks: a slice of <paramref name="sorted"/>; <paramref name="wrapped"/> when it starts over.</summary>
-    public static (int Start, int Count) Select(IReadOnlyList<EntryKey> sorted, EntryKey? after, double percent, out bool wrapped)
+    public static (int Start, int Count) Select(IReadOnlyList<EntryKey> sorted, EntryKey? after, double percent, out bool wrapped) =>
+        Select(sorted.Count, i => sorted[i], after, percent, out wrapped);
+
+    /// <summary>The same over <paramref name="total"/> keys in hash order, <paramref name="keyAt"/> giving each.</summary>
+    public static (int Start, int Count) Select(int total, Func<int, EntryKey> keyAt, EntryKey? after, double percent, out bool wrapped)
     {
         wrapped = false;
-        if (sorted.Count == 0)
+        if (total == 0)
             return (0, 0);
         var start = 0;
         if (after is { } last)
         {
-            start = FirstAfter(sorted, last);
-            if (start >= sorted.Count)
+            start = FirstAfter(total, keyAt, last);
+            if (start >= total)
             {
                 start = 0;
                 wrapped = true;
             }
         }
-        var count = (int)Math.Min(sorted.Count, Math.Max(1, Math.Ceiling(sorted.Count * percent / 100.0 - 1e-9)));
-        return (start, Math.Min(count, sorted.Count - start));
+        var count = (int)Math.Min(total, Math.Max(1, Math.Ceiling(total * percent / 100.0 - 1e-9)));
+        return (start, Math.Min(count, total - start));
     }
 
-    private static int FirstAfter(IReadOnlyList<EntryKey> sorted, EntryKey last)
+    private static int FirstAfter(int total, Func<int, EntryKey> keyAt, EntryKey last)
     {
-        int lo = 0, hi = sorted.Count;
+        int lo = 0, hi = total;
         while (lo < hi)
         {
             var mid = (lo + hi) / 2;
-            if (sorted[mid].CompareTo(last) <= 0)
+            if (keyAt(mid).CompareTo(last) <= 0)
                 lo = mid + 1;
             else
                 hi = mid;

@@ -15,6 +15,7 @@ public sealed class Scrubber : ReceiveActor
     private readonly StoreLayout _layout;
     private readonly BackupSettings _settings;
     private readonly IReadOnlyList<EntryToCheck> _entries;
+    private readonly Func<int, Props> _hasherProps;
     private readonly Dictionary<long, (IActorRef Hasher, HashEntries Batch)> _inFlight = [];
     private readonly Queue<HashEntries> _again = new();
     private readonly HashSet<IActorRef> _hashers = [];
@@ -25,11 +26,12 @@ public sealed class Scrubber : ReceiveActor
     private long _entriesDone;
     private long _bytes;
 
-    public Scrubber(StoreLayout layout, BackupSettings settings, IReadOnlyList<EntryToCheck> entries)
+    public Scrubber(StoreLayout layout, BackupSettings settings, IReadOnlyList<EntryToCheck> entries, Func<int, Props>? hasherProps = null)
     {
         _layout = layout;
         _settings = settings;
         _entries = entries;
+        _hasherProps = hasherProps ?? (_ => EntryHasher.Props(_layout, _settings));
         Receive<Start>(_ => Begin());
         Receive<EntriesHashed>(Hashed);
         Receive<Terminated>(HasherStopped);
@@ -43,7 +45,7 @@ public sealed class Scrubber : ReceiveActor
         _requester = Sender;
         for (var i = 0; i < _settings.Hashers; i++)
         {
-            var hasher = Context.ActorOf(EntryHasher.Props(_layout, _settings), $"hasher-{i}");
+            var hasher = Context.ActorOf(_hasherProps(i), $"hasher-{i}");
             Context.Watch(hasher);
             _hashers.Add(hasher);
         }

@@ -145,10 +145,9 @@ public sealed class StructureCheck(StoreLayout layout, StoreIndex index, Action<
     /// <summary>Checks the link counts once every published manifest was read.</summary>
     public void CheckLinkCounts()
     {
-        foreach (var (key, info) in index.Entries)
+        foreach (var slot in index.Slots)
         {
-            if ((info.Flags & StoreIndex.Missing) != 0)
-                continue;
+            var (key, info) = (slot.Key, slot.Info);
             var expected = (ulong)info.ManifestLinks + 1;
             if (info.ManifestLinks == 0 && info.LinkCount <= 1)
                 Notice(key, "store entry is unreferenced (no snapshot links it); prune collects it");

@@ -121,35 +121,34 @@ public sealed class Verifier(VerifyOptions options, BackupSettings settings, Fun
     }
 
     /// <summary>
-    /// The entries to re-hash, in hash order: every entry of the store, or with --snapshot
-    /// those it names; with a subset, the slice after the recorded position.
+    /// The entries to re-hash, in hash order: every entry of the store (a view of the index,
+    /// no copy), the slice after the recorded position (subset), or with --snapshot those it names.
     /// </summary>
-    private List<Scrub.EntryToCheck> EntriesToRead(StoreIndex index)
+    private IReadOnlyList<Scrub.EntryToCheck> EntriesToRead(StoreIndex index)
     {
-        var keys = index.Entries
-            .Where(e => (e.Value.Flags & StoreIndex.Missing) == 0 && (options.Snapshot is null || e.Value.ManifestLinks > 0))
-            .Select(e => e.Key)
-            .ToArray();
-        Array.Sort(keys);
-        var start = 0;
-        var count = keys.Length;
-        if (options.Data == DataCheck.Subset)
+        var slots = index.Slots;
+        IReadOnlyList<Scrub.EntryToCheck> entries;
+        if (options.Snapshot is not null)
         {
-            (start, count) = ScrubPosition.Select(keys, ScrubPosition.Read(_layout), options.SubsetPercent, out var wrapped);
+            entries = slots.Where(s => s.Info.ManifestLinks > 0)
+                .Select(s => new Scrub.EntryToCheck(s.Key, s.Info.Inode, s.Info.Size))
+                .ToList();
+        }
+        else if (options.Data == DataCheck.Subset)
+        {
+            var (start, count) = ScrubPosition.Select(slots.Count, i => slots[i].Key, ScrubPosition.Read(_layout), options.SubsetPercent, out var wrapped);
+            entries = index.Range(start, count);
             if (count > 0)
             {
+                var (first, last) = (slots[start].Key.Name(_layout.Hash), slots[start + count - 1].Key.Name(_layout.Hash));
                 var pct = options.SubsetPercent.ToString("0.###", CultureInfo.InvariantCulture);
-                verbose($"read-data-subset {pct}%: checking entries {start + 1} to {start + count} of {keys.Length} in hash order " +
-                        $"({keys[start].Name(_layout.Hash)} to {keys[start + count - 1].Name(_layout.Hash)}){(wrapped ? ", starting over from the first (every entry was checked)" : "")}; " +
-                        (start + count >= keys.Length ? "the next run starts over from the first" : $"the next run starts after {keys[start + count - 1].Name(_layout.Hash)}"));
+                verbose($"read-data-subset {pct}%: checking entries {start + 1} to {start + count} of {slots.Count} in hash order ({first} to {last})" +
+                        (wrapped ? ", starting over from the first (every entry was checked)" : "") +
+                        (start + count >= slots.Count ? "; the next run starts over from the first" : $"; the next run starts after {last}"));
             }
         }
-        var entries = new List<Scrub.EntryToCheck>(count);
-        for (var i = start; i < start + count; i++)
-        {
-            index.TryGet(keys[i], out var info);
-            entries.Add(new Scrub.EntryToCheck(keys[i], info.Inode, info.Size));
-        }
+        else
+            entries = index.Range(0, slots.Count);
         verbose($"read-data: re-hashing {entries.Count} store entries with {settings.Hashers} hashers");
         return entries;
     }
