@@ -324,19 +324,20 @@ public sealed class VerifyTests(TwoSnapshotsFixture twoSnapshots) : IClassFixtur
     }
 
     [Fact]
-    public void Json_output_is_one_object_per_finding_and_a_summary()
+    public void Json_output_is_one_object_per_finding_and_a_summary_with_any_name_escaped_on_one_line()
     {
         using var s = new Scenario();
-        s.Source.File("a", "a");
+        var name = Names.FromBytes(0x61, 0x20, 0xFF, 0x0A, 0x62); // "a", space, a byte that is not UTF-8, newline, "b"
+        s.Source.File(name, "a");
         s.BackupSucceeds("s1");
-        File.Delete(s.InSnapshot("s1", "a"));
+        Files.Unlink(s.InSnapshot("s1", name));
 
         var r = Verify(s, "--json");
 
         Expect.ExitCode(r, 20);
         var objects = r.StdoutLines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Equal(["problem", "summary"], objects.Select(o => o.GetProperty("kind").GetString()));
-        Assert.Equal(s.InSnapshot("s1", "a"), objects[0].GetProperty("subject").GetString());
+        Assert.Equal(s.Snapshot("s1") + "/a%20%FF%0Ab", objects[0].GetProperty("subject").GetString());
         Assert.Equal("damage found", objects[1].GetProperty("result").GetString());
         Assert.Equal(1, objects[1].GetProperty("problems").GetInt32());
     }

@@ -47,7 +47,7 @@ public sealed class Verifier(VerifyOptions options, BackupSettings settings, Fun
         var clock = Stopwatch.StartNew();
         List<string> manifests = options.Snapshot is { } one ? [_layout.ManifestPath(one)] : PublishedManifests();
         ReportLitter();
-        verbose($"verifying data folder {_layout.DataFolder} ({_layout.Hash.Name()}, {_layout.Levels} levels): {manifests.Count} snapshots{(options.Snapshot is null ? "" : " (link counts are checked only when all snapshots are)")}");
+        verbose($"verifying data folder {_layout.DataFolder} (hash {_layout.Hash.Name()}, levels {_layout.Levels}): {manifests.Count} snapshots{(options.Snapshot is null ? "" : " (link counts are checked only when all snapshots are)")}");
 
         var index = StoreIndex.Scan(_layout, Report);
         var structure = new StructureCheck(_layout, index, Report);
@@ -61,18 +61,19 @@ public sealed class Verifier(VerifyOptions options, BackupSettings settings, Fun
         if (options.Data != DataCheck.None)
         {
             var entries = EntriesToRead(index);
+            Scrub.Finished finished;
             using (var system = createSystem())
             {
-                var finished = Scrub.Run(system, _layout, settings, entries);
+                finished = Scrub.Run(system, _layout, settings, entries);
                 system.Terminate().Wait(TimeSpan.FromSeconds(10));
-                entriesRead = finished.Entries;
-                bytesRead = finished.Bytes;
-                if (finished.Failure is not null)
-                    Report(new Finding(FindingKind.Problem, Finding.Show(_layout.DataFolder), $"the data check stopped early: {finished.Failure}; run verify again"));
-                else if (options.Data == DataCheck.Subset && entries.Count > 0)
-                    ScrubPosition.Write(_layout, entries[^1].Key);
-                (damaged, healed) = ReportDamage(finished.Damaged, index, structure.SizeDamaged);
             }
+            entriesRead = finished.Entries;
+            bytesRead = finished.Bytes;
+            if (finished.Failure is not null)
+                Report(new Finding(FindingKind.Problem, Finding.Show(_layout.DataFolder), $"the data check stopped early: {finished.Failure}; run verify again"));
+            else if (options.Data == DataCheck.Subset && entries.Count > 0)
+                ScrubPosition.Write(_layout, entries[^1].Key);
+            (damaged, healed) = ReportDamage(finished.Damaged, index, structure.SizeDamaged);
         }
         return new VerifyOutcome(manifests.Count, structure.Paths, index.StoreEntries, entriesRead, bytesRead,
             _problems, _notices, damaged, healed, clock.Elapsed);
