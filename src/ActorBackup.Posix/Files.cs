@@ -249,4 +249,27 @@ public static class Files
     internal static int Fd(SafeFileHandle handle) => (int)handle.DangerousGetHandle();
 
     private static Timespec ToTimespec(Timestamp t) => new() { tv_sec = t.Seconds, tv_nsec = t.Nanoseconds };
+
+    /// <summary>
+    /// Opens an existing regular file for writing in place (no O_TRUNC, no O_CREAT), without
+    /// following a symlink in the last component: verify --heal rewrites a store entry's bytes
+    /// while keeping its inode, so every snapshot linking it is repaired at once.
+    /// </summary>
+    public static SafeFileHandle OpenExistingForWriting(string path, out FileMeta meta)
+    {
+        var fd = Syscall.open(path, OpenFlags.O_WRONLY | OpenFlags.O_NOFOLLOW | OpenFlags.O_NONBLOCK | OpenFlags.O_CLOEXEC);
+        if (fd < 0)
+            throw PosixException.Last("open for writing", path);
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        meta = Fstat(handle, path);
+        return handle;
+    }
+
+    /// <summary>
+    /// Drops a file's clean cached pages (posix_fadvise DONTNEED): before a read, so a scrub
+    /// reads the disk rather than memory; after it, so a scrub does not evict the server's
+    /// useful cache. Advice only: failures are ignored.
+    /// </summary>
+    public static void DropCache(SafeFileHandle handle) =>
+        Syscall.posix_fadvise(Fd(handle), 0, 0, PosixFadviseAdvice.POSIX_FADV_DONTNEED);
 }

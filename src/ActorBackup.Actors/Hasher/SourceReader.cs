@@ -64,27 +64,11 @@ public sealed class SourceReader(byte[] buffer, HashKind hashKind, int retries)
                 return new Result(null, null, 0, "was replaced by another file while the backup ran; it will be read again next run");
 
             using var hash = hashKind.Create();
-            long offset = 0;
-            while (true)
-            {
-                int n;
-                try
-                {
-                    n = RandomAccess.Read(handle, buffer, offset);
-                }
-                catch (IOException e)
-                {
-                    return new Result(null, null, offset, $"read error: {e.Message}");
-                }
-                if (n == 0)
-                    break;
-                var chunk = buffer.AsSpan(0, n);
-                hash.AppendData(chunk);
-                // The sink writes into the data folder: its failures (no space) are the
-                // store's, not the source's, so they leave this method as exceptions.
-                sink?.Invoke(chunk, offset);
-                offset += n;
-            }
+            // The sink writes into the data folder: its failures (no space) are the
+            // store's, not the source's, so they leave HashStream as exceptions.
+            var offset = HashStream.Read(handle, buffer, hash, sink, out var readError);
+            if (readError is not null)
+                return new Result(null, null, offset, $"read error: {readError}");
             var after = Files.Fstat(handle, path);
             if (!after.SameContentAs(before) || offset != before.Size)
                 return new Result(null, null, offset, ChangedWhileRead);

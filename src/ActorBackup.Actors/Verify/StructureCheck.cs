@@ -1,0 +1,173 @@
+using ActorBackup.Core;
+using ActorBackup.Core.Manifest;
+using ActorBackup.Core.Store;
+using ActorBackup.Posix;
+
+namespace ActorBackup.Actors.Verify;
+
+/// <summary>
+/// The fast check: each manifest's entries are in its snapshot tree with the recorded type,
+/// every snapshot regular file is the inode of the store entry its manifest names, the store
+/// entry has the recorded size, and (all snapshots checked) link counts add up. Manifests are
+/// streamed; the only growing state is the <see cref="StoreIndex"/> and the set of missing
+/// directories of one snapshot (their contents are not reported one by one).
+/// </summary>
+public sealed class StructureCheck(StoreLayout layout, StoreIndex index, Action<Finding> report)
+{
+    /// <summary>Manifest entries checked against their snapshot trees.</summary>
+    public long Paths { get; private set; }
+
+    /// <summary>Entries whose size differs from what the manifests record: read-data finds them damaged, heal can fix them.</summary>
+    public HashSet<EntryKey> SizeDamaged { get; } = [];
+
+    public void CheckManifest(string manifestPath)
+    {
+        var name = SnapshotName(manifestPath);
+        ManifestReader reader;
+        try
+        {
+            reader = new ManifestReader(manifestPath);
+        }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
+        {
+            Problem(manifestPath, $"cannot be read ({e.Message}); snapshot {name} was not checked; restore the manifest from a copy of the data folder");
+            return;
+        }
+        if (!reader.IsComplete)
+            Problem(manifestPath, "has no #end line: it is truncated, so its snapshot's last entries are not checked; restore it from a copy of the data folder");
+        if (!reader.Header.TryGetValue("snapshot", out var escaped))
+        {
+            Problem(manifestPath, "has no #snapshot line; its snapshot cannot be found");
+            return;
+        }
+        var root = PathBytes.Unescape(escaped);
+        var rootPresent = Files.TryLstat(root, out var rootMeta, out _) && rootMeta!.Type == EntryType.Directory;
+        if (!rootPresent)
+            Problem(root, $"snapshot folder of {name} is missing; restore it from another copy, or let prune remove the manifest");
+
+        var missingFolders = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var entry in reader.Entries())
+            {
+                Paths++;
+                if (entry.Meta.Type == EntryType.File && entry.Hash is not null)
+                    CountLink(entry, root);
+                if (rootPresent && entry.Path.Length > 0)
+                    CheckPath(entry, root, missingFolders);
+            }
+        }
+        catch (Exception e) when (e is IOException or FormatException)
+        {
+            Problem(manifestPath, $"cannot be read to its end ({e.Message}); the rest of snapshot {name} was not checked");
+        }
+    }
+
+    /// <summary>One more manifest path names the entry; its size must be the store entry's.</summary>
+    private void CountLink(ManifestEntry entry, string root)
+    {
+        var key = EntryKey.From(entry.Hash!, Math.Max(entry.EntrySuffix, 0));
+        ref var info = ref index.Find(key, out var added);
+        info.ManifestLinks++;
+        if (added)
+        {
+            var path = SnapshotPath(root, entry.Path);
+            Problem(key.PathIn(layout),
+                $"store entry is missing, though manifests name it (first: {Finding.Show(path)}); if that file still holds the content (its {layout.Hash.Name()} is the name), link it back: ln {Finding.Show(path)} {Finding.Show(key.PathIn(layout))}");
+            return;
+        }
+        if ((info.Flags & (StoreIndex.Missing | StoreIndex.SizeReported)) == 0 && info.Size != entry.Meta.Size)
+        {
+            info.Flags |= StoreIndex.SizeReported;
+            SizeDamaged.Add(key);
+            Problem(key.PathIn(layout),
+                $"store entry has {info.Size} bytes, the manifests record {entry.Meta.Size} (half-written or truncated); verify --heal --rootfolder=SOURCE rewrites it from the source");
+        }
+    }
+
+    private void CheckPath(ManifestEntry entry, string root, HashSet<string> missingFolders)
+    {
+        var path = SnapshotPath(root, entry.Path);
+        if (missingFolders.Contains(PathBytes.Parent(entry.Path)))
+        {
+            // Reported with its folder: one line for a lost folder, not one per entry in it.
+            if (entry.Meta.Type == EntryType.Directory)
+                missingFolders.Add(entry.Path);
+            return;
+        }
+        if (!Files.TryLstat(path, out var meta, out var errno))
+        {
+            if (entry.Meta.Type == EntryType.Socket)
+                return; // recorded, never recreated
+            if (entry.Meta.Type is EntryType.CharDevice or EntryType.BlockDevice)
+            {
+                report(new Finding(FindingKind.Notice, Finding.Show(path), $"{StoreIndex.Describe(entry.Meta.Type)} is not in the snapshot (a backup not run as root skips devices)"));
+                return;
+            }
+            if (entry.Meta.Type == EntryType.Directory)
+                missingFolders.Add(entry.Path);
+            Problem(path, Missing(entry, errno, path));
+            return;
+        }
+        if (meta!.Type != entry.Meta.Type)
+        {
+            Problem(path, $"is a {StoreIndex.Describe(meta.Type)}, the manifest records a {StoreIndex.Describe(entry.Meta.Type)}; restore it from another copy");
+            return;
+        }
+        if (entry.Meta.Type != EntryType.File || entry.Hash is null)
+            return;
+        var key = EntryKey.From(entry.Hash, Math.Max(entry.EntrySuffix, 0));
+        index.TryGet(key, out var info);
+        if ((info.Flags & StoreIndex.Missing) != 0)
+            return; // the missing entry is reported once, not per path
+        if (meta.Device != index.Device || meta.Inode != info.Inode)
+        {
+            var store = Finding.Show(key.PathIn(layout));
+            Problem(path, $"is not a link of its store entry {store} (it is inode {meta.Inode}, the entry is inode {info.Inode}); link it again: ln -f {store} {Finding.Show(path)}");
+        }
+    }
+
+    private string Missing(ManifestEntry entry, Mono.Unix.Native.Errno errno, string path)
+    {
+        var why = errno == Mono.Unix.Native.Errno.ENOENT ? "is missing" : $"cannot be examined ({PosixException.Describe(errno)})";
+        if (entry.Meta.Type == EntryType.File && entry.Hash is not null)
+        {
+            var key = EntryKey.From(entry.Hash, Math.Max(entry.EntrySuffix, 0));
+            var store = Finding.Show(key.PathIn(layout));
+            return index.TryGet(key, out var info) && (info.Flags & StoreIndex.Missing) == 0
+                ? $"{why} (a regular file of the manifest); link it again: ln {store} {Finding.Show(path)}"
+                : $"{why} (a regular file of the manifest), and so is its store entry {store}; restore it from another copy";
+        }
+        var what = entry.Meta.Type == EntryType.Directory ? "directory, with everything in it" : StoreIndex.Describe(entry.Meta.Type);
+        return $"{why} (a {what} of the manifest); restore it from another copy";
+    }
+
+    /// <summary>Checks the link counts once every published manifest was read.</summary>
+    public void CheckLinkCounts()
+    {
+        foreach (var slot in index.Slots)
+        {
+            var (key, info) = (slot.Key, slot.Info);
+            var expected = (ulong)info.ManifestLinks + 1;
+            if (info.ManifestLinks == 0 && info.LinkCount <= 1)
+                Notice(key, "store entry is unreferenced (no snapshot links it); prune collects it");
+            else if (info.ManifestLinks == 0)
+                Notice(key, $"store entry is named by no manifest but has {info.LinkCount - 1} other links (an unfinished run's partial snapshot, or links made by hand)");
+            else if (info.LinkCount > expected)
+                Notice(key, $"store entry has {info.LinkCount} links, but only {info.ManifestLinks} snapshot paths name it (+1 for its own name): the others are outside the published snapshots (an unfinished run's partial snapshot, or links made by hand)");
+        }
+    }
+
+    public static string SnapshotName(string manifestPath)
+    {
+        var file = Path.GetFileName(manifestPath);
+        return file.EndsWith(".manifest", StringComparison.Ordinal) ? file[..^".manifest".Length] : file;
+    }
+
+    public static string SnapshotPath(string root, string relative) =>
+        relative.Length == 0 ? root : root.Length == 0 ? relative : root == "/" ? "/" + relative : root + "/" + relative;
+
+    private void Problem(string path, string text) => report(new Finding(FindingKind.Problem, Finding.Show(path), text));
+
+    private void Notice(EntryKey key, string text) => report(new Finding(FindingKind.Notice, Finding.Show(key.PathIn(layout)), text));
+}
