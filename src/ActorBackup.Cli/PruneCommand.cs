@@ -81,10 +81,12 @@ public sealed class PruneCommand(Arguments args, TextWriter output, TextWriter e
             _removed.Add(removed);
             if (!Json)
             {
+                var c = CultureInfo.InvariantCulture;
                 var what = !removed.TreeRemoved
                     ? removed.Note
-                    : string.Create(CultureInfo.InvariantCulture,
-                        $"{removed.Files} files and {removed.Directories} folders of {removed.Tree} in {removed.Elapsed.TotalSeconds:F1} s{(removed.Note is { } n ? $" ({n})" : "")}");
+                    : string.Create(c, $"{removed.Files} files and {removed.Directories} folders of {removed.Tree} in {removed.Elapsed.TotalSeconds:F2} s")
+                        + (args.Verbosity > 0 ? string.Create(c, $" (+{removed.Synced.TotalSeconds:F2} s to flush it to disk)") : "")
+                        + (removed.Note is { } n ? $" ({n})" : "");
                 output.WriteLine($"removed {name}: {what}");
             }
         }
@@ -134,7 +136,7 @@ public sealed class PruneCommand(Arguments args, TextWriter output, TextWriter e
         if (collected is { } c)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"store: freed {c.Entries} entries no snapshot links any more, {Summary.Bytes(c.Bytes)} ({c.Bytes} bytes); walked {c.Folders} folders in {c.Elapsed.TotalSeconds:F1} s"));
+                $"store: freed {c.Entries} entries no snapshot links any more, {Summary.Bytes(c.Bytes)} ({c.Bytes} bytes); walked {c.Folders} folders in {c.Elapsed.TotalSeconds:F2} s"));
         }
         output.WriteLine($"pruned: {_removed.Count} snapshots removed ({_removed.Sum(r => r.Files)} files, {_removed.Sum(r => r.Directories)} folders), " +
             $"{count(PruneAction.Keep)} kept, {count(PruneAction.Leave)} left alone, {_refused.Count} not removed; " +
@@ -152,7 +154,7 @@ public sealed class PruneCommand(Arguments args, TextWriter output, TextWriter e
     /// <summary>
     /// One JSON object: dry_run, policy {last, daily, weekly, monthly, yearly}, snapshots [{name,
     /// status, started, root, snapshot, action (keep, remove, leave, finish), reasons}], removed
-    /// [{name, snapshot, tree_removed, files, folders, seconds, note}], not_removed [{name, reason}], store
+    /// [{name, snapshot, tree_removed, files, folders, seconds, sync_seconds, note}], not_removed [{name, reason}], store
     /// {entries, bytes, folders, seconds} (null in a dry run).
     /// </summary>
     private string JsonReport(IReadOnlyList<PlannedSnapshot> plan, RetentionPolicy policy, bool dryRun, StoreCollected? collected)
@@ -197,6 +199,7 @@ public sealed class PruneCommand(Arguments args, TextWriter output, TextWriter e
                 w.WriteNumber("files", r.Files);
                 w.WriteNumber("folders", r.Directories);
                 w.WriteNumber("seconds", Math.Round(r.Elapsed.TotalSeconds, 3));
+                w.WriteNumber("sync_seconds", Math.Round(r.Synced.TotalSeconds, 3));
                 ListCommand.WriteOrNull(w, "note", r.Note);
                 w.WriteEndObject();
             }
