@@ -52,7 +52,7 @@ public sealed class PruneCommand(Arguments args, TextWriter output, TextWriter e
                 Act(row, () => remover.Finish(row.Snapshot));
             foreach (var row in plan.Where(r => r.Action == PruneAction.Remove))
                 Act(row, () => remover.Remove(row.Snapshot));
-            collected = StoreCollector.Collect(layout);
+            collected = StoreCollector.Collect(layout, Math.Clamp(Environment.ProcessorCount, 1, 4));
         }
         if (Json)
             output.Write(JsonReport(plan, policy, dryRun, collected));

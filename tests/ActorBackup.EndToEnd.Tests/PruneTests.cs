@@ -250,19 +250,23 @@ public sealed partial class PruneTests
         Assert.Equal("deleting", listed["s1"].GetProperty("status").GetString());
         Assert.Equal("complete", listed["s2"].GetProperty("status").GetString());
         Assert.Contains(Catalog.List(s).StdoutLines, l => Regex.IsMatch(l, @"^s1\s+\S+ \S+\s+deleting\s"));
-        // The files cache and --previous see only complete manifests.
+        // The files cache and --previous see only complete manifests: with s2 dated before s1,
+        // a cache that still saw s1 would compare with it.
         Expect.Refusal(s.Backup("s3", "--previous=s1"), 2, "has no snapshot of that name");
+        Catalog.SetStarted(s, "s2", "2020-01-05T02:00:00Z");
+        var s3 = s.BackupSucceeds("s3", "-v");
+        Assert.Contains("comparing with s2: files unchanged since are linked without reading", s3.StdoutLines);
 
-        var finish = Catalog.Prune(s, "--keep-last=1");
+        var finish = Catalog.Prune(s, "--keep-last=2");
 
         Expect.Success(finish);
         Assert.Contains(finish.StdoutLines, l => l.StartsWith("  finish  s1  ", StringComparison.Ordinal) && l.EndsWith("marked by a prune that stopped midway", StringComparison.Ordinal));
         Assert.Contains(finish.StdoutLines, l => l.StartsWith($"removed s1: {left} files and ", StringComparison.Ordinal) && l.EndsWith("(finished)", StringComparison.Ordinal));
         Assert.False(PosixFs.Exists(s.Snapshot("s1")));
-        Assert.Equal(["s2.manifest", "s2.summary"], Catalog.Files(s));
+        Assert.Equal(["s2.manifest", "s2.summary", "s3.manifest", "s3.summary"], Catalog.Files(s));
         Assert.All(onlyS1, entry => Assert.False(PosixFs.Exists(entry), $"{entry} only s1 used should be collected"));
         Assert.Contains(finish.StdoutLines, l => l.StartsWith("store: freed 200 entries no snapshot links any more", StringComparison.Ordinal));
-        Assert.Equal(1 + 1, Catalog.LinkCount(s.EntryPath(Scenario.Sha1(Encoding.ASCII.GetBytes("small\n")))));
+        Assert.Equal(1 + 2, Catalog.LinkCount(s.EntryPath(Scenario.Sha1(Encoding.ASCII.GetBytes("small\n")))));
     }
 
     private static Dictionary<string, int> Sum(IEnumerable<Dictionary<string, int>> links)

@@ -18,11 +18,20 @@ public sealed record StoreCollected(long Entries, long Bytes, long Folders, Time
 /// </summary>
 public static class StoreCollector
 {
-    public static StoreCollected Collect(StoreLayout layout)
+    /// <param name="workers">Level folders swept at once (a sweep is one statx per entry: CPU and kernel work).</param>
+    public static StoreCollected Collect(StoreLayout layout, int workers = 1)
     {
         var clock = Stopwatch.StartNew();
         long entries = 0, bytes = 0, folders = 0;
-        Walk(layout.DataFolder, 0);
+        var top = layout.Levels == 0 ? [layout.DataFolder] : LevelFolders(layout.DataFolder);
+        try
+        {
+            Parallel.ForEach(top, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, workers) }, folder => Walk(folder, layout.Levels == 0 ? 0 : 1));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is IOException) is { } io)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(io);
+        }
         return new StoreCollected(entries, bytes, folders, clock.Elapsed);
 
         void Walk(string folder, int depth)
@@ -30,18 +39,23 @@ public static class StoreCollector
             if (depth == layout.Levels)
             {
                 var removed = Removal.RemoveUnlinkedFiles(folder, name => layout.ParseEntryName(name) is not null);
-                entries += removed.Files;
-                bytes += removed.Bytes;
-                folders++;
+                Interlocked.Add(ref entries, removed.Files);
+                Interlocked.Add(ref bytes, removed.Bytes);
+                Interlocked.Increment(ref folders);
                 return;
             }
-            List<string> names;
-            using (var dir = DirectoryHandle.Open(folder))
-                names = dir.ListNames().Where(IsLevelName).Where(n => dir.StatChild(n)?.Type == Core.EntryType.Directory).ToList();
-            names.Sort(StringComparer.Ordinal);
-            foreach (var name in names)
-                Walk(folder + "/" + name, depth + 1);
+            foreach (var child in LevelFolders(folder))
+                Walk(child, depth + 1);
         }
+    }
+
+    /// <summary>The level folders directly in <paramref name="folder"/>, sorted.</summary>
+    private static List<string> LevelFolders(string folder)
+    {
+        using var dir = DirectoryHandle.Open(folder);
+        var names = dir.ListNames().Where(IsLevelName).Where(n => dir.StatChild(n)?.Type == Core.EntryType.Directory).ToList();
+        names.Sort(StringComparer.Ordinal);
+        return names.Select(n => folder + "/" + n).ToList();
     }
 
     /// <summary>A level folder's name: two upper-case hex characters (at most 256 per level, so listing them is cheap).</summary>
