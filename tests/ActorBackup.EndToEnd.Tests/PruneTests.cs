@@ -156,6 +156,25 @@ public sealed partial class PruneTests
     }
 
     [Fact]
+    public void A_snapshot_whose_tree_was_removed_by_hand_loses_its_manifest_and_the_entries_only_it_used()
+    {
+        using var s = new Scenario();
+        s.Source.File("a", "old a\n");
+        s.BackupSucceeds("s1");
+        PosixFs.Overwrite(s.Source.PathOf("a"), Encoding.ASCII.GetBytes("new a\n"));
+        s.BackupSucceeds("s2");
+        PosixFs.RemoveTree(s.Snapshot("s1"));
+
+        var run = Catalog.Prune(s, "--keep-last=1");
+
+        Expect.Success(run);
+        Assert.Contains($"removed s1: 0 files and 0 folders of {s.Snapshot("s1")} in ", run.Stdout);
+        Assert.Equal(["s2.manifest", "s2.summary"], Catalog.Files(s));
+        Assert.False(PosixFs.Exists(s.EntryPath(Scenario.Sha1(Encoding.ASCII.GetBytes("old a\n")))));
+        Assert.Equal(2, Catalog.LinkCount(s.EntryPath(Scenario.Sha1(Encoding.ASCII.GetBytes("new a\n")))));
+    }
+
+    [Fact]
     public void Prune_without_a_keep_rule_refuses_to_remove_every_snapshot()
     {
         using var s = new Scenario();

@@ -82,7 +82,8 @@ public sealed class SnapshotRemover
         var clock = Stopwatch.StartNew();
         var removed = Removal.RemoveTree(tree, Workers);
         var elapsed = clock.Elapsed;
-        Files.FsyncDirectory(Path.GetDirectoryName(tree) ?? "/");
+        if (removed.Files + removed.Directories > 0) // else the tree was gone already (removed by hand), perhaps with its parent
+            Files.FsyncDirectory(Path.GetDirectoryName(tree) ?? "/");
         Files.SyncFileSystem(_layout.DataFolder);
         Files.Unlink(SnapshotList.SummaryPath(_layout, name));
         Files.Unlink(marker);
