@@ -334,7 +334,7 @@ public sealed class FilesCacheTests
         Expect.Refusal(result, 2, "--previous=nope:");
         Assert.StartsWith("actorbackup: --previous=nope:", result.StderrLines[0], StringComparison.Ordinal);
         Assert.Equal(["s1"], PosixFs.ListNames(s.Backups));
-        Assert.Equal(["s1.manifest"], PosixFs.ListNames(s.Data + "/.actorbackup/snapshots"));
+        Assert.Equal(["s1.manifest", "s1.summary"], PosixFs.ListNames(s.Data + "/.actorbackup/snapshots"));
     }
 
     // 8
@@ -393,7 +393,7 @@ public sealed class FilesCacheTests
         Assert.Equal(PosixFs.Walk(s.SourceRoot).Append("").Order(StringComparer.Ordinal), manifest.Entries.Select(e => e.Path).Order(StringComparer.Ordinal));
         Assert.Equal($"#end {paths.Count}", manifest.Lines[^1]);
 
-        Assert.Equal(["s1.manifest"], PosixFs.ListNames(s.Data + "/.actorbackup/snapshots"));
+        Assert.Equal(["s1.manifest", "s1.summary"], PosixFs.ListNames(s.Data + "/.actorbackup/snapshots"));
         Assert.Empty(PosixFs.ListNames(s.Data + "/.actorbackup/tmp"));
         Assert.Equal(["s1"], PosixFs.ListNames(s.Backups));
     }

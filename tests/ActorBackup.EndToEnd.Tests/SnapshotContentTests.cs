@@ -167,7 +167,7 @@ public sealed class SnapshotContentTests
 
         Assert.Equal(["s1"], PosixFs.ListNames(s.Backups));
         Assert.Empty(PosixFs.ListNames(s.Data + "/.actorbackup/tmp"));
-        Assert.Equal(["s1.manifest"], PosixFs.ListNames(s.Data + "/.actorbackup/snapshots"));
+        Assert.Equal(["s1.manifest", "s1.summary"], PosixFs.ListNames(s.Data + "/.actorbackup/snapshots"));
     }
 
     [Fact]

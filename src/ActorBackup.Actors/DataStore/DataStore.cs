@@ -270,7 +270,8 @@ public sealed partial class DataStore : ReceiveActor
     /// Durability order: every store entry's bytes were flushed (group commit) before it got
     /// its name; the run's journal is sorted into the manifest, which is fsynced; one syncfs
     /// flushes the renames, links and the snapshot tree; then the manifest, and last the
-    /// snapshot, get their final names (and their folders are fsynced).
+    /// snapshot, get their final names (and their folders are fsynced). The run's summary
+    /// (NAME.summary: new content stored) is written before that syncfs.
     /// </summary>
     private void Publish()
     {
@@ -281,6 +282,8 @@ public sealed partial class DataStore : ReceiveActor
         // The run's garbage goes before the sort claims its (small, reused) buffers.
         HeapBudget.Keep(_settings.HeapBudget, force: true);
         ManifestSorter.Sort(manifest + ".partial", manifest + ".sorting");
+        // What this run added, for `list`: durable (the syncfs below) before the manifest is published.
+        Storage.SnapshotList.WriteSummary(layout, _options.SnapshotName, _newEntries, _newBytes, _links, _settings.Fsync);
         if (_settings.Fsync)
             Files.SyncFileSystem(layout.DataFolder);
         Files.Rename(manifest + ".sorting", manifest);
