@@ -37,23 +37,9 @@ public sealed class FilesCacheTests
 
     private static string Unchanged(long files) => $"unchanged:        {files} files linked from the previous snapshot without reading";
 
-    private static string BytesRead(long bytes) => $"bytes read:       {Human(bytes)}";
+    private static string BytesRead(long bytes) => $"bytes read:       {DoStats.Bytes(bytes)}";
 
-    private static string NewContent(long files, long bytes) => $"new content:      {files} files, {Human(bytes)}";
-
-    /// <summary>A byte count as --dostats prints it: "N B" below 1 KiB, else one decimal and a binary unit.</summary>
-    private static string Human(long n)
-    {
-        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
-        double value = n;
-        var unit = 0;
-        while (value >= 1024 && unit < units.Length - 1)
-        {
-            value /= 1024;
-            unit++;
-        }
-        return unit == 0 ? $"{n} B" : string.Create(CultureInfo.InvariantCulture, $"{value:F1} {units[unit]}");
-    }
+    private static string NewContent(long files, long bytes) => $"new content:      {files} files, {DoStats.Bytes(bytes)}";
 
     private static void HasLine(ProcessResult result, string line)
     {

@@ -44,7 +44,7 @@ public sealed class ListTests
             var dostats = result.StdoutLines.Single(l => l.StartsWith("new content:", StringComparison.Ordinal));
             var newFiles = row.GetProperty("new_files").GetInt64();
             Assert.Equal(newBytes, row.GetProperty("new_bytes").GetInt64());
-            Assert.Equal($"new content:      {newFiles} files, {Human(newBytes)}", dostats);
+            Assert.Equal($"new content:      {newFiles} files, {DoStats.Bytes(newBytes)}", dostats);
             Assert.Equal("complete", row.GetProperty("status").GetString());
             Assert.Equal(s.SourceRoot, row.GetProperty("root").GetString());
             Assert.Equal(s.Snapshot(name), row.GetProperty("snapshot").GetString());
@@ -161,18 +161,4 @@ public sealed class ListTests
 
     private static long TreeBytes(string root) =>
         PosixFs.Walk(root).Select(p => PosixFs.Lstat(root + "/" + p)).Where(st => PosixFs.TypeOf(st) == Mono.Unix.Native.FilePermissions.S_IFREG).Sum(st => st.st_size);
-
-    /// <summary>A byte count as --dostats prints it.</summary>
-    private static string Human(long n)
-    {
-        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
-        double value = n;
-        var unit = 0;
-        while (value >= 1024 && unit < units.Length - 1)
-        {
-            value /= 1024;
-            unit++;
-        }
-        return unit == 0 ? $"{n} B" : string.Create(CultureInfo.InvariantCulture, $"{value:F1} {units[unit]}");
-    }
 }
