@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using ActorBackup.Actors.Storage;
 using ActorBackup.Core;
 using ActorBackup.Core.Manifest;
 using ActorBackup.Core.Store;
@@ -99,6 +100,12 @@ public sealed class Verifier(VerifyOptions options, BackupSettings settings, Fun
                 manifests.Add(path);
             else if (name.EndsWith(".manifest.partial", StringComparison.Ordinal))
                 Report(new Finding(FindingKind.Notice, Finding.Show(path), "belongs to a backup run that did not finish (its snapshot is not published); running that backup again resumes it"));
+            else if (name.EndsWith(".manifest.deleting", StringComparison.Ordinal))
+                Report(new Finding(FindingKind.Notice, Finding.Show(path), "marks a snapshot a prune was removing; the next prune finishes it"));
+            else if (name.EndsWith(SnapshotList.SummarySuffix, StringComparison.Ordinal)
+                     && (Files.Exists(path[..^SnapshotList.SummarySuffix.Length] + ".manifest")
+                         || Files.Exists(path[..^SnapshotList.SummarySuffix.Length] + ".manifest.deleting")))
+                continue; // what its run stored (actorbackup list shows it)
             else
                 Report(new Finding(FindingKind.Notice, Finding.Show(path), "is not a manifest (left by an interrupted run?); left alone"));
         }
