@@ -22,7 +22,7 @@ public sealed class BackupSettingsSpec
         Assert.Equal(128, settings.HashBatchFiles);
         Assert.Equal(32L * 1024 * 1024, settings.HashBatchBytes);
         Assert.Equal(2, settings.BatchesPerHasher);
-        Assert.Equal(10_000, settings.MaxQueuedFiles);
+        Assert.Equal(2_000, settings.MaxQueuedFiles);
         Assert.Equal(1024 * 1024, settings.ReadBuffer);
         Assert.Equal(2, settings.ReadRetries);
         Assert.Equal(65_000, settings.MaxLinksPerEntry);
