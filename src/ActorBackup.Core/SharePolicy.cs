@@ -40,7 +40,11 @@ public static class SharePolicies
 
     /// <summary>True when a file that would get <paramref name="wanted"/> may be linked to an existing entry with <paramref name="entry"/> metadata.</summary>
     public static bool MayShare(this SharePolicy policy, FileMeta entry, Ownership wanted) =>
-        policy == SharePolicy.Content || (entry.Uid == wanted.Uid && entry.Gid == wanted.Gid && entry.Mode == wanted.Mode);
+        policy.MayShare(new Ownership(entry.Uid, entry.Gid, entry.Mode), wanted);
+
+    /// <summary>The same rule for an entry whose owner, group and mode are known.</summary>
+    public static bool MayShare(this SharePolicy policy, Ownership entry, Ownership wanted) =>
+        policy == SharePolicy.Content || entry == wanted;
 }
 
 /// <summary>Owner, group and permission bits of an inode.</summary>

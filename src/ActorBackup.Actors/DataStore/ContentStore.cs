@@ -12,20 +12,27 @@ namespace ActorBackup.Actors.DataStore;
 ///
 /// The entries of a hash (HASH, HASH.1, ...) are probed once and remembered, so a content
 /// shared by a hundred owners costs a hundred lstat calls per run, not per file. The
-/// memory is bounded: past <see cref="CacheLimit"/> hashes it starts over.
+/// memory is bounded: past <see cref="HashLimit"/> hashes or <see cref="EntryLimit"/>
+/// entries it starts over. Entries are counted too because under --share=owner one popular
+/// content has an entry per owner: a thousand users' copies of one installer are a
+/// thousand entries of one hash.
 /// </summary>
 internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long maxLinks)
 {
-    private const int CacheLimit = 50_000;
+    private const int HashLimit = 50_000;
+    private const int EntryLimit = 100_000;
 
     private readonly HashSet<string> _levelFolders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Entry>> _entries = new(StringComparer.Ordinal);
+    private int _cachedEntries;
 
-    /// <summary>What we know of one store entry: its suffix, ownership and link count.</summary>
+    /// <summary>What we know of one store entry: its suffix, inode, ownership and link count (not its whole lstat: there may be 100,000 of these).</summary>
     private sealed class Entry(int suffix, FileMeta meta)
     {
         public int Suffix { get; } = suffix;
-        public FileMeta Meta { get; } = meta;
+        public Ownership Owner { get; } = new(meta.Uid, meta.Gid, meta.Mode);
+        public ulong Device { get; } = meta.Device;
+        public ulong Inode { get; } = meta.Inode;
         public long Links { get; set; } = (long)meta.LinkCount;
         public bool Full { get; set; }
     }
@@ -54,7 +61,7 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
     {
         foreach (var entry in EntriesOf(hash))
         {
-            if (entry.Full || entry.Links >= maxLinks || !share.MayShare(entry.Meta, wanted))
+            if (entry.Full || entry.Links >= maxLinks || !share.MayShare(entry.Owner, wanted))
                 continue;
             var outcome = Link(hash, entry, target, replaceExisting);
             if (outcome is null)
@@ -89,7 +96,7 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
                 return null;
             entry = new Entry(suffix, meta);
         }
-        if (entry.Full || entry.Links >= maxLinks || !share.MayShare(entry.Meta, wanted))
+        if (entry.Full || entry.Links >= maxLinks || !share.MayShare(entry.Owner, wanted))
             return null;
         return Link(hash, entry, target, replaceExisting);
     }
@@ -118,11 +125,11 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
         while (Files.TryLstat(path, out var taken, out _))
         {
             if (taken!.Type == EntryType.File && entries.All(e => e.Suffix != suffix))
-                entries.Add(new Entry(suffix, taken));
+                Remember(entries, new Entry(suffix, taken));
             path = Layout.EntryPath(hash, ++suffix);
         }
         Files.Rename(tempPath, path);
-        entries.Add(new Entry(suffix, Files.Lstat(path)));
+        Remember(entries, new Entry(suffix, Files.Lstat(path)));
         return suffix;
     }
 
@@ -139,8 +146,11 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
     {
         if (_entries.TryGetValue(hash, out var entries))
             return entries;
-        if (_entries.Count >= CacheLimit)
+        if (_entries.Count >= HashLimit || _cachedEntries >= EntryLimit)
+        {
             _entries.Clear();
+            _cachedEntries = 0;
+        }
         entries = [];
         for (var suffix = 0; ; suffix++)
         {
@@ -152,10 +162,16 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
                 throw new PosixException(errno, "stat store entry", path);
             }
             if (meta!.Type == EntryType.File)
-                entries.Add(new Entry(suffix, meta));
+                Remember(entries, new Entry(suffix, meta));
         }
         _entries[hash] = entries;
         return entries;
+    }
+
+    private void Remember(List<Entry> entries, Entry entry)
+    {
+        entries.Add(entry);
+        _cachedEntries++;
     }
 
     /// <summary>null when the entry is at its link limit.</summary>
@@ -177,7 +193,7 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
             throw new PosixException(errno, $"link {path} to", target);
 
         var existing = Files.Lstat(target);
-        if (existing.SameInodeAs(entry.Meta) || !replaceExisting)
+        if ((existing.Device == entry.Device && existing.Inode == entry.Inode) || !replaceExisting)
             return LinkOutcome.AlreadyLinked;
         Files.Unlink(target);
         return Link(hash, entry, target, replaceExisting: false);
