@@ -31,5 +31,8 @@ public sealed record RunOptions(
     /// <summary>Root-relative paths the walk must not enter: the backup and data folders when they lie inside the root.</summary>
     public IReadOnlySet<string> Excluded { get; init; } = new HashSet<string>(StringComparer.Ordinal);
 
+    /// <summary>--one-file-system: directories on another file system than the root folder's are not walked (rsync -x).</summary>
+    public bool OneFileSystem { get; init; }
+
     public string SourcePath(string relative) => relative.Length == 0 ? RootFolder : RootFolder.TrimEnd('/') + "/" + relative;
 }

@@ -11,7 +11,7 @@ public sealed class Arguments
     private static readonly HashSet<string> Flags =
     [
         "createdirs", "pauseonerror", "awaituserinput", "dostats", "ignorefileexists", "help", "version", "verbose",
-        "rehash", "overwrite", "read-data", "heal", "dry-run", "json",
+        "rehash", "overwrite", "read-data", "heal", "dry-run", "json", "one-file-system",
     ];
 
     private static readonly HashSet<string> Valued =

@@ -54,7 +54,7 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
             Verbosity: args.Verbosity,
             PreviousManifest: SnapshotCatalog.FindPrevious(layout, root, Path.GetFileName(backup), args.Value("previous")),
             Rehash: args.Has("rehash"));
-        options = options with { Excluded = StoreSession.Excluded(root, options) };
+        options = options with { Excluded = StoreSession.Excluded(root, options), OneFileSystem = args.Has("one-file-system") };
 
         if (args.Verbosity > 0)
         {
@@ -91,7 +91,7 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
         var previous = Directory.Exists(options.Store.SnapshotsFolder) || args.Value("previous") is not null
             ? SnapshotCatalog.FindPrevious(options.Store, root, Path.GetFileName(backup), args.Value("previous"))
             : null;
-        options = options with { Excluded = StoreSession.Excluded(root, options), PreviousManifest = previous };
+        options = options with { Excluded = StoreSession.Excluded(root, options), PreviousManifest = previous, OneFileSystem = args.Has("one-file-system") };
         if (args.Verbosity > 0)
             output.WriteLine(ComparedWith(options, $"no previous snapshot of {root} readable from this node: every file is read"));
         var finished = new ClusterRun(output, error).Run(clusterFile, options, spec, args.Value("config"));

@@ -30,6 +30,8 @@ public static class Cli
                                  the same --rootfolder); files unchanged since it are not read
           --rehash               read and hash every file anyway; report files whose content changed
                                  while size, mtime and ctime did not
+          --one-file-system      do not descend into folders on other file systems (mount points are
+                                 kept empty), like rsync -x
           --createdirs           create missing backup/data folders without asking
           --ignorefileexists     fill in an existing backup folder instead of refusing it
           --pauseonerror         wait for Enter after each file error

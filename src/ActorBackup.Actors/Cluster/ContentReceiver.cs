@@ -1,3 +1,4 @@
+using ActorBackup.Actors.Hasher;
 using ActorBackup.Core;
 using ActorBackup.Posix;
 using Akka.Actor;
@@ -23,6 +24,7 @@ public sealed class ContentReceiver : ReceiveActor, IWithTimers
         public SafeFileHandle File { get; } = file;
         public string Path { get; } = path;
         public System.Security.Cryptography.IncrementalHash Hash { get; } = hash;
+        public SparseWriter Writer { get; } = new(file);
         public long Written { get; set; }
         public DateTime LastSeen { get; set; } = DateTime.UtcNow;
     }
@@ -57,7 +59,7 @@ public sealed class ContentReceiver : ReceiveActor, IWithTimers
                 return; // a stale transfer, or out of order: the end message will not match and the copy fails
             try
             {
-                RandomAccess.Write(t.File, m.Bytes, m.Offset);
+                t.Writer.Write(m.Bytes, m.Offset);
                 t.Hash.AppendData(m.Bytes);
                 t.Written += m.Bytes.Length;
                 t.LastSeen = DateTime.UtcNow;
@@ -85,6 +87,7 @@ public sealed class ContentReceiver : ReceiveActor, IWithTimers
             try
             {
                 // No fsync here: the data-store makes new entries durable in groups.
+                t.Writer.Finish(t.Written); // trailing holes were never written
                 Files.SetMeta(t.File, t.Path, t.Request.Uid, t.Request.Gid, t.Request.Mode, t.Request.Source.Meta.Mtime, chown);
                 var hash = ContentHash.Finish(t.Hash);
                 Done(t);

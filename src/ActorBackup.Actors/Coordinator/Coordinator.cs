@@ -59,6 +59,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     private int _walksInFlight;
     private int _batchesInFlight;
     private long _nextBatch;
+    private ulong _rootDevice;
     private long _filesOutstanding;
     private bool _paused;
     private bool _closing;
@@ -127,6 +128,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         try
         {
             var root = Files.Lstat(_options.RootFolder);
+            _rootDevice = root.Device;
             _dirs[""] = new DirState(new SourceEntry("", root));
             _workers.DataStore.Tell(new OpenSnapshot(new SourceEntry("", root)));
         }
@@ -194,12 +196,32 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         {
             state.Pending++;
             _directories++;
+            if (OnOtherFileSystem(dir))
+                continue;
             _dirs[dir.Path] = new DirState(dir);
             _toWalk.Push(new WalkDirectory(dir.Path, dir.Meta));
         }
         state.Pending--;
         CheckDone(m.Path);
         Pump();
+    }
+
+    /// <summary>
+    /// Under --one-file-system, a directory on another file system than the root folder's (a
+    /// mount point) is not walked: like rsync -x, the snapshot keeps it as an empty folder with
+    /// its own metadata (CreateEntries made it), finalized at once. Decided here rather than in
+    /// the walkers, which never see the root, so the mount point is never even opened.
+    /// </summary>
+    private bool OnOtherFileSystem(SourceEntry dir)
+    {
+        if (!_options.OneFileSystem || dir.Meta.Device == _rootDevice)
+            return false;
+        if (_options.Verbosity > 0)
+            _reporter.Tell(new ProblemReported(new FileProblem(_options.SourcePath(dir.Path),
+                "on another file system: in the snapshot as an empty folder (--one-file-system)"), Notice: true));
+        _dirs[dir.Path] = new DirState(dir) { Pending = 0 };
+        CheckDone(dir.Path);
+        return true;
     }
 
     /// <summary>

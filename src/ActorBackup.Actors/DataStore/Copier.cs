@@ -48,12 +48,11 @@ public sealed class Copier : ReceiveActor
             {
                 var source = c.FromStore is null ? options.SourcePath(c.Source.Path) : Path.Combine(options.Store.DataFolder, c.FromStore);
                 var expected = c.FromStore is null ? c.Source.Meta : Files.Lstat(source);
-                var result = reader.Read(source, expected,
-                    sink: (chunk, offset) => RandomAccess.Write(output, chunk, offset),
-                    restart: () => RandomAccess.SetLength(output, 0));
+                var writer = new SparseWriter(output);
+                var result = reader.Read(source, expected, sink: writer.Write, restart: writer.Restart);
                 if (result.Problem is not null)
                     return new ContentCopyFailed(c.Token, result.Problem, SourceProblem: true);
-                RandomAccess.SetLength(output, result.Bytes);
+                writer.Finish(result.Bytes); // trailing holes were never written
                 Files.SetMeta(output, temp, c.Uid, c.Gid, c.Mode, c.FromStore is null ? result.Meta!.Mtime : c.Source.Meta.Mtime, chown);
                 ok = true;
                 return new ContentCopied(c.Token, result.Hash!, result.Bytes);

@@ -81,10 +81,10 @@ public sealed class Hasher : ReceiveActor
             return (_reader.Read(source, file.Meta), null);
         }
         var written = true;
-        var restarted = false;
         SourceReader.Result result;
         using (output)
         {
+            var writer = new SparseWriter(output);
             result = _reader.Read(source, file.Meta,
                 sink: (chunk, offset) =>
                 {
@@ -92,25 +92,20 @@ public sealed class Hasher : ReceiveActor
                         return;
                     try
                     {
-                        RandomAccess.Write(output, chunk, offset);
+                        writer.Write(chunk, offset);
                     }
                     catch (IOException)
                     {
                         written = false;
                     }
                 },
-                restart: () =>
-                {
-                    restarted = true;
-                    written = TryWrite(() => RandomAccess.SetLength(output, 0));
-                });
+                restart: () => written = TryWrite(writer.Restart));
             if (written && result.Problem is null)
             {
                 var w = _options.Share.EntryOwnership(result.Meta!, _chown, _euid, _egid);
                 written = TryWrite(() =>
                 {
-                    if (restarted)
-                        RandomAccess.SetLength(output, result.Bytes);
+                    writer.Finish(result.Bytes);
                     Files.SetMeta(output, temp, w.Uid, w.Gid, w.Mode, result.Meta!.Mtime, _chown);
                 });
             }

@@ -91,12 +91,11 @@ public sealed class FileRestorer : ReceiveActor
         SourceReader.Result result;
         using (var output = directory.CreateFile(name))
         {
-            result = _reader.Read(source, expected!,
-                sink: (chunk, offset) => RandomAccess.Write(output, chunk, offset),
-                restart: () => RandomAccess.SetLength(output, 0));
+            var writer = new SparseWriter(output); // a sparse file comes back sparse
+            result = _reader.Read(source, expected!, sink: writer.Write, restart: writer.Restart);
             if (result.Problem is null)
             {
-                RandomAccess.SetLength(output, result.Bytes); // a retried read may have been longer
+                writer.Finish(result.Bytes); // trailing holes were never written
                 Files.SetMeta(output, PathBytes.Escape(file.Path), file.Meta.Uid, file.Meta.Gid, file.Meta.Mode, file.Meta.Mtime, _chown);
             }
         }
