@@ -79,7 +79,7 @@ public sealed partial class DataStore : ReceiveActor
         Receive<Syncer.Done>(m => Guard(() =>
         {
             if (m.Failure is not null)
-                throw new IOException(m.Failure);
+                throw FileSystemFull.WithErrno(m.Failure, m.Errno);
             Synced();
         }));
         Receive<FinalizeDirectory>(m => Guard(() => Finalize(m)));
@@ -101,13 +101,10 @@ public sealed partial class DataStore : ReceiveActor
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _coordinator.Tell(new StoreFailed(Describe(e)));
+            _coordinator.Tell(StoreFull.Failure(e, _options.Store.DataFolder));
             Become(Failed);
         }
     }
-
-    private static string Describe(Exception e) =>
-        e is PosixException { Errno: Errno.ENOSPC } p ? $"no space left on {p.PathName}" : e.Message;
 
     private void Open(OpenSnapshot m)
     {
@@ -261,7 +258,7 @@ public sealed partial class DataStore : ReceiveActor
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Sender.Tell(new StoreFailed(Describe(e)));
+            Sender.Tell(StoreFull.Failure(e, _options.Store.DataFolder));
         }
         _manifest = null;
     }
