@@ -81,6 +81,25 @@ public sealed class CrashSafetyTests(ITestOutputHelper log)
         Assert.True(tried >= 8, $"only {tried} of 11 kill points were reached");
     }
 
+    [Fact]
+    public void The_next_run_of_a_snapshot_removes_what_its_killed_publish_left_in_the_catalog()
+    {
+        using var s = new Scenario();
+        s.Source.File("a", "a\n");
+        var catalog = new TreeBuilder(s.Data + "/.actorbackup/snapshots");
+        // What a run killed while sorting a long journal (in runs) and writing its summary leaves.
+        string[] leftovers = ["s1.manifest.partial", "s1.manifest.sorting", "s1.manifest.sorting.run0", "s1.manifest.sorting.run7", "s1.summary.tmp"];
+        foreach (var name in leftovers)
+            catalog.File(name, "cut short");
+        new TreeBuilder(s.Data + "/.actorbackup/tmp").File("4242-h17.tmp", "half a copy");
+
+        s.BackupSucceeds("s1");
+
+        Assert.Equal(["s1.manifest", "s1.summary"], PosixFs.ListNames(catalog.Root));
+        Assert.Empty(PosixFs.ListNames(s.Data + "/.actorbackup/tmp"));
+        Clean(PublishedCli.Run(["verify", $"--datafolder={s.Data}"], PublishedCli.DefaultTimeout));
+    }
+
     private static string[] BackupArgs(Scenario s, string name) =>
         [$"--rootfolder={s.SourceRoot}", $"--backupfolder={s.Snapshot(name)}", $"--datafolder={s.Data}", "--createdirs", "--doprogress=1"];
 

@@ -113,6 +113,7 @@ public sealed partial class DataStore : ReceiveActor
         Files.CreateFolders(layout.TempFolder, 0x1C0);
         Files.CreateFolders(layout.SnapshotsFolder, 0x1C0);
         RemoveLeftoverTempFiles(layout.TempFolder);
+        RemovePublishLeftovers(layout, _options.SnapshotName);
 
         string root;
         if (Files.Exists(_options.BackupFolder))
@@ -150,6 +151,23 @@ public sealed partial class DataStore : ReceiveActor
     {
         foreach (var file in Directory.EnumerateFiles(folder))
             Files.Unlink(file);
+    }
+
+    /// <summary>
+    /// Removes what an earlier run of this snapshot left while publishing, if it was killed or
+    /// ran out of space there: the sorted manifest not yet renamed, the sort's run files (a
+    /// long journal is sorted in runs, and a later sort may need fewer, so nothing else would
+    /// ever remove them), and the summary's temp file. Other snapshots' files are not touched.
+    /// </summary>
+    private static void RemovePublishLeftovers(StoreLayout layout, string name)
+    {
+        var sorting = name + ".manifest.sorting";
+        var summary = name + Storage.SnapshotList.SummarySuffix + ".tmp";
+        List<string> names;
+        using (var dir = DirectoryHandle.Open(layout.SnapshotsFolder))
+            names = dir.ListNames();
+        foreach (var leftover in names.Where(n => n == sorting || n == summary || n.StartsWith(sorting + ".run", StringComparison.Ordinal)))
+            Files.Unlink(Path.Combine(layout.SnapshotsFolder, leftover));
     }
 
     /// <summary>
