@@ -112,7 +112,7 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
         var coordinator = system.ActorOf(Coordinator.Props(options, settings, reporter), "coordinator");
         var finished = coordinator.Ask<RunFinished>(new StartRun(), Timeout.InfiniteTimeSpan).GetAwaiter().GetResult();
         system.Terminate().Wait(TimeSpan.FromSeconds(10));
-        if (finished.Code == ExitCode.Fatal)
+        if (finished.Code is ExitCode.Fatal or ExitCode.NoSpace)
             Actors.DataStore.DataStore.RemoveOwnTempFiles(options.Store); // hashers may have written after the data-store stopped
         return finished;
     }
@@ -126,6 +126,9 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
         {
             case ExitCode.Fatal:
                 error.WriteLine($"actorbackup: {finished.FatalReason}; the snapshot was not published (its partial tree is {options.PartialFolder}); fix the cause and run again");
+                break;
+            case ExitCode.NoSpace:
+                error.WriteLine($"actorbackup: {finished.FatalReason}; the snapshot was not published, and the next run with the same backup folder resumes it (its partial tree is {options.PartialFolder})");
                 break;
             case ExitCode.FileErrors:
                 error.WriteLine($"actorbackup: snapshot {options.BackupFolder} published, but {finished.Stats.Problems} entries could not be backed up (listed above)");

@@ -48,6 +48,7 @@ public static class Cli
           4 backup folder exists, 5 data folder set up with other --datalevels/--hash,
           6 backup and data folders on different filesystems, 7 folder missing, 8 restore target not
           empty, 9 no such snapshot, 11 data folder locked, 12 no storage node reachable (cluster runs),
+          13 no space left in the data folder (free space and run again: it resumes),
           20 verify found damage, 21 verify healed all damage found
         """;
 

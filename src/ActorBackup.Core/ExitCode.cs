@@ -42,6 +42,13 @@ public enum ExitCode
     /// <summary>A cluster run could not join the cluster or reach a storage node in time.</summary>
     StorageUnreachable = 12,
 
+    /// <summary>
+    /// The run stopped because the data folder's file system is full (or a disk quota is used
+    /// up): the snapshot was not published, no store entry is partial, and the next run with
+    /// the same backup folder resumes once space is freed.
+    /// </summary>
+    NoSpace = 13,
+
     /// <summary>verify: damage was found (and, with --heal, not all of it could be repaired).</summary>
     DamageFound = 20,
 

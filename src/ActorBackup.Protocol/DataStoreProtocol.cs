@@ -1,3 +1,5 @@
+using ActorBackup.Core;
+
 namespace ActorBackup.Protocol;
 
 /// <summary>
@@ -40,8 +42,12 @@ public static class DataStoreProtocol
     /// <summary>Data-store to coordinator: the snapshot is published (or left partial when not asked to publish).</summary>
     public sealed record SnapshotClosed(StoreStats Stats) : IProtocolMessage;
 
-    /// <summary>Data-store to coordinator: the data or backup folder failed under us; the run cannot go on.</summary>
-    public sealed record StoreFailed(string Reason) : IProtocolMessage;
+    /// <summary>
+    /// Data-store to coordinator: the data or backup folder failed under us; the run cannot go
+    /// on. <paramref name="Code"/> is the run's exit code: <see cref="ExitCode.NoSpace"/> when
+    /// the file system is full or a quota is used up, else <see cref="ExitCode.Fatal"/>.
+    /// </summary>
+    public sealed record StoreFailed(string Reason, ExitCode Code = ExitCode.Fatal) : IProtocolMessage;
 
     /// <summary>What the data-store did in this run.</summary>
     public sealed record StoreStats(long NewEntries, long NewBytes, long Links, long ExistingLinks, long Directories, long Symlinks, long Specials, long Skipped) : IProtocolMessage;

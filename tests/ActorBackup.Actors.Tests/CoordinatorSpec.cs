@@ -265,6 +265,21 @@ public sealed class CoordinatorSpec : ActorSpec
     }
 
     [Fact]
+    public void Coordinator_ends_the_run_with_the_exit_code_StoreFailed_names()
+    {
+        var coordinator = StartAndOpen(Small());
+
+        coordinator.Tell(new StoreFailed("no space left on /data (file system /data; ...)", ExitCode.NoSpace), _store.Ref);
+        var close = _store.ExpectMsg<CloseSnapshot>();
+        coordinator.Tell(new SnapshotClosed(NoStats), _store.Ref);
+        var finished = ExpectMsg<RunFinished>();
+
+        Assert.False(close.Publish);
+        Assert.Equal(13, (int)finished.Code);
+        Assert.Equal("no space left on /data (file system /data; ...)", finished.FatalReason);
+    }
+
+    [Fact]
     public void Coordinator_fails_with_exit_code_1_when_the_root_folder_is_missing()
     {
         Directory.Delete(Root);

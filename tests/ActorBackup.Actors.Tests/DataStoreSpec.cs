@@ -397,6 +397,25 @@ public sealed class DataStoreSpec(ITestOutputHelper output) : ActorSpec(output)
     }
 
     [Fact]
+    public void DataStore_stops_the_run_with_exit_code_13_and_the_no_space_line_when_a_copier_finds_the_data_folder_full()
+    {
+        var store = OpenStore();
+
+        store.Tell(new StoreFiles([HashedSource(SourceFile("a", "one"))]), TestActor);
+        var copy = Copier.ExpectMsg<CopyContent>();
+        Copier.Reply(new ContentCopyFailed(copy.Token, "writing x.tmp: No space left on device", SourceProblem: false, Errno: 28));
+        var failed = ExpectMsg<StoreFailed>();
+        store.Tell(new CloseSnapshot(false), TestActor);
+        ExpectMsg<SnapshotClosed>();
+
+        Assert.Equal(ExitCode.NoSpace, failed.Code);
+        Assert.StartsWith($"no space left on {DataFolder} (file system ", failed.Reason);
+        Assert.Contains("writing x.tmp: No space left on device", failed.Reason);
+        Assert.EndsWith("and run again", failed.Reason);
+        Assert.False(Directory.Exists(BackupFolder));
+    }
+
+    [Fact]
     public void DataStore_creates_directories_symlinks_and_special_files_with_their_metadata()
     {
         var store = OpenStore();

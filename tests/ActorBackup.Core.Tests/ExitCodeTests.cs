@@ -15,6 +15,7 @@ public sealed class ExitCodeTests
     [InlineData(ExitCode.SnapshotNotFound, 9)]
     [InlineData(ExitCode.Locked, 11)]
     [InlineData(ExitCode.StorageUnreachable, 12)]
+    [InlineData(ExitCode.NoSpace, 13)]
     [InlineData(ExitCode.DamageFound, 20)]
     [InlineData(ExitCode.DamageHealed, 21)]
     public void Exit_codes_keep_their_documented_numbers(ExitCode code, int number)

@@ -3,11 +3,11 @@ using ActorBackup.Testing;
 
 namespace ActorBackup.EndToEnd.Tests;
 
-/// <summary>Store errors stop the run: exit 1, and no snapshot is published.</summary>
+/// <summary>Store errors stop the run: exit 1 (13 when the data folder is full), and no snapshot is published.</summary>
 public sealed class FatalErrorTests
 {
     [Fact]
-    public void A_full_data_folder_stops_the_run_with_exit_1_and_publishes_no_snapshot()
+    public void A_full_data_folder_stops_the_run_with_exit_13_and_publishes_no_snapshot()
     {
         using var s = new Scenario();
         for (var i = 0; i < 8; i++)
@@ -18,10 +18,9 @@ public sealed class FatalErrorTests
 
         var result = PublishedCli.Run($"--rootfolder={s.SourceRoot}", $"--backupfolder={backups}/s1", $"--datafolder={data}", "--createdirs");
 
-        Expect.ExitCode(result, 1);
+        Expect.ExitCode(result, 13);
         var last = result.StderrLines[^1];
-        Assert.StartsWith("actorbackup: ", last);
-        Assert.Contains("no space left", last, StringComparison.OrdinalIgnoreCase);
+        Assert.StartsWith($"actorbackup: no space left on {data} (file system {small.Path}; ", last);
         Assert.Contains("not published", last);
         Assert.False(PosixFs.Exists(backups + "/s1"), "no snapshot may be published after a fatal error");
         Assert.False(PosixFs.Exists(data + "/.actorbackup/snapshots/s1.manifest"), "no complete manifest may exist for an unpublished snapshot");

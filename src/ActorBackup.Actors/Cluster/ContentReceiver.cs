@@ -50,7 +50,7 @@ public sealed class ContentReceiver : ReceiveActor, IWithTimers
             }
             catch (PosixException e)
             {
-                Sender.Tell(new ContentCopyFailed(c.Token, e.Message, SourceProblem: false));
+                Sender.Tell(new ContentCopyFailed(c.Token, e.Message, SourceProblem: false, FileSystemFull.NativeErrno(e)));
             }
         });
         Receive<ContentChunk>(m =>
@@ -67,7 +67,7 @@ public sealed class ContentReceiver : ReceiveActor, IWithTimers
             }
             catch (IOException e)
             {
-                Fail(t, $"writing {t.Path}: {e.Message}", sourceProblem: false);
+                Fail(t, $"writing {t.Path}: {e.Message}", sourceProblem: false, FileSystemFull.NativeErrno(e));
             }
         });
         Receive<ContentEnd>(m =>
@@ -95,7 +95,7 @@ public sealed class ContentReceiver : ReceiveActor, IWithTimers
             }
             catch (IOException e)
             {
-                Fail(t, $"writing {t.Path}: {e.Message}", sourceProblem: false);
+                Fail(t, $"writing {t.Path}: {e.Message}", sourceProblem: false, FileSystemFull.NativeErrno(e));
             }
         });
         Receive<CheckStalled>(_ =>
@@ -111,11 +111,11 @@ public sealed class ContentReceiver : ReceiveActor, IWithTimers
 
     private sealed record CheckStalled;
 
-    private void Fail(Incoming t, string reason, bool sourceProblem)
+    private void Fail(Incoming t, string reason, bool sourceProblem, int errno = 0)
     {
         Done(t);
         Files.Unlink(t.Path);
-        t.DataStore.Tell(new ContentCopyFailed(t.Request.Token, reason, sourceProblem));
+        t.DataStore.Tell(new ContentCopyFailed(t.Request.Token, reason, sourceProblem, errno));
     }
 
     private void Done(Incoming t)

@@ -64,6 +64,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     private bool _paused;
     private bool _closing;
     private string? _fatal;
+    private ExitCode _fatalCode = ExitCode.Fatal;
     private long _files, _directories, _symlinks, _skipped, _bytesRead, _problems, _logicalBytes, _nextProgress, _unchanged, _nextHeapCheck;
     private StoreStats _store = new(0, 0, 0, 0, 0, 0, 0, 0);
 
@@ -85,7 +86,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         Receive<FilesStored>(Stored);
         Receive<DirectoryFinalized>(Finalized);
         Receive<SnapshotClosed>(Closed);
-        Receive<StoreFailed>(m => Abort(m.Reason));
+        Receive<StoreFailed>(m => Abort(m.Reason, m.Code));
         Receive<Terminated>(m =>
         {
             if (m.ActorRef.Equals(_workers.DataStore) && _fatal is null)
@@ -345,7 +346,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         _workers.DataStore.Tell(new CloseSnapshot(publish));
     }
 
-    private void Abort(string reason)
+    private void Abort(string reason, ExitCode code = ExitCode.Fatal)
     {
         if (_fatal is not null)
         {
@@ -354,6 +355,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
             return;
         }
         _fatal = reason;
+        _fatalCode = code;
         _toWalk.Clear();
         _toCopy.Clear();
         _toHash.Clear();
@@ -373,7 +375,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     {
         Timers.CancelAll();
         _clock.Stop();
-        var code = _fatal is not null ? ExitCode.Fatal : _problems > 0 ? ExitCode.FileErrors : ExitCode.Success;
+        var code = _fatal is not null ? _fatalCode : _problems > 0 ? ExitCode.FileErrors : ExitCode.Success;
         _requester.Tell(new RunFinished(code, Stats(), _fatal));
         Become(() => ReceiveAny(_ => { }));
     }

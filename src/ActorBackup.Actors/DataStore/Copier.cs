@@ -39,7 +39,7 @@ public sealed class Copier : ReceiveActor
         }
         catch (PosixException e)
         {
-            return new ContentCopyFailed(c.Token, e.Message, SourceProblem: false);
+            return new ContentCopyFailed(c.Token, e.Message, SourceProblem: false, FileSystemFull.NativeErrno(e));
         }
         var ok = false;
         try
@@ -64,7 +64,7 @@ public sealed class Copier : ReceiveActor
         }
         catch (IOException e)
         {
-            return new ContentCopyFailed(c.Token, $"writing {temp}: {e.Message}", SourceProblem: false);
+            return new ContentCopyFailed(c.Token, $"writing {temp}: {e.Message}", SourceProblem: false, FileSystemFull.NativeErrno(e));
         }
         finally
         {

@@ -254,7 +254,7 @@ public sealed partial class DataStore
         if (!_pendingByToken.Remove(m.Token, out var pending))
             return;
         if (!m.SourceProblem)
-            throw new IOException(m.Reason);
+            throw FileSystemFull.WithErrno(m.Reason, m.Errno);
         if (pending.FromStore)
         {
             pending.SourceOnly = true;

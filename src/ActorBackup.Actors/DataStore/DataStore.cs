@@ -79,7 +79,7 @@ public sealed partial class DataStore : ReceiveActor
         Receive<Syncer.Done>(m => Guard(() =>
         {
             if (m.Failure is not null)
-                throw new IOException(m.Failure);
+                throw FileSystemFull.WithErrno(m.Failure, m.Errno);
             Synced();
         }));
         Receive<FinalizeDirectory>(m => Guard(() => Finalize(m)));
@@ -101,13 +101,10 @@ public sealed partial class DataStore : ReceiveActor
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _coordinator.Tell(new StoreFailed(Describe(e)));
+            _coordinator.Tell(StoreFull.Failure(e, _options.Store.DataFolder));
             Become(Failed);
         }
     }
-
-    private static string Describe(Exception e) =>
-        e is PosixException { Errno: Errno.ENOSPC } p ? $"no space left on {p.PathName}" : e.Message;
 
     private void Open(OpenSnapshot m)
     {
@@ -116,6 +113,7 @@ public sealed partial class DataStore : ReceiveActor
         Files.CreateFolders(layout.TempFolder, 0x1C0);
         Files.CreateFolders(layout.SnapshotsFolder, 0x1C0);
         RemoveLeftoverTempFiles(layout.TempFolder);
+        RemovePublishLeftovers(layout, _options.SnapshotName);
 
         string root;
         if (Files.Exists(_options.BackupFolder))
@@ -153,6 +151,23 @@ public sealed partial class DataStore : ReceiveActor
     {
         foreach (var file in Directory.EnumerateFiles(folder))
             Files.Unlink(file);
+    }
+
+    /// <summary>
+    /// Removes what an earlier run of this snapshot left while publishing, if it was killed or
+    /// ran out of space there: the sorted manifest not yet renamed, the sort's run files (a
+    /// long journal is sorted in runs, and a later sort may need fewer, so nothing else would
+    /// ever remove them), and the summary's temp file. Other snapshots' files are not touched.
+    /// </summary>
+    private static void RemovePublishLeftovers(StoreLayout layout, string name)
+    {
+        var sorting = name + ".manifest.sorting";
+        var summary = name + Storage.SnapshotList.SummarySuffix + ".tmp";
+        List<string> names;
+        using (var dir = DirectoryHandle.Open(layout.SnapshotsFolder))
+            names = dir.ListNames();
+        foreach (var leftover in names.Where(n => n == sorting || n == summary || n.StartsWith(sorting + ".run", StringComparison.Ordinal)))
+            Files.Unlink(Path.Combine(layout.SnapshotsFolder, leftover));
     }
 
     /// <summary>
@@ -261,7 +276,7 @@ public sealed partial class DataStore : ReceiveActor
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Sender.Tell(new StoreFailed(Describe(e)));
+            Sender.Tell(StoreFull.Failure(e, _options.Store.DataFolder));
         }
         _manifest = null;
     }

@@ -11,7 +11,8 @@ internal sealed class Syncer : ReceiveActor
         public static readonly Sync Instance = new();
     }
 
-    public sealed record Done(string? Failure);
+    /// <summary><paramref name="Errno"/>: the native errno of a failure (ENOSPC is told apart).</summary>
+    public sealed record Done(string? Failure, int Errno = 0);
 
     public Syncer(string folder)
     {
@@ -24,7 +25,7 @@ internal sealed class Syncer : ReceiveActor
             }
             catch (PosixException e)
             {
-                Sender.Tell(new Done(e.Message));
+                Sender.Tell(new Done(e.Message, FileSystemFull.NativeErrno(e)));
             }
         });
     }

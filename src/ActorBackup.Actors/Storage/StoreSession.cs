@@ -64,8 +64,15 @@ public static class StoreSession
         {
             if (!File.Exists(layout.FormatFile))
             {
+                // Flushed before its rename: after a power loss the format file is whole or
+                // absent (then the next run records it again), never empty - an empty one
+                // would stop every later run (exit 5) until fixed by hand.
                 var temp = layout.FormatFile + ".tmp";
-                File.WriteAllText(temp, format.Render());
+                using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+                {
+                    file.Write(System.Text.Encoding.ASCII.GetBytes(format.Render()));
+                    file.Flush(flushToDisk: true);
+                }
                 File.Move(temp, layout.FormatFile, overwrite: true);
                 Files.Chmod(layout.DataFolder, 0x1C0); // the store is reached only through snapshot paths
             }

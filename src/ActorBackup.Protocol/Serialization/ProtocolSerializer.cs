@@ -75,7 +75,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
             case FilesHashed m: WriteHashed(w, m); break;
             case CopyContent m: w.Long(m.Token); w.Entry(m.Source); w.Str(m.TempName); w.Long(m.Uid); w.Long(m.Gid); w.Long(m.Mode); w.Str(m.FromStore); break;
             case ContentCopied m: w.Long(m.Token); w.Str(m.Hash); w.Long(m.Bytes); break;
-            case ContentCopyFailed m: w.Long(m.Token); w.Str(m.Reason); w.Bool(m.SourceProblem); break;
+            case ContentCopyFailed m: w.Long(m.Token); w.Str(m.Reason); w.Bool(m.SourceProblem); w.Int(m.Errno); break;
             case OpenSnapshot m: w.Entry(m.Root); break;
             case SnapshotOpened: break;
             case CreateEntries m: w.Path(m.Directory); w.List(m.Entries, w.Entry); break;
@@ -86,7 +86,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
             case DirectoryFinalized m: w.Path(m.Path); w.Problem(m.Problem); break;
             case CloseSnapshot m: w.Bool(m.Publish); break;
             case SnapshotClosed m: WriteStoreStats(w, m.Stats); break;
-            case StoreFailed m: w.Str(m.Reason); break;
+            case StoreFailed m: w.Str(m.Reason); w.Int((int)m.Code); break;
             case StoreStats m: WriteStoreStats(w, m); break;
             case StartRun: break;
             case RunFinished m: w.Int((int)m.Code); WriteRunStats(w, m.Stats); w.Str(m.FatalReason); break;
@@ -124,7 +124,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
         "HD" => ReadHashed(r),
         "CC" => new CopyContent(r.Long(), r.Entry(), r.S(), (uint)r.Long(), (uint)r.Long(), (uint)r.Long(), r.Str()),
         "CD" => new ContentCopied(r.Long(), r.S(), r.Long()),
-        "CF" => new ContentCopyFailed(r.Long(), r.S(), r.Bool()),
+        "CF" => new ContentCopyFailed(r.Long(), r.S(), r.Bool(), r.Int()),
         "OS" => new OpenSnapshot(r.Entry()),
         "SO" => new SnapshotOpened(),
         "CE" => new CreateEntries(r.Path(), r.List(r.Entry)),
@@ -135,7 +135,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
         "DF" => new DirectoryFinalized(r.Path(), r.Problem()),
         "CS" => new CloseSnapshot(r.Bool()),
         "SC" => new SnapshotClosed(ReadStoreStats(r)),
-        "ST" => new StoreFailed(r.S()),
+        "ST" => new StoreFailed(r.S(), (ExitCode)r.Int()),
         "SS" => ReadStoreStats(r),
         "SR" => new StartRun(),
         "RF" => new RunFinished((ExitCode)r.Int(), ReadRunStats(r), r.Str()),
