@@ -59,6 +59,7 @@ public sealed class SourceReader(byte[] buffer, HashKind hashKind, int retries)
 
     private Result ReadOnce(Opener open, string shown, FileMeta expected, Action<ReadOnlySpan<byte>, long>? sink, bool sameHost)
     {
+        var started = DateTimeOffset.UtcNow;
         SafeFileHandle? opened;
         FileMeta before;
         try
@@ -105,8 +106,35 @@ public sealed class SourceReader(byte[] buffer, HashKind hashKind, int retries)
             var after = Files.Fstat(handle, shown);
             if (!after.SameContentAs(before) || offset != before.Size)
                 return new Result(null, null, offset, ChangedWhileRead);
-            return new Result(ContentHash.Finish(hash), before, offset, null);
+            var digest = ContentHash.Finish(hash);
+            if (RecentlyChanged(before, started))
+            {
+                // A write that began before the open may still have been copying its bytes
+                // while they were read: it stamped ctime when it began, so size, mtime and
+                // ctime show nothing, yet the bytes read may mix two versions. A second read
+                // must give the same bytes.
+                // (Bytes stays the content's length: callers size their copy by it.)
+                using var again = hashKind.Create();
+                var length = HashStream.Read(handle, buffer, again, null, out readError);
+                if (readError is not null)
+                    return new Result(null, null, offset, $"read error: {readError}");
+                if (length != before.Size || ContentHash.Finish(again) != digest || !Files.Fstat(handle, shown).SameContentAs(before))
+                    return new Result(null, null, offset, ChangedWhileRead);
+            }
+            return new Result(digest, before, offset, null);
         }
+    }
+
+    /// <summary>
+    /// How long a write may still be copying bytes after it stamped the file's ctime. Files
+    /// changed more recently than this before their read are read twice.
+    /// </summary>
+    private static readonly TimeSpan WriteInFlight = TimeSpan.FromSeconds(2);
+
+    private static bool RecentlyChanged(FileMeta meta, DateTimeOffset readStarted)
+    {
+        var ctime = DateTimeOffset.FromUnixTimeSeconds(meta.Ctime.Seconds).AddTicks(meta.Ctime.Nanoseconds / 100);
+        return ctime > readStarted - WriteInFlight;
     }
 
     private static string Replaced(string what) => $"was replaced by {what} while the backup ran; it will be read again next run";
