@@ -100,6 +100,16 @@ public sealed class SourceRoot(string path) : IDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until no write() that is under way on the file is still copying bytes. ext4,
+    /// btrfs and tmpfs hold the inode's lock from a write's ctime stamp until its last byte,
+    /// and take the same lock (shared) for lseek(SEEK_DATA): once that returns, every write
+    /// stamped before it has finished, so a write still copying while the file is read must
+    /// have begun after, and moved ctime (Linux 6.13+ stamps a ctime someone has looked at
+    /// with a fresh, fine-grained time). Elsewhere (XFS, NFS) it waits for nothing.
+    /// </summary>
+    public static void AwaitWritesUnderWay(SafeFileHandle handle) => LibcLseek((int)handle.DangerousGetHandle(), 0, SeekData);
+
     /// <summary>Opens the inode an O_PATH handle holds for reading: through /proc/self/fd, so it cannot be another.</summary>
     private int Reopen(int pathFd, string relative, FileMeta meta)
     {
@@ -267,6 +277,11 @@ public sealed class SourceRoot(string path) : IDisposable
         public ulong Mode;
         public ulong Resolve;
     }
+
+    private const int SeekData = 3;
+
+    [DllImport("libc", EntryPoint = "lseek", SetLastError = true)]
+    private static extern long LibcLseek(int fd, long offset, int whence);
 
     [DllImport("libc", EntryPoint = "syscall", SetLastError = true)]
     private static extern long LibcSyscall(long number, int dirfd, byte[] path, ref OpenHow how, nuint size);

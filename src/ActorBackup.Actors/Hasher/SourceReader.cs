@@ -8,8 +8,9 @@ namespace ActorBackup.Actors.Hasher;
 /// Reads a file safely and streams it through a hash (and optionally into a writer). A
 /// source file is opened beneath its <see cref="SourceRoot"/> (no symlink on its path is
 /// followed), and only if it is still the regular file and inode the walk saw: anything
-/// else (a FIFO, a device, a symlink swapped in) is never opened for reading. After reading,
-/// size, mtime and ctime must not have moved, else the file is read again.
+/// else (a FIFO, a device, a symlink swapped in) is never opened for reading. Writes under
+/// way when it is opened are waited for; after reading, size, mtime and ctime must not have
+/// moved, else the file is read again.
 /// </summary>
 public sealed class SourceReader(byte[] buffer, HashKind hashKind, int retries)
 {
@@ -97,6 +98,9 @@ public sealed class SourceReader(byte[] buffer, HashKind hashKind, int retries)
 
         using (var handle = opened)
         {
+            // before came from fstat: a write that stamped ctime before it must be over
+            // before the read, so any write during the read moves ctime.
+            SourceRoot.AwaitWritesUnderWay(handle);
             using var hash = hashKind.Create();
             // The sink writes into the data folder: its failures (no space) are the
             // store's, not the source's, so they leave HashStream as exceptions.
@@ -109,11 +113,12 @@ public sealed class SourceReader(byte[] buffer, HashKind hashKind, int retries)
             var digest = ContentHash.Finish(hash);
             if (RecentlyChanged(before, started))
             {
-                // A write that began before the open may still have been copying its bytes
-                // while they were read: it stamped ctime when it began, so size, mtime and
-                // ctime show nothing, yet the bytes read may mix two versions. A second read
-                // must give the same bytes.
+                // Where the wait above waits for nothing (or ctime has only a coarse clock,
+                // before Linux 6.13), a write may have mixed two versions into the bytes read
+                // without moving size, mtime or ctime. A recently changed file is read a
+                // second time and must give the same bytes.
                 // (Bytes stays the content's length: callers size their copy by it.)
+                SourceRoot.AwaitWritesUnderWay(handle);
                 using var again = hashKind.Create();
                 var length = HashStream.Read(handle, buffer, again, null, out readError);
                 if (readError is not null)
@@ -125,16 +130,13 @@ public sealed class SourceReader(byte[] buffer, HashKind hashKind, int retries)
         }
     }
 
-    /// <summary>
-    /// How long a write may still be copying bytes after it stamped the file's ctime. Files
-    /// changed more recently than this before their read are read twice.
-    /// </summary>
-    private static readonly TimeSpan WriteInFlight = TimeSpan.FromSeconds(2);
+    /// <summary>Files whose ctime is younger than this when their read starts are read twice.</summary>
+    private static readonly TimeSpan RecentChange = TimeSpan.FromSeconds(2);
 
     private static bool RecentlyChanged(FileMeta meta, DateTimeOffset readStarted)
     {
         var ctime = DateTimeOffset.FromUnixTimeSeconds(meta.Ctime.Seconds).AddTicks(meta.Ctime.Nanoseconds / 100);
-        return ctime > readStarted - WriteInFlight;
+        return ctime > readStarted - RecentChange;
     }
 
     private static string Replaced(string what) => $"was replaced by {what} while the backup ran; it will be read again next run";
