@@ -29,11 +29,20 @@ public sealed class HostileRaceTests(ITestOutputHelper output)
         // Outside the root, with the same names as folder "d" inside it: a path that goes
         // through a swapped "d" lands on these.
         var outside = new TreeBuilder(s.Temp.Combine("outside"));
-        for (var i = 0; i < 40; i++)
-            outside.File($"f{i}", $"{secret} f{i}\n").File($"sub/g{i}", $"{secret} g{i}\n");
+        for (var i = 0; i < 20; i++)
+        {
+            outside.File($"f{i}", $"{secret} f{i}\n");
+            s.Source.File($"d/f{i}", $"inside d/f{i}\n");
+        }
+        for (var k = 0; k < 5; k++)
+        {
+            for (var i = 0; i < 8; i++)
+            {
+                outside.File($"sub{k}/g{i}", $"{secret} sub{k}/g{i}\n");
+                s.Source.File($"d/sub{k}/g{i}", $"inside d/sub{k}/g{i}\n");
+            }
+        }
         outside.File("secret", secret);
-        for (var i = 0; i < 40; i++)
-            s.Source.File($"d/f{i}", $"inside d/f{i}\n").File($"d/sub/g{i}", $"inside d/sub/g{i}\n");
         // Named like /etc's entries: a path through a swapped "etc-like" lands in /etc.
         foreach (var name in new[] { "passwd", "shadow", "group", "hosts", "hostname" })
             s.Source.File($"etc-like/{name}", $"inside etc-like/{name}\n");
@@ -53,13 +62,15 @@ public sealed class HostileRaceTests(ITestOutputHelper output)
             .Where(PosixFs.Exists).Select(p => Scenario.Sha1(PosixFs.ReadBytes(p))).ToHashSet();
 
         var results = new List<ProcessResult>();
-        using (var watch = new OpenWatch().Add(outside.Root).Add(outside.Root + "/sub"))
+        using (var watch = new OpenWatch().Add(outside.Root))
         {
+            for (var k = 0; k < 5; k++)
+                watch.Add($"{outside.Root}/sub{k}");
             using (var swapper = new Swapper(swaps.Select(swap => (Action)(() => SwapForSymlink(s.Source.PathOf(swap.Key), swap.Value))).ToArray()))
             {
                 var clock = Stopwatch.StartNew();
-                while (results.Count < 12 && clock.Elapsed < TimeSpan.FromSeconds(20))
-                    results.Add(PublishedCli.Run([$"--rootfolder={s.SourceRoot}", $"--backupfolder={s.Snapshot($"s{results.Count + 1}")}", $"--datafolder={s.Data}", "--createdirs"], RunTimeout));
+                while (results.Count < 8 && clock.Elapsed < TimeSpan.FromSeconds(15))
+                    results.Add(RacedRun(s, $"s{results.Count + 1}"));
                 Assert.True(swapper.Swaps > 100, $"only {swapper.Swaps} swaps were made during the runs");
                 output.WriteLine($"{results.Count} runs in {clock.Elapsed.TotalSeconds:F1} s, {swapper.Swaps} swaps");
             }
@@ -139,7 +150,7 @@ public sealed class HostileRaceTests(ITestOutputHelper output)
             {
                 var clock = Stopwatch.StartNew();
                 while (results.Count < 8 && clock.Elapsed < TimeSpan.FromSeconds(15))
-                    results.Add(PublishedCli.Run([$"--rootfolder={s.SourceRoot}", $"--backupfolder={s.Snapshot($"s{results.Count + 1}")}", $"--datafolder={s.Data}", "--createdirs"], RunTimeout));
+                    results.Add(RacedRun(s, $"s{results.Count + 1}"));
             }
             Assert.Empty(watch.Events());
         }
@@ -171,7 +182,7 @@ public sealed class HostileRaceTests(ITestOutputHelper output)
         using var s = new Scenario();
         const int Chunk = 4096;
         s.Source.File("grows.log", []).File("shrinks.bin", Uniform(1 << 20, 0)).File("steady.bin", Scenario.Bytes(1 << 20, seed: 61));
-        var rewritten = Enumerable.Range(0, 3).Select(i => $"rewritten-{i}.bin").ToArray();
+        var rewritten = Enumerable.Range(0, 6).Select(i => $"rewritten-{i}.bin").ToArray();
         foreach (var name in rewritten)
             s.Source.File(name, Uniform(1 << 20, 0));
 
@@ -213,14 +224,15 @@ public sealed class HostileRaceTests(ITestOutputHelper output)
             }),
         }.Concat(rewritten.Select(name => new Thread(() =>
         {
-            // Rewrites in place, same size, resting between writes: only the bytes (and times)
-            // change, and a write may still be copying when a read begins.
+            // Rewrites in place, same size, resting between writes longer than a read takes:
+            // only the bytes (and times) change, and a write may still be copying when a read
+            // begins, with no later write to move ctime before the read ends.
             var fd = Syscall.open(s.Source.PathOf(name), OpenFlags.O_WRONLY);
             for (var v = 1; !stop.IsCancellationRequested; v++)
             {
                 PositionalWrite(fd, Uniform(1 << 20, (byte)v));
                 Interlocked.Increment(ref writes);
-                Thread.Sleep(1);
+                Thread.Sleep(5);
             }
             Syscall.close(fd);
         }))).ToArray();
@@ -265,13 +277,20 @@ public sealed class HostileRaceTests(ITestOutputHelper output)
                         for (var k = 0; k < bytes.Length / Chunk; k++)
                             Assert.Equal(Numbered(k, Chunk), bytes.AsSpan(k * Chunk, Chunk).ToArray());
                         break;
-                    case "shrinks.bin" or "rewritten-0.bin" or "rewritten-1.bin" or "rewritten-2.bin":
+                    case var name when name == "shrinks.bin" || name.StartsWith("rewritten-", StringComparison.Ordinal):
                         Assert.True(bytes.All(b => b == bytes[0]), $"run {run}: {entry.Path} in the snapshot mixes two versions");
                         break;
                 }
             }
         }
     }
+
+    /// <summary>
+    /// One backup run against the swapping threads. --filespause=1 spreads a folder's file
+    /// reads over a millisecond each, so each read meets the swaps at another moment.
+    /// </summary>
+    private static ProcessResult RacedRun(Scenario s, string snapshot) =>
+        PublishedCli.Run([$"--rootfolder={s.SourceRoot}", $"--backupfolder={s.Snapshot(snapshot)}", $"--datafolder={s.Data}", "--createdirs", "--filespause=1"], RunTimeout);
 
     /// <summary>
     /// Exit 0, or 3 with one "actorbackup: SOURCE/...: reason" line per problem and the
@@ -295,8 +314,9 @@ public sealed class HostileRaceTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// dir -> dir.real, a symlink at its name for a while, then back for a while: the rename
-    /// dance of a user racing the walk. The name is a symlink about half the time.
+    /// dir -> dir.real, a symlink at its name for a millisecond, then back for three: the
+    /// rename dance of a user racing the walk. Mostly real, the name is walked and listed as
+    /// itself, and then often a symlink when what the listing found is opened.
     /// </summary>
     private static void SwapForSymlink(string path, string target)
     {
@@ -305,7 +325,7 @@ public sealed class HostileRaceTests(ITestOutputHelper output)
         Thread.Sleep(1);
         Check(Syscall.unlink(path), "unlink", path);
         Check(Syscall.rename(path + ".real", path), "rename back", path);
-        Thread.Sleep(1);
+        Thread.Sleep(3);
     }
 
     /// <summary>Two names trade places atomically (rename with RENAME_EXCHANGE) for a while, then trade back.</summary>
