@@ -16,7 +16,8 @@ namespace ActorBackup.Posix;
 /// Regular files are first opened O_PATH, which runs no driver and blocks on nothing, and
 /// checked with fstat; only a regular file that the caller accepts (the inode the walk saw)
 /// is then opened for reading, through /proc/self/fd: the same inode, so a FIFO or device
-/// node swapped in is never opened for reading.
+/// node swapped in is never opened for reading. (Without /proc, in a chroot, the name is
+/// opened again, non-blocking, and must give the same inode.)
 ///
 /// Paths longer than PATH_MAX are opened in pieces, each beneath the last. Where openat2 is
 /// missing (Linux before 5.6, or a seccomp filter that refuses it) each name is opened in
