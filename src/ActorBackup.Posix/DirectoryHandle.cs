@@ -30,6 +30,12 @@ public sealed class DirectoryHandle : IDisposable
         var fd = Native.OpenForReading(path, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_NOFOLLOW, out var errno);
         if (fd < 0)
             throw new PosixException(errno, "open directory", path);
+        return Adopt(fd, path);
+    }
+
+    /// <summary>Takes over an open directory descriptor (see <see cref="SourceRoot.OpenDirectory"/>); closes it on failure.</summary>
+    internal static DirectoryHandle Adopt(int fd, string path)
+    {
         if (Syscall.fstat(fd, out var st) != 0)
         {
             var e = PosixException.Last("stat", path);

@@ -17,14 +17,15 @@ public static class Files
 
     public static bool TryLstat(string path, out FileMeta? meta, out Errno errno)
     {
-        if (Syscall.lstat(path, out var st) == 0)
+        Stat st = default;
+        errno = At(path, (fd, name) => Syscall.fstatat(fd, name, out st, AtFlags.AT_SYMLINK_NOFOLLOW));
+        if (errno == 0)
         {
             meta = Meta.From(st);
             errno = 0;
             return true;
         }
         meta = null;
-        errno = Stdlib.GetLastError();
         return false;
     }
 
@@ -99,9 +100,9 @@ public static class Files
             throw PosixException.Last("set times of", path);
     }
 
-    /// <summary>link(2); returns 0 or the errno, which callers branch on (EEXIST, EMLINK).</summary>
+    /// <summary>link(2); returns 0 or the errno, which callers branch on (EEXIST, EMLINK). <paramref name="existing"/> must fit PATH_MAX (a store entry).</summary>
     public static Errno TryLink(string existing, string newPath) =>
-        Syscall.link(existing, newPath) == 0 ? 0 : Stdlib.GetLastError();
+        At(newPath, (fd, name) => Syscall.linkat(LongPath.AtFdCwd, existing, fd, name, 0));
 
     public static void Rename(string from, string to)
     {
@@ -111,43 +112,47 @@ public static class Files
 
     /// <summary>unlink(2); returns 0 or the errno.</summary>
     public static Errno TryUnlink(string path) =>
-        Syscall.unlink(path) == 0 ? 0 : Stdlib.GetLastError();
+        At(path, (fd, name) => Syscall.unlinkat(fd, name, 0));
 
     public static void Unlink(string path)
     {
-        if (Syscall.unlink(path) != 0 && Stdlib.GetLastError() != Errno.ENOENT)
-            throw PosixException.Last("remove", path);
+        var errno = TryUnlink(path);
+        if (errno != 0 && errno != Errno.ENOENT)
+            throw new PosixException(errno, "remove", path);
     }
 
     /// <summary>mkdir(2); returns 0 or the errno (EEXIST is for the caller to judge).</summary>
     public static Errno TryMkdir(string path, uint mode) =>
-        Syscall.mkdir(path, (FilePermissions)mode) == 0 ? 0 : Stdlib.GetLastError();
+        At(path, (fd, name) => Syscall.mkdirat(fd, name, (FilePermissions)mode));
 
     public static Errno TrySymlink(byte[] target, string path) =>
-        Syscall.symlink(UnixEncoding.Instance.GetString(target), path) == 0 ? 0 : Stdlib.GetLastError();
+        At(path, (fd, name) => Syscall.symlinkat(UnixEncoding.Instance.GetString(target), fd, name));
 
     public static Errno TryMknod(string path, EntryType type, uint mode, ulong rdev) =>
-        Syscall.mknod(path, (FilePermissions)(Meta.TypeBits(type) | mode), rdev) == 0 ? 0 : Stdlib.GetLastError();
+        At(path, (fd, name) => Syscall.mknodat(fd, name, (FilePermissions)(Meta.TypeBits(type) | mode), rdev));
 
     /// <summary>Owner of the entry itself, never a symlink's target.</summary>
     public static void Lchown(string path, uint uid, uint gid)
     {
-        if (Syscall.lchown(path, uid, gid) != 0)
-            throw PosixException.Last("chown", path);
+        var errno = At(path, (fd, name) => Syscall.fchownat(fd, name, uid, gid, AtFlags.AT_SYMLINK_NOFOLLOW));
+        if (errno != 0)
+            throw new PosixException(errno, "chown", path);
     }
 
     public static void Chmod(string path, uint mode)
     {
-        if (Syscall.chmod(path, (FilePermissions)mode) != 0)
-            throw PosixException.Last("chmod", path);
+        var errno = At(path, (fd, name) => Syscall.fchmodat(fd, name, (FilePermissions)mode, 0));
+        if (errno != 0)
+            throw new PosixException(errno, "chmod", path);
     }
 
     /// <summary>Sets mtime (and leaves atime to equal it) without following a symlink.</summary>
     public static void SetTimes(string path, Timestamp mtime)
     {
         var times = new[] { ToTimespec(mtime), ToTimespec(mtime) };
-        if (Syscall.utimensat(Syscall.AT_FDCWD, path, times, AtFlags.AT_SYMLINK_NOFOLLOW) != 0)
-            throw PosixException.Last("set times of", path);
+        var errno = At(path, (fd, name) => Syscall.utimensat(fd, name, times, AtFlags.AT_SYMLINK_NOFOLLOW));
+        if (errno != 0)
+            throw new PosixException(errno, "set times of", path);
     }
 
     /// <summary>Removes a file, symlink or whole directory tree, never following symlinks.</summary>
@@ -169,8 +174,9 @@ public static class Files
             foreach (var name in dir.ListNames())
                 RemoveTree(path + "/" + name);
         }
-        if (Syscall.rmdir(path) != 0 && Stdlib.GetLastError() != Errno.ENOENT)
-            throw PosixException.Last("remove directory", path);
+        var rmdir = At(path, (fd, name) => Syscall.unlinkat(fd, name, AtFlags.AT_REMOVEDIR));
+        if (rmdir != 0 && rmdir != Errno.ENOENT)
+            throw new PosixException(rmdir, "remove directory", path);
     }
 
     /// <summary>
@@ -247,6 +253,34 @@ public static class Files
     }
 
     internal static int Fd(SafeFileHandle handle) => (int)handle.DangerousGetHandle();
+
+    /// <summary>
+    /// Runs a *at call on <paramref name="path"/>: as it is when it fits PATH_MAX, else on its
+    /// last name from its parent's handle (a snapshot of a deep tree). Returns 0 or the errno.
+    /// </summary>
+    private static Errno At(string path, Func<int, string, int> call)
+    {
+        if (!LongPath.IsLong(path))
+            return call(LongPath.AtFdCwd, path) == 0 ? 0 : Stdlib.GetLastError();
+        int parent;
+        string name;
+        try
+        {
+            (parent, name) = LongPath.OpenParent(path, "open");
+        }
+        catch (PosixException e)
+        {
+            return e.Errno;
+        }
+        try
+        {
+            return call(parent, name) == 0 ? 0 : Stdlib.GetLastError();
+        }
+        finally
+        {
+            Syscall.close(parent);
+        }
+    }
 
     private static Timespec ToTimespec(Timestamp t) => new() { tv_sec = t.Seconds, tv_nsec = t.Nanoseconds };
 

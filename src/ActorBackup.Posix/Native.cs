@@ -23,12 +23,36 @@ internal static class Native
     /// </summary>
     public static int OpenForReading(string path, OpenFlags flags, out Errno errno)
     {
-        var bytes = NulTerminated(path);
         var native = NativeConvert.FromOpenFlags(flags | OpenFlags.O_CLOEXEC);
+        if (LongPath.IsLong(path))
+            return OpenLong(path, native, out errno);
+        var bytes = NulTerminated(path);
         var fd = LibcOpen(bytes, native | ONoAtime, 0);
         if (fd < 0 && NativeConvert.ToErrno(Marshal.GetLastPInvokeError()) == Errno.EPERM)
             fd = LibcOpen(bytes, native, 0);
         errno = fd < 0 ? NativeConvert.ToErrno(Marshal.GetLastPInvokeError()) : 0;
+        return fd;
+    }
+
+    /// <summary>The same for a path longer than PATH_MAX: its last name opened from its parent's handle.</summary>
+    private static int OpenLong(string path, int native, out Errno errno)
+    {
+        int parent;
+        string name;
+        try
+        {
+            (parent, name) = LongPath.OpenParent(path, "open");
+        }
+        catch (PosixException e)
+        {
+            errno = e.Errno;
+            return -1;
+        }
+        var fd = LongPath.OpenAt(parent, name, native | ONoAtime, 0);
+        if (fd < 0 && NativeConvert.ToErrno(Marshal.GetLastPInvokeError()) == Errno.EPERM)
+            fd = LongPath.OpenAt(parent, name, native, 0);
+        errno = fd < 0 ? NativeConvert.ToErrno(Marshal.GetLastPInvokeError()) : 0;
+        Syscall.close(parent);
         return fd;
     }
 

@@ -7,17 +7,19 @@ namespace ActorBackup.Testing;
 /// What a test reads back from disk, with names as bytes (see <see cref="Names"/>): file bytes,
 /// directory listings, symlink targets, and the full stat (atime included, which
 /// <c>ActorBackup.Posix.Files.Lstat</c> leaves out). Failures throw with the path and errno.
+/// Paths longer than PATH_MAX work too (see <see cref="LongPaths"/>).
 /// </summary>
 public static class PosixFs
 {
     public static Stat Lstat(string path)
     {
-        if (Syscall.lstat(path, out var st) != 0)
+        Stat st = default;
+        if (LongPaths.At(path, (fd, name) => Syscall.fstatat(fd, name, out st, AtFlags.AT_SYMLINK_NOFOLLOW)) != 0)
             throw Fail("lstat", path);
         return st;
     }
 
-    public static bool Exists(string path) => Syscall.lstat(path, out _) == 0;
+    public static bool Exists(string path) => LongPaths.At(path, (fd, name) => Syscall.fstatat(fd, name, out _, AtFlags.AT_SYMLINK_NOFOLLOW)) == 0;
 
     /// <summary>The S_IFMT bits of a stat: compare with <see cref="FilePermissions.S_IFREG"/> and friends.</summary>
     public static FilePermissions TypeOf(Stat st) => st.st_mode & FilePermissions.S_IFMT;
@@ -27,7 +29,7 @@ public static class PosixFs
 
     public static byte[] ReadBytes(string path)
     {
-        var fd = Syscall.open(path, OpenFlags.O_RDONLY | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC);
+        var fd = LongPaths.At(path, (dir, name) => Syscall.openat(dir, name, OpenFlags.O_RDONLY | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC));
         if (fd < 0)
             throw Fail("open", path);
         try
@@ -74,9 +76,15 @@ public static class PosixFs
     /// <summary>Names in a directory without "." and "..", sorted by their bytes.</summary>
     public static List<string> ListNames(string directory)
     {
-        var dir = Syscall.opendir(directory);
-        if (dir == IntPtr.Zero)
+        var fd = LongPaths.At(directory, (parent, name) => Syscall.openat(parent, name, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC));
+        if (fd < 0)
             throw Fail("opendir", directory);
+        var dir = Syscall.fdopendir(fd);
+        if (dir == IntPtr.Zero)
+        {
+            Syscall.close(fd);
+            throw Fail("opendir", directory);
+        }
         try
         {
             var names = new List<string>();
@@ -107,7 +115,7 @@ public static class PosixFs
     public static byte[] ReadLink(string path)
     {
         var buffer = new byte[4096];
-        var n = Syscall.readlinkat(Syscall.AT_FDCWD, path, buffer);
+        var n = LongPaths.At(path, (fd, name) => Syscall.readlinkat(fd, name, buffer));
         if (n < 0)
             throw Fail("readlink", path);
         return buffer.AsSpan(0, (int)n).ToArray();

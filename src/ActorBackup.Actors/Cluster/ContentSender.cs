@@ -43,12 +43,15 @@ public sealed class ContentSender : ReceiveActor
             _request = request;
             _buffer = new byte[chunkSize];
             _window = window;
-            var path = options.SourcePath(request.Source.Path);
             try
             {
-                _handle = Files.OpenSource(path, out var meta);
+                // Below the root, no symlink followed, and opened for reading only if it is
+                // the regular file the walk saw.
+                FileMeta meta;
+                using (var root = new SourceRoot(options.RootFolder))
+                    _handle = root.OpenFile(request.Source.Path, m => m.SameInodeAs(request.Source.Meta), out meta);
                 _opened = meta;
-                if (meta.Type != EntryType.File || !meta.SameInodeAs(request.Source.Meta))
+                if (_handle is null)
                 {
                     End("was replaced by another file while the backup ran");
                     return;

@@ -1,5 +1,6 @@
 using ActorBackup.Actors.Hasher;
 using ActorBackup.Core;
+using ActorBackup.Posix;
 using ActorBackup.Protocol;
 using Akka.Actor;
 using static ActorBackup.Protocol.ClusterProtocol;
@@ -23,6 +24,7 @@ public sealed class HashWorker : ReceiveActor
     private readonly SourceReader _sha256;
     private readonly bool _sameHost;
     private IActorRef _broker = ActorRefs.Nobody;
+    private SourceRoot? _root;
 
     /// <summary>Files and bytes hashed by all workers of this process, for the node's stats line.</summary>
     public static long FilesDone, BytesDone;
@@ -66,13 +68,19 @@ public sealed class HashWorker : ReceiveActor
     private FilesHashed Hash(HashWork m)
     {
         var reader = ContentHash.Parse(m.Hash) == HashKind.Sha1 ? _sha1 : _sha256;
-        var root = _paths.Map(m.Root).TrimEnd('/');
+        var rootPath = _paths.Map(m.Root).TrimEnd('/');
+        if (_root?.Path != rootPath)
+        {
+            _root?.Dispose();
+            _root = new SourceRoot(rootPath);
+        }
+        var root = _root;
         var hashed = new List<HashedFile>(m.Files.Count);
         var problems = new List<FileProblem>();
         long bytes = 0;
         foreach (var file in m.Files)
         {
-            var result = reader.Read(root + "/" + file.Path, file.Meta, sameHost: _sameHost);
+            var result = reader.Read(root, file.Path, file.Meta, sameHost: _sameHost);
             bytes += result.Bytes;
             if (result.Problem is null)
                 hashed.Add(new HashedFile(file with { Meta = result.Meta! }, result.Hash!));
@@ -82,5 +90,11 @@ public sealed class HashWorker : ReceiveActor
         Interlocked.Add(ref FilesDone, m.Files.Count);
         Interlocked.Add(ref BytesDone, bytes);
         return new FilesHashed(m.BatchId, hashed, problems, bytes);
+    }
+
+    protected override void PostStop()
+    {
+        _root?.Dispose();
+        base.PostStop();
     }
 }

@@ -15,11 +15,20 @@ namespace ActorBackup.Actors.DataStore;
 /// </summary>
 public sealed class Copier : ReceiveActor
 {
+    private readonly SourceRoot _root;
+
     public Copier(RunOptions options, BackupSettings settings)
     {
         var reader = new SourceReader(new byte[settings.ReadBuffer], options.Store.Hash, settings.ReadRetries);
         var chown = Files.IsRoot;
-        Receive<CopyContent>(c => Sender.Tell(Copy(c, options, settings, reader, chown)));
+        _root = new SourceRoot(options.RootFolder);
+        Receive<CopyContent>(c => Sender.Tell(Copy(c, options, reader, _root, chown)));
+    }
+
+    protected override void PostStop()
+    {
+        _root.Dispose();
+        base.PostStop();
     }
 
     public static Props Pool(RunOptions options, BackupSettings settings) =>
@@ -29,7 +38,7 @@ public sealed class Copier : ReceiveActor
     public static Props Props(RunOptions options, BackupSettings settings) =>
         Akka.Actor.Props.Create(() => new Copier(options, settings)).WithDispatcher(Dispatchers.Io);
 
-    private static object Copy(CopyContent c, RunOptions options, BackupSettings settings, SourceReader reader, bool chown)
+    private static object Copy(CopyContent c, RunOptions options, SourceReader reader, SourceRoot root, bool chown)
     {
         var temp = Path.Combine(options.Store.TempFolder, c.TempName);
         SafeFileHandle output;
@@ -46,10 +55,15 @@ public sealed class Copier : ReceiveActor
         {
             using (output)
             {
-                var source = c.FromStore is null ? options.SourcePath(c.Source.Path) : Path.Combine(options.Store.DataFolder, c.FromStore);
-                var expected = c.FromStore is null ? c.Source.Meta : Files.Lstat(source);
                 var writer = new SparseWriter(output);
-                var result = reader.Read(source, expected, sink: writer.Write, restart: writer.Restart);
+                SourceReader.Result result;
+                if (c.FromStore is null)
+                    result = reader.Read(root, c.Source.Path, c.Source.Meta, writer.Write, writer.Restart);
+                else
+                {
+                    var entry = Path.Combine(options.Store.DataFolder, c.FromStore);
+                    result = reader.Read(entry, Files.Lstat(entry), writer.Write, writer.Restart);
+                }
                 if (result.Problem is not null)
                     return new ContentCopyFailed(c.Token, result.Problem, SourceProblem: true);
                 writer.Finish(result.Bytes); // trailing holes were never written

@@ -29,6 +29,7 @@ public sealed class Hasher : ReceiveActor
 
     private readonly RunOptions _options;
     private readonly SourceReader _reader;
+    private readonly SourceRoot _root;
     private readonly bool _chown = Files.IsRoot;
     private readonly uint _euid = Files.Euid;
     private readonly uint _egid = Files.Egid;
@@ -37,6 +38,7 @@ public sealed class Hasher : ReceiveActor
     {
         _options = options;
         _reader = new SourceReader(new byte[settings.ReadBuffer], options.Store.Hash, settings.ReadRetries);
+        _root = new SourceRoot(options.RootFolder);
         Receive<HashFiles>(batch =>
         {
             var hashed = new List<HashedFile>(batch.Files.Count);
@@ -44,7 +46,7 @@ public sealed class Hasher : ReceiveActor
             long bytes = 0;
             foreach (var file in batch.Files)
             {
-                var (result, temp) = batch.CopyToStore ? ReadIntoStore(file) : (_reader.Read(options.SourcePath(file.Path), file.Meta), null);
+                var (result, temp) = batch.CopyToStore ? ReadIntoStore(file) : (_reader.Read(_root, file.Path, file.Meta), null);
                 bytes += result.Bytes;
                 if (result.Problem is null)
                     hashed.Add(new HashedFile(file with { Meta = result.Meta! }, result.Hash!, temp));
@@ -68,7 +70,6 @@ public sealed class Hasher : ReceiveActor
     /// <summary>Reads and hashes one file, writing it to a temp file; the temp name is null when nothing usable was written.</summary>
     private (SourceReader.Result Result, string? Temp) ReadIntoStore(SourceEntry file)
     {
-        var source = _options.SourcePath(file.Path);
         var name = $"{Environment.ProcessId}-h{Interlocked.Increment(ref _nextTemp)}.tmp";
         var temp = Path.Combine(_options.Store.TempFolder, name);
         SafeFileHandle output;
@@ -78,14 +79,14 @@ public sealed class Hasher : ReceiveActor
         }
         catch (PosixException)
         {
-            return (_reader.Read(source, file.Meta), null);
+            return (_reader.Read(_root, file.Path, file.Meta), null);
         }
         var written = true;
         SourceReader.Result result;
         using (output)
         {
             var writer = new SparseWriter(output);
-            result = _reader.Read(source, file.Meta,
+            result = _reader.Read(_root, file.Path, file.Meta,
                 sink: (chunk, offset) =>
                 {
                     if (!written)
@@ -114,6 +115,12 @@ public sealed class Hasher : ReceiveActor
             return (result, name);
         TryWrite(() => Files.Unlink(temp));
         return (result, null);
+    }
+
+    protected override void PostStop()
+    {
+        _root.Dispose();
+        base.PostStop();
     }
 
     private static bool TryWrite(Action write)

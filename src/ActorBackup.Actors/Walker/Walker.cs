@@ -20,11 +20,13 @@ namespace ActorBackup.Actors.Walker;
 public sealed class Walker : ReceiveActor
 {
     private readonly RunOptions _options;
+    private readonly SourceRoot _root;
     private DirectoryIndex? _previous;
 
     public Walker(RunOptions options)
     {
         _options = options;
+        _root = new SourceRoot(options.RootFolder);
         if (options.PreviousManifest is { } manifest)
         {
             try
@@ -51,6 +53,7 @@ public sealed class Walker : ReceiveActor
     protected override void PostStop()
     {
         _previous?.Dispose();
+        _root.Dispose();
         base.PostStop();
     }
 
@@ -72,10 +75,11 @@ public sealed class Walker : ReceiveActor
     {
         var entries = new List<SourceEntry>();
         var problems = new List<FileProblem>();
-        var path = _options.SourcePath(w.Path);
         try
         {
-            using var dir = DirectoryHandle.Open(path);
+            // Opened below the root without following any symlink on the way: a folder on
+            // the path swapped for a symlink fails here (ELOOP) instead of leading elsewhere.
+            using var dir = _root.OpenDirectory(w.Path);
             if (!dir.Meta.SameInodeAs(w.Expected))
             {
                 problems.Add(new FileProblem(w.Path, "directory was replaced while the backup ran; its contents are not in this snapshot"));
@@ -101,11 +105,20 @@ public sealed class Walker : ReceiveActor
                         : null;
                     entries.Add(new SourceEntry(child, meta, target, known));
                 }
+                catch (PosixException e) when (e.Errno is Mono.Unix.Native.Errno.ENOENT or Mono.Unix.Native.Errno.EINVAL)
+                {
+                    // readlink after lstat: the symlink was removed, or replaced by something else.
+                    problems.Add(new FileProblem(child, "was replaced or removed while the backup ran; it will be read again next run"));
+                }
                 catch (PosixException e)
                 {
                     problems.Add(new FileProblem(child, $"cannot examine: {PosixException.Describe(e.Errno)}"));
                 }
             }
+        }
+        catch (PosixException e) when (e.Errno == Mono.Unix.Native.Errno.ELOOP)
+        {
+            problems.Add(new FileProblem(w.Path, "cannot list directory: it (or a folder on its path) was replaced by a symlink while the backup ran; not followed; it is in the snapshot empty"));
         }
         catch (PosixException e)
         {
