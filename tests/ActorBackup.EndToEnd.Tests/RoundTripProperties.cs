@@ -16,21 +16,27 @@ namespace ActorBackup.EndToEnd.Tests;
 /// Properties of backup, restore and verify over random trees (<see cref="RandomTree"/>), each
 /// run as a user runs them, as real processes:
 /// (1) a backup then `actorbackup restore` gives the source back exactly (bytes, types, modes,
-///     owners, mtimes to the nanosecond, symlink targets, device numbers, names as bytes),
-///     and the store holds each content once per owner, group and mode;
-/// (2) a second backup of the unchanged tree stores nothing: no new content in --dostats, the
-///     store's entries unchanged, and a snapshot equal to the first (the same inodes);
+///     owners, mtimes to the nanosecond, symlink targets, device numbers, names as bytes);
+///     the snapshot itself shows the same (but for files' mtimes: they share inodes), and
+///     the store holds each content once per owner, group and mode;
+/// (2) a second backup of the unchanged tree reads and stores nothing: no bytes read and no
+///     new content in --dostats, the store's entries unchanged, and a snapshot equal to the
+///     first (the same manifest lines, the same inodes);
 /// (3) verify --read-data finds the data folder clean; and the source is never touched.
-/// FsCheck draws the trees (growing towards <see cref="MaxEntries"/> entries) and, when one
-/// fails, shrinks it to a smallest tree that still fails; the failure message shows the
-/// original tree (with the seed that replays it) and the shrunk one.
+/// Two cases in three run every command with random settings (<see cref="RunSettings"/>:
+/// one-file batches, 4 KiB read buffers, short queues, hash-first, no fsync), the rest with
+/// the defaults. FsCheck draws the cases (trees growing towards <see cref="MaxEntries"/>
+/// entries) and, when one fails, shrinks it to a smallest case that still fails: defaults
+/// first, then fewer and plainer entries. The failure message shows the original case (with
+/// the numbers that replay it) and the shrunk one.
 /// Source hardlinks are generated: the comparison never looks at link counts or inode numbers
 /// (restore brings each name back as its own copy, as documented, which is checked too), so a
 /// hardlinked source is compared name by name like any other, and the backup side (one inode
 /// read under two names, the files cache keyed by inode) gets exercised.
-/// Environment: ACTORBACKUP_PROPERTY_ITERATIONS (trees per run, default 15),
-/// ACTORBACKUP_PROPERTY_REPLAY=SEED:SIZE (run only that tree, shrinking it if it fails),
-/// ACTORBACKUP_PROPERTY_SHRINK_SECONDS (time allowed for shrinking a failure, default 600).
+/// Environment: ACTORBACKUP_PROPERTY_ITERATIONS (cases per run, default
+/// <see cref="DefaultIterations"/>), ACTORBACKUP_PROPERTY_REPLAY=SEED:SIZE:SETTINGS (run only
+/// that case, shrinking it if it fails), ACTORBACKUP_PROPERTY_SHRINK_SECONDS (time allowed for
+/// shrinking a failure, default 600).
 /// </summary>
 public sealed partial class RoundTripProperties(ITestOutputHelper output)
 {
@@ -45,38 +51,40 @@ public sealed partial class RoundTripProperties(ITestOutputHelper output)
         var iterations = Setting("ACTORBACKUP_PROPERTY_ITERATIONS", DefaultIterations);
         var shrinkBudget = TimeSpan.FromSeconds(Setting("ACTORBACKUP_PROPERTY_SHRINK_SECONDS", DefaultShrinkSeconds));
         var replay = Environment.GetEnvironmentVariable("ACTORBACKUP_PROPERTY_REPLAY");
-        var trees = replay is null ? Trees() : Gen.Constant(Replayed(replay));
+        var cases = replay is null ? Cases() : Gen.Constant(Replayed(replay));
         DateTime? shrinkDeadline = null;
-        IEnumerable<RandomTree> Shrink(RandomTree tree)
+        IEnumerable<RoundTripCase> Shrink(RoundTripCase c)
         {
             shrinkDeadline ??= DateTime.UtcNow + shrinkBudget;
-            return DateTime.UtcNow < shrinkDeadline ? tree.Shrink() : [];
+            return DateTime.UtcNow < shrinkDeadline ? c.Shrink() : [];
         }
         var clock = Stopwatch.StartNew();
         var runs = 0;
 
-        Prop.ForAll(Arb.From(trees, Shrink), tree =>
+        Prop.ForAll(Arb.From(cases, Shrink), c =>
             {
                 runs++;
-                RoundTrip(tree);
+                RoundTrip(c);
             })
             .Check(Config.QuickThrowOnFailure.WithMaxTest(replay is null ? iterations : 1));
 
-        output.WriteLine($"{runs} trees in {clock.Elapsed.TotalSeconds:F1} s");
+        output.WriteLine($"{runs} cases in {clock.Elapsed.TotalSeconds:F1} s");
     }
 
-    /// <summary>Trees that grow with FsCheck's size (0 to 100 over a run): a few entries first, up to <see cref="MaxEntries"/>.</summary>
-    private static Gen<RandomTree> Trees() =>
+    /// <summary>Cases whose trees grow with FsCheck's size (0 to 100 over a run): a few entries first, up to <see cref="MaxEntries"/>.</summary>
+    private static Gen<RoundTripCase> Cases() =>
         from entries in Gen.Sized(size => Gen.Choose(Math.Min(MaxEntries, size * MaxEntries / 200 + 1), Math.Min(MaxEntries, size * MaxEntries / 100 + 2)))
         from seed in Gen.Choose(0, int.MaxValue)
-        select RandomTree.Generate(seed, entries);
+        from settings in Gen.Frequency((1, Gen.Constant(0)), (2, Gen.Choose(1, int.MaxValue)))
+        select new RoundTripCase(RandomTree.Generate(seed, entries), settings);
 
-    private static RandomTree Replayed(string text)
+    private static RoundTripCase Replayed(string text)
     {
         var parts = text.Split(':');
-        if (parts.Length != 2 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out var seed) || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out var size))
-            throw new ArgumentException($"ACTORBACKUP_PROPERTY_REPLAY={text}: expected SEED:SIZE as a failure prints it");
-        return RandomTree.Generate(seed, size);
+        if (parts.Length != 3 || !parts.All(p => int.TryParse(p, CultureInfo.InvariantCulture, out _)))
+            throw new ArgumentException($"ACTORBACKUP_PROPERTY_REPLAY={text}: expected SEED:SIZE:SETTINGS as a failure prints it");
+        var n = parts.Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+        return new RoundTripCase(RandomTree.Generate(n[0], n[1]), n[2]);
     }
 
     private static int Setting(string name, int fallback)
@@ -89,36 +97,57 @@ public sealed partial class RoundTripProperties(ITestOutputHelper output)
             : throw new ArgumentException($"{name}={text}: expected a positive whole number");
     }
 
-    private void RoundTrip(RandomTree tree)
+    private void RoundTrip(RoundTripCase c)
     {
+        var tree = c.Tree;
         var clock = Stopwatch.StartNew();
+        var steps = new List<string>();
         var outcome = "failed";
         try
         {
-            Properties(tree);
+            Properties(c, steps);
             outcome = "passed";
         }
         finally
         {
-            output.WriteLine($"{tree.Entries.Count - 1,3} entries (seed {tree.Seed}{(tree.Shrunk ? ", shrunk" : "")}): {outcome}, {clock.Elapsed.TotalSeconds:F1} s");
+            output.WriteLine($"{tree.Entries.Count - 1,3} entries (seed {tree.Seed}{(tree.Shrunk ? ", shrunk" : "")}, settings {c.SettingsSeed}): {outcome}, {clock.Elapsed.TotalSeconds:F1} s ({string.Join(", ", steps)})");
         }
     }
 
-    private static void Properties(RandomTree tree)
+    /// <summary>Runs the properties over one tree; <paramref name="steps"/> gets each process's time.</summary>
+    private static void Properties(RoundTripCase c, List<string> steps)
     {
+        var tree = c.Tree;
         using var s = new Scenario();
         tree.Build(s.SourceRoot);
+        string[] settings = [];
+        if (RunSettings.Hocon(c.SettingsSeed) is { } hocon)
+        {
+            var file = s.Temp.Combine("settings.conf");
+            File.WriteAllText(file, hocon);
+            settings = [$"--config={file}"];
+        }
         var sourceBefore = TreeState.Capture(s.SourceRoot);
+        ProcessResult Timed(string step, ProcessResult result)
+        {
+            steps.Add(string.Create(CultureInfo.InvariantCulture, $"{step} {result.Elapsed.TotalSeconds:F1}"));
+            return result;
+        }
 
-        Expect.Success(s.Backup("s1", "--dostats"));
+        Expect.Success(Timed("backup", s.Backup("s1", ["--dostats", .. settings])));
+        // The snapshot is a browsable copy: all but file mtimes (files of one content, owner
+        // and mode share an inode, so they share one mtime) as in the source.
+        var inSnapshot = TreeComparer.Differences(s.SourceRoot, s.Snapshot("s1"), fileMtimes: false);
+        Assert.True(inSnapshot.Count == 0, "the snapshot differs from the source:\n" + string.Join('\n', inSnapshot));
         var storeAfterFirst = StoreInodes(s);
         Assert.True(ExpectedStoreEntries(tree) == storeAfterFirst.Count,
             $"the store holds {storeAfterFirst.Count} entries, expected {ExpectedStoreEntries(tree)}: one per content, owner, group and mode");
 
-        SecondBackupStoresNothing(s, storeAfterFirst);
-        RestoreGivesTheSourceBack(s);
+        SecondBackupStoresNothing(s, storeAfterFirst, Timed("again", s.Backup("s2", ["--dostats", .. settings])));
+        var target = s.Temp.Combine("restored");
+        RestoreGivesTheSourceBack(s, target, Timed("restore", PublishedCli.Run(["restore", $"--datafolder={s.Data}", "--snapshot=s1", $"--target={target}", .. settings])));
 
-        var verify = PublishedCli.Run("verify", $"--datafolder={s.Data}", "--read-data");
+        var verify = Timed("verify", PublishedCli.Run(["verify", $"--datafolder={s.Data}", "--read-data", .. settings]));
         Expect.Success(verify);
         if (verify.StdoutLines is not [var summary] || !summary.StartsWith("verify: clean;", StringComparison.Ordinal) || !summary.Contains("; 0 problems, 0 notices;", StringComparison.Ordinal))
             Assert.Fail($"expected one line 'verify: clean; ... 0 problems, 0 notices; ...'\n{verify}");
@@ -126,9 +155,8 @@ public sealed partial class RoundTripProperties(ITestOutputHelper output)
         Assert.Equal(sourceBefore, TreeState.Capture(s.SourceRoot));
     }
 
-    private static void SecondBackupStoresNothing(Scenario s, Dictionary<string, ulong> storeAfterFirst)
+    private static void SecondBackupStoresNothing(Scenario s, Dictionary<string, ulong> storeAfterFirst, ProcessResult second)
     {
-        var second = s.Backup("s2", "--dostats");
         Expect.Success(second);
         if (!NothingNew().IsMatch(second.Stdout) || !NothingStored().IsMatch(second.Stdout) || !NothingRead().IsMatch(second.Stdout))
             Assert.Fail($"the second backup of an unchanged tree should read and store nothing ('bytes read: 0 B', 'new content: 0 files, 0 B', 'stored 0 B')\n{second}");
@@ -141,10 +169,9 @@ public sealed partial class RoundTripProperties(ITestOutputHelper output)
                 Expect.SameInode(s.InSnapshot("s1", relative), s.InSnapshot("s2", relative));
     }
 
-    private static void RestoreGivesTheSourceBack(Scenario s)
+    private static void RestoreGivesTheSourceBack(Scenario s, string target, ProcessResult restore)
     {
-        var target = s.Temp.Combine("restored");
-        Expect.Success(PublishedCli.Run("restore", $"--datafolder={s.Data}", "--snapshot=s1", $"--target={target}"));
+        Expect.Success(restore);
         var differences = TreeComparer.Differences(s.SourceRoot, target);
         Assert.True(differences.Count == 0, "the restore differs from the source:\n" + string.Join('\n', differences));
         // Hardlinks come back as separate copies (documented): every file is its own inode.
@@ -174,4 +201,53 @@ public sealed partial class RoundTripProperties(ITestOutputHelper output)
 
     [GeneratedRegex(@"\(stored 0 B for ")]
     private static partial Regex NothingStored();
+}
+
+/// <summary>One case of <see cref="RoundTripProperties"/>: a tree, and the settings every command runs with (0: the defaults).</summary>
+public sealed record RoundTripCase(RandomTree Tree, int SettingsSeed)
+{
+    /// <summary>The settings back to the defaults first, then the tree's own shrinks.</summary>
+    public IEnumerable<RoundTripCase> Shrink()
+    {
+        if (SettingsSeed != 0)
+            yield return this with { SettingsSeed = 0 };
+        foreach (var smaller in Tree.Shrink())
+            yield return this with { Tree = smaller };
+    }
+
+    public override string ToString() =>
+        (Tree.Shrunk ? "" : $"replay: ACTORBACKUP_PROPERTY_REPLAY={Tree.Seed}:{Tree.Size}:{SettingsSeed}\n") +
+        $"settings: {RunSettings.Hocon(SettingsSeed)?.ReplaceLineEndings(" ") ?? "the defaults"}\n{Tree}";
+}
+
+/// <summary>
+/// Random values for the keys of hocon/actorbackup.conf that shape the pipeline, so the
+/// same tree crosses batch, queue and read-buffer boundaries and actor interleavings that
+/// the defaults (128-file batches, 1 MiB buffers) never reach with 40 entries. Keys that
+/// would change what a correct run stores (max-links-per-entry) are left alone.
+/// </summary>
+public static class RunSettings
+{
+    /// <summary>A --config file's text for <paramref name="seed"/>, or null for seed 0 (the defaults).</summary>
+    public static string? Hocon(int seed)
+    {
+        if (seed == 0)
+            return null;
+        var random = new Random(seed);
+        T One<T>(params T[] values) => values[random.Next(values.Length)];
+        return string.Join('\n',
+            "actorbackup {",
+            $"  hashers = {One(1, 2, 3)}",
+            $"  walkers = {One(1, 2, 3)}",
+            $"  copiers = {One(1, 2, 3)}",
+            $"  hash-batch-files = {One(1, 2, 3, 128)}",
+            $"  hash-batch-bytes = {One("4KiB", "64KiB", "1MiB", "32MiB")}",
+            $"  batches-per-hasher = {One(1, 2, 3)}",
+            $"  max-queued-files = {One(1, 2, 5, 2000)}",
+            $"  read-buffer = {One("4KiB", "8KiB", "64KiB", "1MiB")}",
+            $"  copy-first = {One("on", "off")}",
+            $"  fsync = {One("on", "off", "off")}",
+            "}",
+            "");
+    }
 }

@@ -228,7 +228,7 @@ public sealed class RandomTree
     {
         var header = Shrunk
             ? $"a tree shrunk from seed {Seed} size {Size}, {Entries.Count - 1} entries:"
-            : $"the tree of seed {Seed} size {Size} (replay: ACTORBACKUP_PROPERTY_REPLAY={Seed}:{Size}), {Entries.Count - 1} entries:";
+            : $"the tree of seed {Seed} size {Size}, {Entries.Count - 1} entries:";
         return header + "\n" + string.Join("\n", Entries.Select(e => "  " + e));
     }
 
@@ -317,7 +317,7 @@ public sealed class RandomTree
                 kind = RandomEntryKind.Fifo;
             if (kind == RandomEntryKind.Hardlink && !_entries.Any(e => e.Kind == RandomEntryKind.File))
                 kind = RandomEntryKind.File;
-            var path = kind == RandomEntryKind.Socket ? UniquePath([], "sock"u8.ToArray()) : UniquePath(parent, Name(parent.Length));
+            var path = kind == RandomEntryKind.Socket ? UniquePath([], "sock"u8.ToArray()) : UniquePath(parent, Name(parent));
             var entry = new RandomEntry { Path = path, Kind = kind };
             return kind switch
             {
@@ -391,10 +391,16 @@ public sealed class RandomTree
                 (5, () => [.. Enumerable.Repeat((byte)'x', 4095 - 8), .. "/../long"u8]))();
         }
 
-        private byte[] Name(int parentLength)
+        private byte[] Name(byte[] parent)
         {
-            var room = MaxPathBytes - parentLength - 1;
+            var room = MaxPathBytes - parent.Length - 1;
+            var siblings = _entries.Skip(1).Where(e => e.Parent.AsSpan().SequenceEqual(parent)).Select(e => e.Name).ToList();
             var name = Pick<Func<byte[]>>(
+                // A sibling's name with a byte added or taken away: names that sort next to a
+                // folder's name, on either side of its '/' (the manifest's order, the files cache's lookups).
+                (10, () => siblings.Count == 0 ? "s"u8.ToArray() : Element<Func<byte[], byte[]>>([
+                    n => [.. n, Element<byte>([(byte)' ', (byte)'-', (byte)'.', (byte)'\t', (byte)'!', 0x01, (byte)'0', (byte)'~', 0x7F, 0xFF, (byte)'%', (byte)'#'])],
+                    n => n.Length > 1 ? n[..^1] : [.. n, .. n]])(Element(siblings))),
                 (40, () => Encoding.ASCII.GetBytes($"{Element(["f", "d", "x", "data", "a"])}{_random.Next(100)}")),
                 (6, () => Encoding.UTF8.GetBytes(Element(["-", "--help", "-rf", "-n", "--", "-x y"]))),
                 (6, () => Encoding.UTF8.GetBytes(Element([" ", " lead", "trail ", "in side", "  two  "]))),
@@ -410,6 +416,10 @@ public sealed class RandomTree
                     () => OddBytes(255, allowSlash: false)])()),
                 (2, () => Encoding.ASCII.GetBytes(Convert.ToHexString(Content(_random.Next(), 20)))),
                 (2, () => [(byte)_random.Next(1, 32)]))();
+            if (name.Length > 255)
+                name = name[..255];
+            if (name.AsSpan().SequenceEqual("."u8) || name.AsSpan().SequenceEqual(".."u8))
+                name = [.. name, (byte)'x'];
             return name.Length <= room ? name : Encoding.ASCII.GetBytes($"s{_random.Next(100)}");
         }
 
