@@ -25,7 +25,7 @@ namespace ActorBackup.EndToEnd.Tests;
 /// (3) verify --read-data finds the data folder clean; and the source is never touched.
 /// Two cases in three run every command with random settings (<see cref="RunSettings"/>:
 /// one-file batches, 4 KiB read buffers, short queues, hash-first, no fsync), the rest with
-/// the defaults. FsCheck draws the cases (trees growing towards <see cref="MaxEntries"/>
+/// the defaults. FsCheck draws the cases (trees growing towards <see cref="DefaultMaxEntries"/>
 /// entries) and, when one fails, shrinks it to a smallest case that still fails: defaults
 /// first, then fewer and plainer entries. The failure message shows the original case (with
 /// the numbers that replay it) and the shrunk one.
@@ -36,13 +36,14 @@ namespace ActorBackup.EndToEnd.Tests;
 /// Environment: ACTORBACKUP_PROPERTY_ITERATIONS (cases per run, default
 /// <see cref="DefaultIterations"/>), ACTORBACKUP_PROPERTY_REPLAY=SEED:SIZE:SETTINGS (run only
 /// that case, shrinking it if it fails), ACTORBACKUP_PROPERTY_SHRINK_SECONDS (time allowed for
-/// shrinking a failure, default 600).
+/// shrinking a failure, default 600), ACTORBACKUP_PROPERTY_MAX_ENTRIES (the largest trees, default
+/// <see cref="DefaultMaxEntries"/>; more for a long hunt).
 /// </summary>
 public sealed partial class RoundTripProperties(ITestOutputHelper output)
 {
-    public const int MaxEntries = 40;
+    public const int DefaultMaxEntries = 40;
 
-    private const int DefaultIterations = 15;
+    private const int DefaultIterations = 12;
     private const int DefaultShrinkSeconds = 600;
 
     [Fact]
@@ -51,7 +52,7 @@ public sealed partial class RoundTripProperties(ITestOutputHelper output)
         var iterations = Setting("ACTORBACKUP_PROPERTY_ITERATIONS", DefaultIterations);
         var shrinkBudget = TimeSpan.FromSeconds(Setting("ACTORBACKUP_PROPERTY_SHRINK_SECONDS", DefaultShrinkSeconds));
         var replay = Environment.GetEnvironmentVariable("ACTORBACKUP_PROPERTY_REPLAY");
-        var cases = replay is null ? Cases() : Gen.Constant(Replayed(replay));
+        var cases = replay is null ? Cases(Setting("ACTORBACKUP_PROPERTY_MAX_ENTRIES", DefaultMaxEntries)) : Gen.Constant(Replayed(replay));
         DateTime? shrinkDeadline = null;
         IEnumerable<RoundTripCase> Shrink(RoundTripCase c)
         {
@@ -71,9 +72,9 @@ public sealed partial class RoundTripProperties(ITestOutputHelper output)
         output.WriteLine($"{runs} cases in {clock.Elapsed.TotalSeconds:F1} s");
     }
 
-    /// <summary>Cases whose trees grow with FsCheck's size (0 to 100 over a run): a few entries first, up to <see cref="MaxEntries"/>.</summary>
-    private static Gen<RoundTripCase> Cases() =>
-        from entries in Gen.Sized(size => Gen.Choose(Math.Min(MaxEntries, size * MaxEntries / 200 + 1), Math.Min(MaxEntries, size * MaxEntries / 100 + 2)))
+    /// <summary>Cases whose trees grow with FsCheck's size (0 to 100 over a run): a few entries first, up to <paramref name="maxEntries"/>.</summary>
+    private static Gen<RoundTripCase> Cases(int maxEntries) =>
+        from entries in Gen.Sized(size => Gen.Choose(Math.Min(maxEntries, size * maxEntries / 200 + 1), Math.Min(maxEntries, size * maxEntries / 100 + 2)))
         from seed in Gen.Choose(0, int.MaxValue)
         from settings in Gen.Frequency((1, Gen.Constant(0)), (2, Gen.Choose(1, int.MaxValue)))
         select new RoundTripCase(RandomTree.Generate(seed, entries), settings);
