@@ -12,19 +12,18 @@ namespace ActorBackup.Actors.DataStore;
 ///
 /// The entries of a hash (HASH, HASH.1, ...) are probed once and remembered, so a content
 /// shared by a hundred owners costs a hundred lstat calls per run, not per file. The
-/// memory is bounded: past <see cref="HashLimit"/> hashes or <see cref="EntryLimit"/>
-/// entries it starts over. Entries are counted too because under --share=owner one popular
-/// content has an entry per owner: a thousand users' copies of one installer are a
-/// thousand entries of one hash.
+/// memory is bounded: past <see cref="HashLimit"/> hashes it starts over. Under
+/// --share=owner one popular content has an entry per owner (a thousand users' copies of
+/// one installer are a thousand entries of one hash), so an entry keeps only what the
+/// choice needs. Bounding entries too (starting over past 100,000) made a 1M-file week 1
+/// re-probe its popular hashes a thousand lstat calls at a time: 4x the CPU.
 /// </summary>
 internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long maxLinks)
 {
     private const int HashLimit = 50_000;
-    private const int EntryLimit = 100_000;
 
     private readonly HashSet<string> _levelFolders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Entry>> _entries = new(StringComparer.Ordinal);
-    private int _cachedEntries;
 
     /// <summary>What we know of one store entry: its suffix, inode, ownership and link count (not its whole lstat: there may be 100,000 of these).</summary>
     private sealed class Entry(int suffix, FileMeta meta)
@@ -125,11 +124,11 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
         while (Files.TryLstat(path, out var taken, out _))
         {
             if (taken!.Type == EntryType.File && entries.All(e => e.Suffix != suffix))
-                Remember(entries, new Entry(suffix, taken));
+                entries.Add(new Entry(suffix, taken));
             path = Layout.EntryPath(hash, ++suffix);
         }
         Files.Rename(tempPath, path);
-        Remember(entries, new Entry(suffix, Files.Lstat(path)));
+        entries.Add(new Entry(suffix, Files.Lstat(path)));
         return suffix;
     }
 
@@ -146,11 +145,8 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
     {
         if (_entries.TryGetValue(hash, out var entries))
             return entries;
-        if (_entries.Count >= HashLimit || _cachedEntries >= EntryLimit)
-        {
+        if (_entries.Count >= HashLimit)
             _entries.Clear();
-            _cachedEntries = 0;
-        }
         entries = [];
         for (var suffix = 0; ; suffix++)
         {
@@ -162,16 +158,10 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
                 throw new PosixException(errno, "stat store entry", path);
             }
             if (meta!.Type == EntryType.File)
-                Remember(entries, new Entry(suffix, meta));
+                entries.Add(new Entry(suffix, meta));
         }
         _entries[hash] = entries;
         return entries;
-    }
-
-    private void Remember(List<Entry> entries, Entry entry)
-    {
-        entries.Add(entry);
-        _cachedEntries++;
     }
 
     /// <summary>null when the entry is at its link limit.</summary>
