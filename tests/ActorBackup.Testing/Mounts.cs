@@ -2,17 +2,15 @@ using System.Diagnostics;
 
 namespace ActorBackup.Testing;
 
-/// <summary>A small tmpfs mounted for one test (needs root): another file system, for cross-device cases.</summary>
-public sealed class TmpfsMount : IDisposable
+/// <summary>A mount made for one test (needs root), undone on Dispose, also when the test failed.</summary>
+public abstract class TestMount : IDisposable
 {
     private bool _mounted;
 
-    /// <summary>Mounts a tmpfs of <paramref name="sizeMiB"/> MiB on <paramref name="folder"/>, creating the folder.</summary>
-    public TmpfsMount(string folder, int sizeMiB = 4)
+    protected TestMount(string mountPoint, params string[] mountCommand)
     {
-        Directory.CreateDirectory(folder);
-        Path = folder;
-        Mounts.Run("mount", "-t", "tmpfs", "-o", $"size={sizeMiB}m", "tmpfs", folder);
+        Path = mountPoint;
+        Mounts.Run(mountCommand);
         _mounted = true;
     }
 
@@ -26,6 +24,17 @@ public sealed class TmpfsMount : IDisposable
         _mounted = false;
     }
 }
+
+/// <summary>A small tmpfs mounted for one test: another file system, for cross-device cases.</summary>
+public sealed class TmpfsMount(string folder, int sizeMiB = 4)
+    : TestMount(folder, "mount", "-t", "tmpfs", "-o", $"size={sizeMiB}m", "tmpfs", Directory.CreateDirectory(folder).FullName);
+
+/// <summary>
+/// A file or folder bind-mounted onto another (<paramref name="mountPoint"/> must exist and be
+/// of the same kind): puts a kernel file with its own rules (procfs, sysfs) inside a test's tree.
+/// </summary>
+public sealed class BindMount(string source, string mountPoint)
+    : TestMount(mountPoint, "mount", "--bind", source, mountPoint);
 
 public static class Mounts
 {
