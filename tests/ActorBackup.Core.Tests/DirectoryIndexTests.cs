@@ -135,6 +135,31 @@ public sealed class DirectoryIndexTests
             AssertChildren(expected, d, index.Children(d));
     }
 
+    [Theory]
+    [InlineData(6, false)]
+    [InlineData(7, true)]
+    public void DirectoryIndex_returns_the_children_when_two_depth_first_walks_take_turns(int seed, bool longLines)
+    {
+        // Two walkers share one depth-first stack: each asks in order within its region of
+        // the manifest, and the requests of the two regions alternate.
+        using var dir = new TempDir();
+        var entries = Tree(seed, longLines, out _);
+        var path = Publish(dir, entries);
+        var expected = Expected(entries);
+        var walk = DepthFirstOrder(entries).Where(e => e.Meta.Type == EntryType.Directory).Select(e => e.Path).ToList();
+        var first = walk.Take(walk.Count / 2).ToList();
+        var second = walk.Skip(walk.Count / 2).ToList();
+
+        using var index = DirectoryIndex.Open(path);
+        for (var i = 0; i < Math.Max(first.Count, second.Count); i++)
+        {
+            if (i < second.Count)
+                AssertChildren(expected, second[i], index.Children(second[i]));
+            if (i < first.Count)
+                AssertChildren(expected, first[i], index.Children(first[i]));
+        }
+    }
+
     [Fact]
     public void DirectoryIndex_interleaves_directories_with_missing_ones_and_files()
     {

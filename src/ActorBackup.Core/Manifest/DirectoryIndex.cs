@@ -5,32 +5,45 @@ namespace ActorBackup.Core.Manifest;
 
 /// <summary>
 /// Reads one directory's entries from a published (sorted) manifest without loading the
-/// rest: a binary search over the file's bytes finds the directory's group, and the group
-/// is read sequentially. Memory is one read buffer plus the group. Instances are not
-/// thread-safe; each walker opens its own.
+/// rest: a search over the file's bytes finds the directory's group, and the group is read
+/// sequentially. A walker asks for directories in nearly manifest order, but the walkers
+/// share one depth-first stack, so each one's requests alternate between a few regions of
+/// the file: the search starts from the groups found last (the nearest before and after
+/// the wanted one), and the file is read in aligned blocks of which the last few are kept,
+/// so most searches read nothing (searching from the start each time cost a week 2 run of
+/// 15,000 directories 97,000 reads). Memory is those blocks plus the group. Instances are
+/// not thread-safe; each walker opens its own.
 /// </summary>
 public sealed class DirectoryIndex : IDisposable
 {
-    private const int Block = 64 * 1024;
-    private const int Probe = 1024; // a binary-search probe needs one line, not a block
+    private const int Block = 16 * 1024;
+    private const int Probe = 1024; // a binary search stops when its range is this small
+    private const int CachedBlocks = 8;
+    private const int Remembered = 16;
 
     private readonly SafeFileHandle _file;
     private readonly long _dataStart;
     private readonly long _dataEnd;
-    private readonly byte[] _buffer = new byte[Block];
-    private long _bufferStart = -1;
-    private int _bufferLength;
+    private readonly CachedBlock[] _blocks = Enumerable.Range(0, CachedBlocks).Select(_ => new CachedBlock()).ToArray();
+    private long _uses;
 
-    // Where the last group ended, and its directory: a later directory starts its search there.
-    private string? _lastDirectory;
-    private long _lastEnd;
+    private sealed class CachedBlock
+    {
+        public readonly byte[] Bytes = new byte[Block];
+        public long Start = -1;
+        public int Length;
+        public long LastUse;
+    }
+
+    // The groups found last (directory, start, end): bounds for the next search.
+    private readonly List<(string Directory, long Start, long End)> _found = new(Remembered);
+    private int _nextFound;
 
     private DirectoryIndex(SafeFileHandle file, long dataStart, long dataEnd)
     {
         _file = file;
         _dataStart = dataStart;
         _dataEnd = dataEnd;
-        _lastEnd = dataStart;
     }
 
     public string Path { get; private init; } = "";
@@ -65,10 +78,11 @@ public sealed class DirectoryIndex : IDisposable
     {
         var wanted = directory.Length == 0 ? "" : PathBytes.Escape(directory);
         var result = new Dictionary<string, ManifestEntry>(StringComparer.Ordinal);
-        var offset = Seek(wanted);
+        var start = Seek(wanted);
+        var offset = start;
         while (offset < _dataEnd)
         {
-            var (line, next) = LineAt(offset, Block);
+            var (line, next) = LineAt(offset);
             var path = ManifestOrder.PathField(line);
             if (path is "." || !ManifestOrder.ParentField(path).SequenceEqual(wanted))
                 break;
@@ -76,26 +90,43 @@ public sealed class DirectoryIndex : IDisposable
             result[entry.Path[(entry.Path.LastIndexOf('/') + 1)..]] = entry;
             offset = next;
         }
-        _lastDirectory = wanted;
-        _lastEnd = offset;
+        Remember(wanted, start, offset);
         return result;
+    }
+
+    private void Remember(string directory, long start, long end)
+    {
+        if (_found.Count < Remembered)
+            _found.Add((directory, start, end));
+        else
+            _found[_nextFound] = (directory, start, end);
+        _nextFound = (_nextFound + 1) % Remembered;
     }
 
     /// <summary>The offset of the first line whose parent is not before <paramref name="wanted"/>.</summary>
     private long Seek(string wanted)
     {
-        // Invariant: every line that starts before lo belongs before the wanted group.
+        // Invariant: every line that starts before lo belongs before the wanted group, and
+        // the group (if any) starts at or before hi. Groups found earlier narrow both.
         var lo = _dataStart;
-        if (_lastDirectory != null && ManifestOrder.CompareDirectories(_lastDirectory, wanted) < 0)
-            lo = _lastEnd;
-        // Gallop first: a depth-first walk usually asks for a group at or just after lo.
         var hi = _dataEnd;
-        for (long step = Probe; lo + step < _dataEnd; step *= 4)
+        foreach (var (directory, start, end) in _found)
+        {
+            var order = ManifestOrder.CompareDirectories(directory, wanted);
+            if (order == 0)
+                return start;
+            if (order < 0 && end > lo)
+                lo = end;
+            else if (order > 0 && start < hi)
+                hi = start;
+        }
+        // Gallop first: a depth-first walk usually asks for a group at or just after lo.
+        for (long step = Probe; lo + step < hi; step *= 4)
         {
             var start = NextLineStart(lo + step);
-            if (start >= _dataEnd)
+            if (start >= hi)
                 break;
-            var (line, next) = LineAt(start, Probe);
+            var (line, next) = LineAt(start);
             if (!Before(line, wanted))
             {
                 hi = start;
@@ -112,7 +143,7 @@ public sealed class DirectoryIndex : IDisposable
                 hi = mid;
                 continue;
             }
-            var (line, next) = LineAt(start, Probe);
+            var (line, next) = LineAt(start);
             if (Before(line, wanted))
                 lo = next;
             else
@@ -120,7 +151,7 @@ public sealed class DirectoryIndex : IDisposable
         }
         while (lo < _dataEnd)
         {
-            var (line, next) = LineAt(lo, Block);
+            var (line, next) = LineAt(lo);
             if (!Before(line, wanted))
                 break;
             lo = next;
@@ -140,7 +171,9 @@ public sealed class DirectoryIndex : IDisposable
         var position = offset - 1;
         while (position < _dataEnd)
         {
-            var span = Fill(position, Probe);
+            var span = Fill(position);
+            if (span.IsEmpty)
+                break; // the file is shorter than when it was opened
             var newline = span.IndexOf((byte)'\n');
             if (newline >= 0)
                 return position + newline + 1;
@@ -149,18 +182,20 @@ public sealed class DirectoryIndex : IDisposable
         return _dataEnd;
     }
 
-    private (string Line, long Next) LineAt(long offset, int want)
+    private (string Line, long Next) LineAt(long offset)
     {
-        var span = Fill(offset, want);
+        var span = Fill(offset);
         var newline = span.IndexOf((byte)'\n');
         if (newline >= 0)
             return (Encoding.ASCII.GetString(span[..newline]), offset + newline + 1);
-        // A line longer than what is buffered (deep paths): gather it.
+        // A line that runs past its block: gather it.
         var bytes = new List<byte>(span.ToArray());
         var position = offset + span.Length;
         while (position < _dataEnd)
         {
-            var more = Fill(position, Block);
+            var more = Fill(position);
+            if (more.IsEmpty)
+                break;
             newline = more.IndexOf((byte)'\n');
             if (newline >= 0)
             {
@@ -174,26 +209,41 @@ public sealed class DirectoryIndex : IDisposable
     }
 
     /// <summary>
-    /// The bytes from <paramref name="offset"/> to the end of the buffer; when the buffer
-    /// does not hold that offset, it is refilled with <paramref name="want"/> bytes from there.
+    /// The bytes from <paramref name="offset"/> to the end of its aligned block (never empty
+    /// before the data's end); the block is read when it is not one of the cached ones, into
+    /// the least recently used slot.
     /// </summary>
-    private ReadOnlySpan<byte> Fill(long offset, int want)
+    private ReadOnlySpan<byte> Fill(long offset)
     {
-        if (_bufferStart < 0 || offset < _bufferStart || offset >= _bufferStart + _bufferLength)
+        var start = offset - offset % Block;
+        CachedBlock? block = null;
+        foreach (var b in _blocks)
         {
-            var length = (int)Math.Min(want, _dataEnd - offset);
+            if (b.Start == start)
+            {
+                block = b;
+                break;
+            }
+        }
+        if (block is null)
+        {
+            block = _blocks.MinBy(b => b.LastUse)!;
+            var length = (int)Math.Min(Block, _dataEnd - start);
             var read = 0;
+            block.Start = -1;
             while (read < length)
             {
-                var n = RandomAccess.Read(_file, _buffer.AsSpan(read, length - read), offset + read);
+                var n = RandomAccess.Read(_file, block.Bytes.AsSpan(read, length - read), start + read);
                 if (n == 0)
                     break;
                 read += n;
             }
-            _bufferStart = offset;
-            _bufferLength = read;
+            block.Start = start;
+            block.Length = read;
         }
-        return _buffer.AsSpan((int)(offset - _bufferStart), (int)(_bufferStart + _bufferLength - offset));
+        block.LastUse = ++_uses;
+        var from = (int)(offset - start);
+        return from < block.Length ? block.Bytes.AsSpan(from, block.Length - from) : [];
     }
 
     /// <summary>Where the "#end N" line starts, or null when the manifest does not end with one.</summary>
