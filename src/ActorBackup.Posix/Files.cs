@@ -15,10 +15,11 @@ public static class Files
     public static FileMeta Lstat(string path) =>
         TryLstat(path, out var meta, out var errno) ? meta! : throw new PosixException(errno, "stat", path);
 
-    public static bool TryLstat(string path, out FileMeta? meta, out Errno errno)
+    /// <summary>lstat(2); with <paramref name="via"/>, from the parent held open there.</summary>
+    public static bool TryLstat(string path, out FileMeta? meta, out Errno errno, OpenDirectories? via = null)
     {
         Stat st = default;
-        errno = At(path, (fd, name) => Syscall.fstatat(fd, name, out st, AtFlags.AT_SYMLINK_NOFOLLOW));
+        errno = At(path, (fd, name) => Syscall.fstatat(fd, name, out st, AtFlags.AT_SYMLINK_NOFOLLOW), via);
         if (errno == 0)
         {
             meta = Meta.From(st);
@@ -104,6 +105,10 @@ public static class Files
     public static Errno TryLink(string existing, string newPath) =>
         At(newPath, (fd, name) => Syscall.linkat(LongPath.AtFdCwd, existing, fd, name, 0));
 
+    /// <summary>The same, each path from its parent held open in its own set (null: the path as it is).</summary>
+    public static Errno TryLink(OpenDirectories? existingVia, string existing, OpenDirectories? newVia, string newPath) =>
+        OpenDirectories.Link(existingVia, existing, newVia, newPath);
+
     public static void Rename(string from, string to)
     {
         if (Syscall.rename(from, to) != 0)
@@ -122,8 +127,8 @@ public static class Files
     }
 
     /// <summary>mkdir(2); returns 0 or the errno (EEXIST is for the caller to judge).</summary>
-    public static Errno TryMkdir(string path, uint mode) =>
-        At(path, (fd, name) => Syscall.mkdirat(fd, name, (FilePermissions)mode));
+    public static Errno TryMkdir(string path, uint mode, OpenDirectories? via = null) =>
+        At(path, (fd, name) => Syscall.mkdirat(fd, name, (FilePermissions)mode), via);
 
     public static Errno TrySymlink(byte[] target, string path) =>
         At(path, (fd, name) => Syscall.symlinkat(UnixEncoding.Instance.GetString(target), fd, name));
@@ -132,25 +137,25 @@ public static class Files
         At(path, (fd, name) => Syscall.mknodat(fd, name, (FilePermissions)(Meta.TypeBits(type) | mode), rdev));
 
     /// <summary>Owner of the entry itself, never a symlink's target.</summary>
-    public static void Lchown(string path, uint uid, uint gid)
+    public static void Lchown(string path, uint uid, uint gid, OpenDirectories? via = null)
     {
-        var errno = At(path, (fd, name) => Syscall.fchownat(fd, name, uid, gid, AtFlags.AT_SYMLINK_NOFOLLOW));
+        var errno = At(path, (fd, name) => Syscall.fchownat(fd, name, uid, gid, AtFlags.AT_SYMLINK_NOFOLLOW), via);
         if (errno != 0)
             throw new PosixException(errno, "chown", path);
     }
 
-    public static void Chmod(string path, uint mode)
+    public static void Chmod(string path, uint mode, OpenDirectories? via = null)
     {
-        var errno = At(path, (fd, name) => Syscall.fchmodat(fd, name, (FilePermissions)mode, 0));
+        var errno = At(path, (fd, name) => Syscall.fchmodat(fd, name, (FilePermissions)mode, 0), via);
         if (errno != 0)
             throw new PosixException(errno, "chmod", path);
     }
 
     /// <summary>Sets mtime (and leaves atime to equal it) without following a symlink.</summary>
-    public static void SetTimes(string path, Timestamp mtime)
+    public static void SetTimes(string path, Timestamp mtime, OpenDirectories? via = null)
     {
         var times = new[] { ToTimespec(mtime), ToTimespec(mtime) };
-        var errno = At(path, (fd, name) => Syscall.utimensat(fd, name, times, AtFlags.AT_SYMLINK_NOFOLLOW));
+        var errno = At(path, (fd, name) => Syscall.utimensat(fd, name, times, AtFlags.AT_SYMLINK_NOFOLLOW), via);
         if (errno != 0)
             throw new PosixException(errno, "set times of", path);
     }
@@ -255,10 +260,14 @@ public static class Files
     internal static int Fd(SafeFileHandle handle) => (int)handle.DangerousGetHandle();
 
     /// <summary>
-    /// Runs a *at call on <paramref name="path"/>: as it is when it fits PATH_MAX, else on its
-    /// last name from its parent's handle (a snapshot of a deep tree). Returns 0 or the errno.
+    /// Runs a *at call on <paramref name="path"/>: from its parent held open in
+    /// <paramref name="via"/>, else as it is when it fits PATH_MAX, else on its last name
+    /// from its parent's handle (a snapshot of a deep tree). Returns 0 or the errno.
     /// </summary>
-    private static Errno At(string path, Func<int, string, int> call)
+    private static Errno At(string path, Func<int, string, int> call, OpenDirectories? via) =>
+        via?.At(path, call) ?? At(path, call);
+
+    internal static Errno At(string path, Func<int, string, int> call)
     {
         if (!LongPath.IsLong(path))
             return call(LongPath.AtFdCwd, path) == 0 ? 0 : Stdlib.GetLastError();

@@ -117,6 +117,13 @@ internal static class LongPath
         return pieces;
     }
 
+    /// <summary>A directory that fits one call, opened O_PATH|O_DIRECTORY (symlinks followed); -1 with errno set on failure.</summary>
+    public static int OpenDirectory(string path) => OpenDirectoryAt(AtFdCwd, path);
+
+    /// <summary>The same, relative to an open directory.</summary>
+    public static int OpenDirectoryAt(int dirfd, string name) =>
+        OpenAt(dirfd, name, OPath | (int)NativeConvert.FromOpenFlags(OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC), 0);
+
     /// <summary>openat(2) with raw flags (Mono's OpenFlags has no O_PATH or O_NOATIME) and the name as raw bytes.</summary>
     public static int OpenAt(int dirfd, string name, int flags, uint mode) => LibcOpenAt(dirfd, NulTerminated(name), flags, mode);
 

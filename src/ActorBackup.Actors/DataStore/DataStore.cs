@@ -46,6 +46,9 @@ public sealed partial class DataStore : ReceiveActor
 
     private IActorRef _coordinator = ActorRefs.Nobody;
     private SnapshotTree? _tree;
+
+    // The snapshot's folders being filled, held open (most files of a folder arrive together).
+    private readonly OpenDirectories _snapshotDirs = new(64);
     private ManifestWriter? _manifest;
     private bool _inPlace;
     private bool _replaceExisting;
@@ -61,7 +64,7 @@ public sealed partial class DataStore : ReceiveActor
         _options = options;
         _settings = settings;
         _copiers = copiers;
-        _store = new ContentStore(options.Store, options.Share, settings.MaxLinksPerEntry);
+        _store = new ContentStore(options.Store, options.Share, settings.MaxLinksPerEntry, _snapshotDirs);
         _storeCopier = storeCopier ?? Context.ActorOf(Copier.Props(options, settings), "store-copier");
         Working();
     }
@@ -131,7 +134,8 @@ public sealed partial class DataStore : ReceiveActor
             if (errno != 0 && errno != Errno.EEXIST)
                 throw new PosixException(errno, "create snapshot folder", root);
         }
-        _tree = new SnapshotTree(root, _replaceExisting);
+        _snapshotDirs.Clear(); // nothing held from an earlier snapshot of this data-store
+        _tree = new SnapshotTree(root, _replaceExisting, _snapshotDirs);
         if (_replaceExisting)
             _produced = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         _manifest = new ManifestWriter(layout.ManifestPath(_options.SnapshotName) + ".partial", new Dictionary<string, string>
@@ -303,6 +307,7 @@ public sealed partial class DataStore : ReceiveActor
             Files.SyncFileSystem(layout.DataFolder);
         Files.Rename(manifest + ".sorting", manifest);
         Files.Unlink(manifest + ".partial");
+        _snapshotDirs.Clear();
         if (!_inPlace)
             Files.Rename(_tree!.Root, _options.BackupFolder);
         if (_settings.Fsync)
@@ -315,6 +320,8 @@ public sealed partial class DataStore : ReceiveActor
     protected override void PostStop()
     {
         _manifest?.Dispose();
+        _snapshotDirs.Dispose();
+        _store.Dispose();
         base.PostStop();
     }
 }

@@ -10,9 +10,10 @@ namespace ActorBackup.Actors.DataStore;
 /// The snapshot tree being built: creates directories, symlinks and special files, and
 /// sets directory metadata once their children are in. Used only by the data-store.
 /// Directories are created 0700 and get their real owner and mode when finalized, so
-/// nobody can look into a snapshot before it is complete.
+/// nobody can look into a snapshot before it is complete. Its folders are reached through
+/// <paramref name="dirs"/> (parents held open), which forgets them when leftovers are removed.
 /// </summary>
-internal sealed class SnapshotTree(string root, bool replaceExisting)
+internal sealed class SnapshotTree(string root, bool replaceExisting, OpenDirectories dirs)
 {
     private readonly bool _root = Files.IsRoot;
 
@@ -32,8 +33,8 @@ internal sealed class SnapshotTree(string root, bool replaceExisting)
     public void CreateDirectory(SourceEntry e)
     {
         var path = PathOf(e.Path);
-        var errno = Files.TryMkdir(path, 0x1C0); // 0700 until finalized
-        if (errno == Errno.EEXIST && Files.TryLstat(path, out var existing, out _) && existing!.Type == EntryType.Directory)
+        var errno = Files.TryMkdir(path, 0x1C0, dirs); // 0700 until finalized
+        if (errno == Errno.EEXIST && Files.TryLstat(path, out var existing, out _, dirs) && existing!.Type == EntryType.Directory)
             return;
         Check(errno, "create directory", path);
     }
@@ -88,8 +89,14 @@ internal sealed class SnapshotTree(string root, bool replaceExisting)
             List<string> names;
             using (var dir = DirectoryHandle.Open(path))
                 names = dir.ListNames();
+            var removed = false;
             foreach (var name in names.Where(n => !keep.Contains(n)))
+            {
                 Files.RemoveTree(path + "/" + name);
+                removed = true;
+            }
+            if (removed)
+                dirs.Clear(); // a folder held open may have been among them
         }
         SetMeta(path, directory.Meta);
     }
@@ -97,9 +104,9 @@ internal sealed class SnapshotTree(string root, bool replaceExisting)
     private void SetMeta(string path, FileMeta meta)
     {
         if (_root)
-            Files.Lchown(path, meta.Uid, meta.Gid);
-        Files.Chmod(path, meta.Mode);
-        Files.SetTimes(path, meta.Mtime);
+            Files.Lchown(path, meta.Uid, meta.Gid, dirs);
+        Files.Chmod(path, meta.Mode, dirs);
+        Files.SetTimes(path, meta.Mtime, dirs);
     }
 
     private static void Check(Errno errno, string operation, string path)
