@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ActorBackup.Core;
 using ActorBackup.Core.Store;
 using ActorBackup.Posix;
@@ -17,23 +18,34 @@ namespace ActorBackup.Actors.DataStore;
 /// one installer are a thousand entries of one hash), so an entry keeps only what the
 /// choice needs. Bounding entries too (starting over past 100,000) made a 1M-file week 1
 /// re-probe its popular hashes a thousand lstat calls at a time: 4x the CPU.
+///
+/// Level folders (up to 256 of them: one level) are held open, and links land in snapshot
+/// folders held open by the caller (<paramref name="snapshotDirs"/>): each call then
+/// resolves a name, not two whole paths. Two levels (65,536 folders) are reached by path.
 /// </summary>
-internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long maxLinks)
+internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long maxLinks, OpenDirectories snapshotDirs) : IDisposable
 {
     private const int HashLimit = 50_000;
+
+    private readonly OpenDirectories? _levelDirs = layout.Levels <= 1 ? new OpenDirectories(257) : null;
 
     private readonly HashSet<string> _levelFolders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Entry>> _entries = new(StringComparer.Ordinal);
 
-    /// <summary>What we know of one store entry: its suffix, inode, ownership and link count (not its whole lstat: there may be 100,000 of these).</summary>
-    private sealed class Entry(int suffix, FileMeta meta)
+    /// <summary>
+    /// What we know of one store entry: its suffix, ownership and link count (24 bytes, held
+    /// inline in its hash's list: a million-file tree of a thousand users has 256,000 of them).
+    /// </summary>
+    private struct Entry(int suffix, FileMeta meta)
     {
-        public int Suffix { get; } = suffix;
-        public Ownership Owner { get; } = new(meta.Uid, meta.Gid, meta.Mode);
-        public ulong Device { get; } = meta.Device;
-        public ulong Inode { get; } = meta.Inode;
-        public long Links { get; set; } = (long)meta.LinkCount;
-        public bool Full { get; set; }
+        public readonly int Suffix = suffix;
+        public readonly uint Uid = meta.Uid;
+        public readonly uint Gid = meta.Gid;
+        public readonly uint Mode = meta.Mode;
+        public int Links = (int)Math.Min(meta.LinkCount, int.MaxValue);
+        public bool Full;
+
+        public readonly Ownership Owner => new(Uid, Gid, Mode);
     }
 
     public StoreLayout Layout { get; } = layout;
@@ -58,11 +70,13 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
     /// </summary>
     public LinkOutcome TryLinkExisting(string hash, Ownership wanted, string target, bool replaceExisting, out int suffix)
     {
-        foreach (var entry in EntriesOf(hash))
+        var entries = CollectionsMarshal.AsSpan(EntriesOf(hash));
+        for (var i = 0; i < entries.Length; i++)
         {
+            ref var entry = ref entries[i];
             if (entry.Full || entry.Links >= maxLinks || !share.MayShare(entry.Owner, wanted))
                 continue;
-            var outcome = Link(hash, entry, target, replaceExisting);
+            var outcome = Link(hash, ref entry, target, replaceExisting);
             if (outcome is null)
                 continue;
             suffix = entry.Suffix;
@@ -79,25 +93,33 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
     /// </summary>
     public LinkOutcome? TryLinkKnown(string hash, int suffix, Ownership wanted, string target, bool replaceExisting)
     {
-        Entry? entry = null;
         if (_entries.TryGetValue(hash, out var cached))
-            entry = cached.FirstOrDefault(e => e.Suffix == suffix);
-        if (entry is null)
         {
-            var path = Layout.EntryPath(hash, suffix);
-            if (!Files.TryLstat(path, out var meta, out var errno))
+            var entries = CollectionsMarshal.AsSpan(cached);
+            for (var i = 0; i < entries.Length; i++)
             {
-                if (errno is Errno.ENOENT or Errno.ENOTDIR)
-                    return null;
-                throw new PosixException(errno, "stat store entry", path);
+                if (entries[i].Suffix == suffix)
+                    return TryLinkKnown(hash, ref entries[i], wanted, target, replaceExisting);
             }
-            if (meta!.Type != EntryType.File)
-                return null;
-            entry = new Entry(suffix, meta);
         }
+        var path = Layout.EntryPath(hash, suffix);
+        if (!Files.TryLstat(path, out var meta, out var errno, _levelDirs))
+        {
+            if (errno is Errno.ENOENT or Errno.ENOTDIR)
+                return null;
+            throw new PosixException(errno, "stat store entry", path);
+        }
+        if (meta!.Type != EntryType.File)
+            return null;
+        var entry = new Entry(suffix, meta);
+        return TryLinkKnown(hash, ref entry, wanted, target, replaceExisting);
+    }
+
+    private LinkOutcome? TryLinkKnown(string hash, ref Entry entry, Ownership wanted, string target, bool replaceExisting)
+    {
         if (entry.Full || entry.Links >= maxLinks || !share.MayShare(entry.Owner, wanted))
             return null;
-        return Link(hash, entry, target, replaceExisting);
+        return Link(hash, ref entry, target, replaceExisting);
     }
 
     /// <summary>Any existing entry of <paramref name="hash"/>, as a path relative to the data folder; null when none.</summary>
@@ -121,22 +143,28 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
         // hand or by prune) were not probed: they are skipped here, never overwritten.
         var suffix = entries.Count == 0 ? 0 : entries.Max(e => e.Suffix) + 1;
         var path = Layout.EntryPath(hash, suffix);
-        while (Files.TryLstat(path, out var taken, out _))
+        while (Files.TryLstat(path, out var taken, out _, _levelDirs))
         {
             if (taken!.Type == EntryType.File && entries.All(e => e.Suffix != suffix))
                 entries.Add(new Entry(suffix, taken));
             path = Layout.EntryPath(hash, ++suffix);
         }
         Files.Rename(tempPath, path);
-        entries.Add(new Entry(suffix, Files.Lstat(path)));
+        entries.Add(new Entry(suffix, Files.TryLstat(path, out var committed, out var lstatErrno, _levelDirs)
+            ? committed!
+            : throw new PosixException(lstatErrno, "stat", path)));
         return suffix;
     }
 
     /// <summary>Links to a just-committed entry; false when the entry is full (EMLINK) and the file must look again.</summary>
     public bool TryLinkEntry(string hash, int suffix, string target, bool replaceExisting, out LinkOutcome outcome)
     {
-        var entry = EntriesOf(hash).First(e => e.Suffix == suffix);
-        var result = entry.Links >= maxLinks ? null : Link(hash, entry, target, replaceExisting);
+        var entries = CollectionsMarshal.AsSpan(EntriesOf(hash));
+        var i = 0;
+        while (entries[i].Suffix != suffix)
+            i++;
+        ref var entry = ref entries[i];
+        var result = entry.Links >= maxLinks ? null : Link(hash, ref entry, target, replaceExisting);
         outcome = result ?? LinkOutcome.NeedsContent;
         return result != null;
     }
@@ -151,7 +179,7 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
         for (var suffix = 0; ; suffix++)
         {
             var path = Layout.EntryPath(hash, suffix);
-            if (!Files.TryLstat(path, out var meta, out var errno))
+            if (!Files.TryLstat(path, out var meta, out var errno, _levelDirs))
             {
                 if (errno is Errno.ENOENT or Errno.ENOTDIR)
                     break;
@@ -165,10 +193,10 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
     }
 
     /// <summary>null when the entry is at its link limit.</summary>
-    private LinkOutcome? Link(string hash, Entry entry, string target, bool replaceExisting)
+    private LinkOutcome? Link(string hash, ref Entry entry, string target, bool replaceExisting)
     {
         var path = Layout.EntryPath(hash, entry.Suffix);
-        var errno = Files.TryLink(path, target);
+        var errno = Files.TryLink(_levelDirs, path, snapshotDirs, target);
         if (errno == 0)
         {
             entry.Links++;
@@ -182,12 +210,17 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
         if (errno != Errno.EEXIST)
             throw new PosixException(errno, $"link {path} to", target);
 
+        if (!replaceExisting)
+            return LinkOutcome.AlreadyLinked;
+        // Resuming: the name may already be this entry (linked before the interruption).
         var existing = Files.Lstat(target);
-        if ((existing.Device == entry.Device && existing.Inode == entry.Inode) || !replaceExisting)
+        if (Files.TryLstat(path, out var linked, out _, _levelDirs) && existing.Device == linked!.Device && existing.Inode == linked.Inode)
             return LinkOutcome.AlreadyLinked;
         Files.Unlink(target);
-        return Link(hash, entry, target, replaceExisting: false);
+        return Link(hash, ref entry, target, replaceExisting: false);
     }
+
+    public void Dispose() => _levelDirs?.Dispose();
 
     private void EnsureLevelFolders(string hash)
     {
