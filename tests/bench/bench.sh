@@ -2,7 +2,7 @@
 # bench.sh - ActorBackup against rsync, cp -al and a sha1sum floor on the synthetic
 # "college home folders" corpus (week 1 full backup, week 2 incremental).
 #
-#   tests/bench/bench.sh [--scale small|medium] [--seed N] [--dir DIR] [--keep] [--no-extra] [--commit REV]
+#   tests/bench/bench.sh [--scale small|medium] [--seed N] [--dir DIR] [--keep] [--no-extra] [--repeat N] [--commit REV]
 #
 # See tests/bench/README.md for what it measures and prints.
 set -euo pipefail
@@ -16,6 +16,7 @@ SCALE=medium
 SEED=1
 KEEP=0
 EXTRA=1
+REPEAT=3
 REV=
 BASE=${BENCH_DIR:-/tmp}
 
@@ -29,6 +30,9 @@ options:
                          backups live in one mktemp -d folder under it, so on one filesystem
   --keep                 keep the work folder (corpus, backups, logs) at the end
   --no-extra             skip the extra ActorBackup runs with fsync = off
+  --repeat N             run ActorBackup week 2 and cp -al N times each, taking turns, and
+                         report each ratio and the median (default 3; the machine is shared,
+                         one pair of runs can be off by 50%)
   --commit REV           build ActorBackup from a clean \`git archive REV\` copy in the work folder
                          instead of the working tree (use when others are editing src/)
 environment: MAKE_CORPUS=path/to/make-corpus.py (default $REPO/../shared/corpus/make-corpus.py)
@@ -45,6 +49,8 @@ while [ $# -gt 0 ]; do
         --dir=*) BASE=${1#*=}; shift ;;
         --keep) KEEP=1; shift ;;
         --no-extra) EXTRA=0; shift ;;
+        --repeat) REPEAT=$2; shift 2 ;;
+        --repeat=*) REPEAT=${1#*=}; shift ;;
         --commit) REV=$2; shift 2 ;;
         --commit=*) REV=${1#*=}; shift ;;
         -h|--help) usage; exit 0 ;;
@@ -52,6 +58,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 case "$SCALE" in small|medium|large) ;; *) echo "bench.sh: --scale must be small or medium (or large)" >&2; exit 2 ;; esac
+case "$REPEAT" in ''|*[!0-9]*|0) echo "bench.sh: --repeat must be a number of at least 1" >&2; exit 2 ;; esac
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 T_START=$(date +%s)
@@ -94,7 +101,7 @@ W1=$WORK/corpus/home
 W2=$W1
 B=$WORK/backups
 LOGS=$WORK/logs
-mkdir -p "$WORK/corpus" "$B/rs" "$B/cp" "$LOGS"
+mkdir -p "$WORK/corpus" "$B/rs" "$B/cp" "$B/cpa" "$LOGS"
 
 # ------------------------------------------------------------------ header
 COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -220,6 +227,12 @@ warm "$W1"
 export W1
 measure sha1 "sha1sum -P2" "week 1 hash" "$F1" "$S1" -- \
     bash -c 'find "$W1" -type f -print0 | xargs -0 -P2 -n 200 sha1sum > /dev/null'
+
+# 3b. cp -a: the copy floor (writes every byte once, hashes nothing). A full backup must
+# write the bytes too, so this shows how far above the read-only sha1sum floor any copy is.
+warm "$W1"
+measure cpa1 "cp -a" "week 1 copy" "$F1" "$S1" -- cp -a "$W1" "$B/cpa/week1"
+# (kept until the end: removing 100,000 inodes slows the next runs' inode allocation)
 
 # 4. extra, for reading the numbers: ActorBackup with fsync = off (rsync and cp do not
 # fsync), own data folder. Skipped with --no-extra.
@@ -354,6 +367,8 @@ echo "ActorBackup / rsync         week 1: $(ratio "${SEC[ab1]}" "${SEC[rs1]}")"
 echo "ActorBackup / rsync         week 2: $(ratio "${SEC[ab2]}" "${SEC[rs2]}")"
 echo "ActorBackup / sha1sum floor week 1: $(ratio "${SEC[ab1]}" "${SEC[sha1]}")"
 echo "ActorBackup / cp -al floor  week 2: $(ratio "${SEC[ab2]}" "${SEC[cp2]}")"
+echo "ActorBackup / cp -a (copy)  week 1: $(ratio "${SEC[ab1]}" "${SEC[cpa1]}")"
+echo "cp -a / sha1sum floor       week 1: $(ratio "${SEC[cpa1]}" "${SEC[sha1]}") (what writing the bytes alone costs)"
 if [ "$EXTRA" = 1 ]; then
     echo "extra: AB fsync=off / rsync week 1: $(ratio "${SEC[abn1]}" "${SEC[rs1]}")"
     echo "extra: AB fsync=off / rsync week 2: $(ratio "${SEC[abn2]}" "${SEC[rs2]}")"
@@ -401,7 +416,7 @@ else
 fi
 echo
 echo "== checks =="
-for key in rs1 rs2 cp2 sha1; do
+for key in rs1 rs2 cp2 sha1 cpa1; do
     if [ "${RC[$key]}" -ne 0 ] || [ -s "$LOGS/$key.err" ]; then
         PROBLEMS+=("$key: exit code ${RC[$key]}; stderr: $(head -5 "$LOGS/$key.err" | tr '\n' ' ')")
     fi
@@ -413,6 +428,34 @@ else
     printf '%s\n' "${PROBLEMS[@]}"
 fi
 echo
+
+# ------------------------------------------------------------------ week 2, repeated
+# Week 2 again, ActorBackup and cp -al taking turns, each run warmed as above: the same
+# incremental (compared with week1, --previous) into new snapshot folders of the same data
+# folder, and cp -al of rsync's week 1. Runs after everything above, which their extra
+# snapshots would otherwise change.
+if [ "$REPEAT" -gt 1 ]; then
+    echo "== week 2 repeated: ActorBackup and cp -al taking turns (run 1 is the one above) =="
+    R_AB=("${SEC[ab2]}"); R_CP=("${SEC[cp2]}")
+    printf '%-4s %10s %10s %8s %6s\n' run "AB s" "cp -al s" ratio load
+    printf '%-4s %10s %10s %8s %6s\n' 1 "${SEC[ab2]}" "${SEC[cp2]}" "$(ratio "${SEC[ab2]}" "${SEC[cp2]}")" "${LOAD[ab2]}"
+    for ((k = 2; k <= REPEAT; k++)); do
+        warm "$W2"; warm_meta "$B/ab"
+        measure "ab2r$k" ActorBackup "week 2 incr r$k" "$F2" "$S2" -- \
+            "$AB" --rootfolder="$W2" --backupfolder="$B/abr/week2-r$k" --datafolder="$B/ab/data" --createdirs --previous=week1
+        ab_check "ab2r$k" "$W2" "$B/abr/week2-r$k"
+        warm_meta "$B/rs/week1"
+        measure "cp2r$k" "cp -al" "week 2 links r$k" "$F1" "$S1" -- cp -al "$B/rs/week1" "$B/cp/week2-r$k"
+        R_AB+=("${SEC[ab2r$k]}"); R_CP+=("${SEC[cp2r$k]}")
+        printf '%-4s %10s %10s %8s %6s\n' "$k" "${SEC[ab2r$k]}" "${SEC[cp2r$k]}" "$(ratio "${SEC[ab2r$k]}" "${SEC[cp2r$k]}")" "${LOAD[ab2r$k]}"
+    done
+    median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END{ if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+    m_ab=$(median "${R_AB[@]}"); m_cp=$(median "${R_CP[@]}")
+    echo "median of $REPEAT: ActorBackup $m_ab s, cp -al $m_cp s"
+    echo "ActorBackup / cp -al floor  week 2 (medians): $(ratio "$m_ab" "$m_cp")"
+    if [ ${#PROBLEMS[@]} -gt 0 ]; then printf '%s\n' "${PROBLEMS[@]}"; fi
+    echo
+fi
 T_END=$(date +%s)
 echo "bench.sh total wall time: $((T_END - T_START)) s (including publish and corpus generation)"
 [ ${#PROBLEMS[@]} -eq 0 ]
