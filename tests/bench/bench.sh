@@ -437,8 +437,9 @@ echo
 if [ "$REPEAT" -gt 1 ]; then
     echo "== week 2 repeated: ActorBackup and cp -al taking turns (run 1 is the one above) =="
     R_AB=("${SEC[ab2]}"); R_CP=("${SEC[cp2]}")
-    printf '%-4s %10s %10s %8s %6s\n' run "AB s" "cp -al s" ratio load
-    printf '%-4s %10s %10s %8s %6s\n' 1 "${SEC[ab2]}" "${SEC[cp2]}" "$(ratio "${SEC[ab2]}" "${SEC[cp2]}")" "${LOAD[ab2]}"
+    rfmt='%-4s %10s %8s %10s %8s %8s %6s\n'
+    printf "$rfmt" run "AB s" "AB cpu" "cp -al s" "cp cpu" ratio load
+    printf "$rfmt" 1 "${SEC[ab2]}" "${CPU[ab2]}" "${SEC[cp2]}" "${CPU[cp2]}" "$(ratio "${SEC[ab2]}" "${SEC[cp2]}")" "${LOAD[ab2]}"
     for ((k = 2; k <= REPEAT; k++)); do
         warm "$W2"; warm_meta "$B/ab"
         measure "ab2r$k" ActorBackup "week 2 incr r$k" "$F2" "$S2" -- \
@@ -447,12 +448,13 @@ if [ "$REPEAT" -gt 1 ]; then
         warm_meta "$B/rs/week1"
         measure "cp2r$k" "cp -al" "week 2 links r$k" "$F1" "$S1" -- cp -al "$B/rs/week1" "$B/cp/week2-r$k"
         R_AB+=("${SEC[ab2r$k]}"); R_CP+=("${SEC[cp2r$k]}")
-        printf '%-4s %10s %10s %8s %6s\n' "$k" "${SEC[ab2r$k]}" "${SEC[cp2r$k]}" "$(ratio "${SEC[ab2r$k]}" "${SEC[cp2r$k]}")" "${LOAD[ab2r$k]}"
+        printf "$rfmt" "$k" "${SEC[ab2r$k]}" "${CPU[ab2r$k]}" "${SEC[cp2r$k]}" "${CPU[cp2r$k]}" "$(ratio "${SEC[ab2r$k]}" "${SEC[cp2r$k]}")" "${LOAD[ab2r$k]}"
     done
     median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END{ if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
     m_ab=$(median "${R_AB[@]}"); m_cp=$(median "${R_CP[@]}")
     echo "median of $REPEAT: ActorBackup $m_ab s, cp -al $m_cp s"
     echo "ActorBackup / cp -al floor  week 2 (medians): $(ratio "$m_ab" "$m_cp")"
+    echo "(cpu = user + system seconds: a run that waited on the disk or for a CPU shows wall well above cpu)"
     if [ ${#PROBLEMS[@]} -gt 0 ]; then printf '%s\n' "${PROBLEMS[@]}"; fi
     echo
 fi
