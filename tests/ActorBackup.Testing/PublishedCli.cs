@@ -39,11 +39,8 @@ public static class PublishedCli
     /// <summary>Runs the CLI with <paramref name="args"/>; a run longer than <paramref name="timeout"/> is killed and fails the test.</summary>
     public static ProcessResult Run(IReadOnlyList<string> args, TimeSpan timeout) => RunProgram(Executable, args, timeout);
 
-    /// <summary>
-    /// Runs any program the same way: stdin a closed pipe, stdout and stderr captured, killed
-    /// with its children after <paramref name="timeout"/> (which throws).
-    /// </summary>
-    public static ProcessResult RunProgram(string program, IReadOnlyList<string> args, TimeSpan timeout)
+    /// <summary>How every test starts a program: stdin a pipe (closed by the caller), stdout and stderr captured, arguments passed as they are.</summary>
+    public static ProcessStartInfo Redirected(string program, IEnumerable<string> args)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -54,6 +51,16 @@ public static class PublishedCli
         };
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
+        return start;
+    }
+
+    /// <summary>
+    /// Runs any program the same way: stdin a closed pipe, stdout and stderr captured, killed
+    /// with its children after <paramref name="timeout"/> (which throws).
+    /// </summary>
+    public static ProcessResult RunProgram(string program, IReadOnlyList<string> args, TimeSpan timeout)
+    {
+        var start = Redirected(program, args);
         var name = Path.GetFileName(program);
         var (code, stdout, stderr, pid, elapsed) = RunProcess(start, timeout, $"{name} {string.Join(' ', args)}");
         return new ProcessResult(name, code, stdout, stderr, pid, elapsed, args.ToList());

@@ -32,15 +32,7 @@ internal static partial class KillableRun
 
     public static KillOutcome Run(IReadOnlyList<string> args, KillPoint point, TimeSpan timeout)
     {
-        var start = new ProcessStartInfo(PublishedCli.Executable)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
+        var start = PublishedCli.Redirected(PublishedCli.Executable, args);
         using var process = new Process { StartInfo = start };
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();

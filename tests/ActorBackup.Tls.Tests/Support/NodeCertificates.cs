@@ -58,15 +58,7 @@ internal static class NodeCertificates
     /// <summary>Runs the script with ACTORBACKUP_CERT_PASSWORD = <paramref name="password"/> (unset when null) and TMPDIR = <paramref name="tmp"/>.</summary>
     public static ProcessResult RunScript(IReadOnlyList<string> args, string? password, string tmp)
     {
-        var start = new ProcessStartInfo(Script)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
+        var start = PublishedCli.Redirected(Script, args);
         start.Environment.Remove("ACTORBACKUP_CERT_PASSWORD");
         if (password is not null)
             start.Environment["ACTORBACKUP_CERT_PASSWORD"] = password;

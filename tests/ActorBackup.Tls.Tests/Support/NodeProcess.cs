@@ -45,15 +45,7 @@ internal sealed class NodeProcess : IDisposable
     /// <summary>Starts the published CLI with <paramref name="args"/>; standard input is a closed pipe.</summary>
     public static NodeProcess Start(params string[] args)
     {
-        var start = new ProcessStartInfo(PublishedCli.Executable)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
+        var start = PublishedCli.Redirected(PublishedCli.Executable, args);
         var node = new NodeProcess(new Process { StartInfo = start }, $"actorbackup {string.Join(' ', args)}");
         node._process.OutputDataReceived += (_, e) => Collect(node._stdout, e.Data);
         node._process.ErrorDataReceived += (_, e) => Collect(node._stderr, e.Data);
