@@ -11,8 +11,12 @@ namespace ActorBackup.Protocol;
 /// already holds unchanged (same size, mtime, ctime and inode): its content need not be read.
 public sealed record SourceEntry(string Path, FileMeta Meta, byte[]? LinkTarget = null, KnownContent? Known = null) : IProtocolMessage;
 
-/// <summary>The content a file had in the previous snapshot: its hash and the store entry (suffix) it was linked to.</summary>
-public sealed record KnownContent(string Hash, int Suffix) : IProtocolMessage;
+/// <summary>
+/// The content a file had in the previous snapshot: its hash and the store entry (suffix) it
+/// was linked to. <paramref name="SameOwnership"/>: its owner, group and mode are also as
+/// the previous manifest records them, so that entry fitted the share policy for them.
+/// </summary>
+public sealed record KnownContent(string Hash, int Suffix, bool SameOwnership = false) : IProtocolMessage;
 
 /// <summary>A source entry (root-relative path) that could not be backed up, and why. The run goes on.</summary>
 public sealed record FileProblem(string Path, string Reason) : IProtocolMessage;

@@ -94,8 +94,8 @@ public sealed class DataStoreFilesCacheSpec(ITestOutputHelper output) : ActorSpe
         return new ManifestReader(_options.Store.ManifestPath("week10") + ".partial").Entries().ToDictionary(e => e.Path, StringComparer.Ordinal);
     }
 
-    private static HashedFile Known(SourceEntry source, string hash, int suffix, string? temp = null) =>
-        new(source with { Known = new KnownContent(hash, suffix) }, hash, temp);
+    private static HashedFile Known(SourceEntry source, string hash, int suffix, string? temp = null, bool sameOwnership = false) =>
+        new(source with { Known = new KnownContent(hash, suffix, sameOwnership) }, hash, temp);
 
     private static string RelativeEntry(string hash, int suffix = 0) =>
         $"{hash[..2]}/{hash[2..4]}/{(suffix == 0 ? hash : $"{hash}.{suffix}")}";
@@ -143,15 +143,17 @@ public sealed class DataStoreFilesCacheSpec(ITestOutputHelper output) : ActorSpe
         Assert.Empty(Directory.GetFileSystemEntries(_options.Store.TempFolder));
     }
 
-    [Fact]
-    public void DataStore_copies_a_known_file_whose_entry_is_gone_from_the_store()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // not stat'ed first: the failed link tells
+    public void DataStore_copies_a_known_file_whose_entry_is_gone_from_the_store(bool sameOwnership)
     {
         var store = OpenStore();
         var content = "entry deleted since"u8.ToArray();
         var hash = Sha1Hex(content);
         var source = SourceFile("a", content, uid: 1000, gid: 100);
 
-        store.Tell(new StoreFiles([Known(source, hash, 1)]), TestActor);
+        store.Tell(new StoreFiles([Known(source, hash, 1, sameOwnership: sameOwnership)]), TestActor);
         var copy = CopyAndReply();
         ExpectDone(1);
 
@@ -163,8 +165,10 @@ public sealed class DataStoreFilesCacheSpec(ITestOutputHelper output) : ActorSpe
         Assert.Equal(0, Journal(store)["a"].EntrySuffix);
     }
 
-    [Fact]
-    public void DataStore_links_a_known_file_whose_entry_is_gone_to_another_fitting_entry()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // not stat'ed first: the failed link tells
+    public void DataStore_links_a_known_file_whose_entry_is_gone_to_another_fitting_entry(bool sameOwnership)
     {
         var store = OpenStore();
         var content = "entry .1 deleted, entry 0 still there"u8.ToArray();
@@ -172,7 +176,7 @@ public sealed class DataStoreFilesCacheSpec(ITestOutputHelper output) : ActorSpe
         var source = SourceFile("a", content);
         var entry0 = MakeEntry(hash, 0, content);
 
-        store.Tell(new StoreFiles([Known(source, hash, 1)]), TestActor);
+        store.Tell(new StoreFiles([Known(source, hash, 1, sameOwnership: sameOwnership)]), TestActor);
         ExpectDone(1);
         Copier.ExpectNoMsg(Quiet);
 
@@ -180,8 +184,10 @@ public sealed class DataStoreFilesCacheSpec(ITestOutputHelper output) : ActorSpe
         Assert.Equal(0, Journal(store)["a"].EntrySuffix);
     }
 
-    [Fact]
-    public void DataStore_copies_from_the_store_when_the_known_entry_is_full()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // not stat'ed first: the failed link tells
+    public void DataStore_copies_from_the_store_when_the_known_entry_is_full(bool sameOwnership)
     {
         var store = OpenStore(settings: Settings with { MaxLinksPerEntry = 2 });
         var content = "popular"u8.ToArray();
@@ -191,7 +197,7 @@ public sealed class DataStoreFilesCacheSpec(ITestOutputHelper output) : ActorSpe
         Assert.Equal(0, Mono.Unix.Native.Syscall.link(entry0, Temp["older-snapshot-file"]));
         Assert.Equal(2ul, Files.Lstat(entry0).LinkCount);
 
-        store.Tell(new StoreFiles([Known(source, hash, 0)]), TestActor);
+        store.Tell(new StoreFiles([Known(source, hash, 0, sameOwnership: sameOwnership)]), TestActor);
         var copy = CopyAndReply();
         ExpectDone(1);
 
@@ -200,6 +206,73 @@ public sealed class DataStoreFilesCacheSpec(ITestOutputHelper output) : ActorSpe
         Assert.Equal(Files.Lstat(Entry(hash, 1)).Inode, Files.Lstat(Snapshot("a")).Inode);
         Assert.Equal(content, File.ReadAllBytes(Snapshot("a")));
         Assert.Equal(1, Journal(store)["a"].EntrySuffix);
+    }
+
+    [Fact]
+    public void DataStore_counts_the_links_it_adds_to_a_known_entry_and_starts_a_new_one_at_the_limit()
+    {
+        // The entry is stat'ed for the first file only: the next ones must see its count grow.
+        var store = OpenStore(settings: Settings with { MaxLinksPerEntry = 4 });
+        var content = "shared by three unchanged files"u8.ToArray();
+        var hash = Sha1Hex(content);
+        var entry0 = MakeEntry(hash, 0, content);
+        Assert.Equal(0, Mono.Unix.Native.Syscall.link(entry0, Temp["older-snapshot-file"]));
+        var files = new[] { "a", "b", "c" }.Select(name => Known(SourceFile(name, content), hash, 0)).ToList();
+
+        store.Tell(new StoreFiles(files), TestActor);
+        ExpectDone(2);
+        var copy = CopyAndReply();
+        ExpectDone(1);
+
+        Assert.Equal(RelativeEntry(hash, 0), copy.FromStore);
+        Assert.Equal("c", copy.Source.Path);
+        Assert.Equal(4ul, Files.Lstat(entry0).LinkCount);
+        Assert.Equal(Files.Lstat(entry0).Inode, Files.Lstat(Snapshot("a")).Inode);
+        Assert.Equal(Files.Lstat(entry0).Inode, Files.Lstat(Snapshot("b")).Inode);
+        Assert.Equal(Files.Lstat(Entry(hash, 1)).Inode, Files.Lstat(Snapshot("c")).Inode);
+        Assert.Equal(2ul, Files.Lstat(Entry(hash, 1)).LinkCount);
+        var journal = Journal(store);
+        Assert.Equal([0, 0, 1], new[] { "a", "b", "c" }.Select(n => journal[n].EntrySuffix));
+    }
+
+    [Fact]
+    public void DataStore_stores_anew_a_trusted_known_file_whose_entry_is_not_a_file()
+    {
+        var store = OpenStore();
+        var content = "a folder took the entry's name"u8.ToArray();
+        var hash = Sha1Hex(content);
+        var source = SourceFile("a", content);
+        Directory.CreateDirectory(Entry(hash, 0));
+
+        store.Tell(new StoreFiles([Known(source, hash, 0, sameOwnership: true)]), TestActor);
+        var copy = CopyAndReply();
+        ExpectDone(1);
+
+        Assert.Null(copy.FromStore);
+        Assert.Equal(Files.Lstat(Entry(hash, 1)).Inode, Files.Lstat(Snapshot("a")).Inode);
+        Assert.Equal(content, File.ReadAllBytes(Snapshot("a")));
+        Assert.True(Directory.Exists(Entry(hash, 0)));
+        Assert.Equal(1, Journal(store)["a"].EntrySuffix);
+    }
+
+    [Fact]
+    public void DataStore_trusts_the_entry_an_unchanged_file_of_unchanged_ownership_names()
+    {
+        // The documented trade-off: the entry is not stat'ed, so a mode changed by hand in the
+        // store is not seen (every snapshot linking it shows it already); the file's own
+        // owner, group or mode changing is (DataStore_copies_an_existing_entry_for_a_file_whose_mode_changed_under_share_owner).
+        var store = OpenStore();
+        var content = "entry chmodded by hand"u8.ToArray();
+        var hash = Sha1Hex(content);
+        var source = SourceFile("a", content, mode: 0x1A4);
+        var entry0 = MakeEntry(hash, 0, content, mode: 0x180);
+
+        store.Tell(new StoreFiles([Known(source, hash, 0, sameOwnership: true)]), TestActor);
+        ExpectDone(1);
+        Copier.ExpectNoMsg(Quiet);
+
+        Assert.Equal(Files.Lstat(entry0).Inode, Files.Lstat(Snapshot("a")).Inode);
+        Assert.Equal(2ul, Files.Lstat(entry0).LinkCount);
     }
 
     [Fact]

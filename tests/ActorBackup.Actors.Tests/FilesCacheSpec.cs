@@ -20,15 +20,15 @@ public sealed class FilesCacheSpec
     [Fact]
     public void Identical_metadata_gives_the_known_hash_and_entry_suffix()
     {
-        Assert.Equal(new KnownContent(Hash, 2), FilesCache.Unchanged(Now, Before(Now)));
-        Assert.Equal(new KnownContent(Hash, 0), FilesCache.Unchanged(Now, Before(Now, suffix: 0)));
+        Assert.Equal(new KnownContent(Hash, 2, SameOwnership: true), FilesCache.Unchanged(Now, Before(Now)));
+        Assert.Equal(new KnownContent(Hash, 0, SameOwnership: true), FilesCache.Unchanged(Now, Before(Now, suffix: 0)));
     }
 
     [Fact]
     public void The_link_count_does_not_matter()
     {
         // The manifest does not keep link counts (a parsed entry has 1); the source file may have more.
-        Assert.Equal(new KnownContent(Hash, 2), FilesCache.Unchanged(Now with { LinkCount = 5 }, Before(Now)));
+        Assert.Equal(new KnownContent(Hash, 2, SameOwnership: true), FilesCache.Unchanged(Now with { LinkCount = 5 }, Before(Now)));
     }
 
     public static TheoryData<string> ContentChanges() => ["size", "mtime seconds", "mtime nanoseconds", "inode"];
@@ -78,7 +78,8 @@ public sealed class FilesCacheSpec
             _ => Now with { Mode = 0x9ED, Uid = 0, Gid = 0, Ctime = later },
         };
 
-        Assert.Equal(new KnownContent(Hash, 2), FilesCache.Unchanged(now, Before(Now)));
+        // Not the same ownership: the entry the manifest names is checked, not trusted.
+        Assert.Equal(new KnownContent(Hash, 2, SameOwnership: false), FilesCache.Unchanged(now, Before(Now)));
     }
 
     [Fact]

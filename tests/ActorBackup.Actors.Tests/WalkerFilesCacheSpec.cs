@@ -116,12 +116,12 @@ public sealed class WalkerFilesCacheSpec(ITestOutputHelper output) : ActorSpec(o
 
         Assert.Empty(walked.Problems);
         var known = walked.Entries.ToDictionary(e => e.Path, e => e.Known, StringComparer.Ordinal);
-        Assert.Equal(new KnownContent(Sha1Hex("unchanged content"), 0), known["same"]);
-        Assert.Equal(new KnownContent(Sha1Hex("unchanged, linked to HASH.3 last time"), 3), known["same-other-entry"]);
+        Assert.Equal(new KnownContent(Sha1Hex("unchanged content"), 0, SameOwnership: true), known["same"]);
+        Assert.Equal(new KnownContent(Sha1Hex("unchanged, linked to HASH.3 last time"), 3, SameOwnership: true), known["same-other-entry"]);
         Assert.Equal(new KnownContent(Sha1Hex("mode will change"), 1), known["chmodded"]); // metadata-only change
         Assert.Equal(new KnownContent(Sha1Hex("owner will change"), 0), known["chowned"]);
-        Assert.Equal(new KnownContent(Sha1Hex("escaped in the manifest"), 2), known["odd %#name é"]);
-        Assert.Equal(new KnownContent(Sha1Hex(""), 0), known[nonUtf8]);
+        Assert.Equal(new KnownContent(Sha1Hex("escaped in the manifest"), 2, SameOwnership: true), known["odd %#name é"]);
+        Assert.Equal(new KnownContent(Sha1Hex(""), 0, SameOwnership: true), known[nonUtf8]);
         Assert.Null(known["grown"]);
         Assert.Null(known["touched"]);
         Assert.Null(known["ctime-only"]);
@@ -172,12 +172,12 @@ public sealed class WalkerFilesCacheSpec(ITestOutputHelper output) : ActorSpec(o
         var root = Walk("", options);
         var subx = Walk("sub-x", options);
 
-        Assert.Equal(new KnownContent(Sha1Hex("in sub/deeper"), 2), deeper.Entries.Single(e => e.Path == "sub/deeper/a").Known);
-        Assert.Equal(new KnownContent(Sha1Hex("in sub"), 1), sub.Entries.Single(e => e.Path == "sub/a").Known);
+        Assert.Equal(new KnownContent(Sha1Hex("in sub/deeper"), 2, SameOwnership: true), deeper.Entries.Single(e => e.Path == "sub/deeper/a").Known);
+        Assert.Equal(new KnownContent(Sha1Hex("in sub"), 1, SameOwnership: true), sub.Entries.Single(e => e.Path == "sub/a").Known);
         Assert.Null(sub.Entries.Single(e => e.Path == "sub/f").Known);
         Assert.Null(sub.Entries.Single(e => e.Path == "sub/deeper").Known);
-        Assert.Equal(new KnownContent(Sha1Hex("at the root"), 7), root.Entries.Single(e => e.Path == "a").Known);
-        Assert.Equal(new KnownContent(Sha1Hex("in sub-x"), 4), subx.Entries.Single(e => e.Path == "sub-x/a").Known);
+        Assert.Equal(new KnownContent(Sha1Hex("at the root"), 7, SameOwnership: true), root.Entries.Single(e => e.Path == "a").Known);
+        Assert.Equal(new KnownContent(Sha1Hex("in sub-x"), 4, SameOwnership: true), subx.Entries.Single(e => e.Path == "sub-x/a").Known);
     }
 
     [Fact]
@@ -201,7 +201,7 @@ public sealed class WalkerFilesCacheSpec(ITestOutputHelper output) : ActorSpec(o
         {
             walker.Tell(new WalkDirectory(d, Files.Lstat(Source(d))), TestActor);
             var walked = ExpectMsg<DirectoryWalked>();
-            Assert.Equal(new KnownContent(Sha1Hex("content of " + d), d.Length), walked.Entries.Single(e => e.Path == d + "/file").Known);
+            Assert.Equal(new KnownContent(Sha1Hex("content of " + d), d.Length, SameOwnership: true), walked.Entries.Single(e => e.Path == d + "/file").Known);
         }
     }
 
@@ -282,6 +282,6 @@ public sealed class WalkerFilesCacheSpec(ITestOutputHelper output) : ActorSpec(o
         Assert.Equal(["sub/a", "sub/b"], sub.Entries.Select(e => e.Path));
         Assert.Null(sub.Entries[0].Known);
         Assert.Empty(sub.Problems);
-        Assert.Equal(new KnownContent(Sha1Hex("at the root"), 0), root.Entries.Single(e => e.Path == "top").Known);
+        Assert.Equal(new KnownContent(Sha1Hex("at the root"), 0, SameOwnership: true), root.Entries.Single(e => e.Path == "top").Known);
     }
 }

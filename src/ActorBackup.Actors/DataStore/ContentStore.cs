@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using ActorBackup.Core;
 using ActorBackup.Core.Store;
@@ -12,7 +13,8 @@ namespace ActorBackup.Actors.DataStore;
 /// data-store actor, so no two writers race on a name.
 ///
 /// The entries of a hash (HASH, HASH.1, ...) are probed once and remembered, so a content
-/// shared by a hundred owners costs a hundred lstat calls per run, not per file. The
+/// shared by a hundred owners costs a hundred lstat calls per run, not per file; so is an
+/// entry the previous manifest names when it has to be stat'ed (see TryLinkKnown). The
 /// memory is bounded: past <see cref="HashLimit"/> hashes it starts over. Under
 /// --share=owner one popular content has an entry per owner (a thousand users' copies of
 /// one installer are a thousand entries of one hash), so an entry keeps only what the
@@ -27,23 +29,43 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
 {
     private const int HashLimit = 50_000;
 
+    /// <summary>ext4's limit of links per inode, and the default max-links-per-entry.</summary>
+    public const long FileSystemLinkLimit = 65_000;
+
     private readonly OpenDirectories? _levelDirs = layout.Levels <= 1 ? new OpenDirectories(257) : null;
 
     private readonly HashSet<string> _levelFolders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Entry>> _entries = new(StringComparer.Ordinal);
 
+    // Entries the previous manifest named that were stat'ed (not trusted), each on its first
+    // use only; dropped when their hash's entries are all probed.
+    private readonly Dictionary<(string Hash, int Suffix), Entry> _known = [];
+
     /// <summary>
     /// What we know of one store entry: its suffix, ownership and link count (24 bytes, held
     /// inline in its hash's list: a million-file tree of a thousand users has 256,000 of them).
     /// </summary>
-    private struct Entry(int suffix, FileMeta meta)
+    private struct Entry
     {
-        public readonly int Suffix = suffix;
-        public readonly uint Uid = meta.Uid;
-        public readonly uint Gid = meta.Gid;
-        public readonly uint Mode = meta.Mode;
-        public int Links = (int)Math.Min(meta.LinkCount, int.MaxValue);
+        public readonly int Suffix;
+        public readonly uint Uid;
+        public readonly uint Gid;
+        public readonly uint Mode;
+        public int Links; // 0: not known (not stat'ed)
         public bool Full;
+
+        public Entry(int suffix, FileMeta meta)
+        {
+            Suffix = suffix;
+            (Uid, Gid, Mode) = (meta.Uid, meta.Gid, meta.Mode);
+            Links = (int)Math.Min(meta.LinkCount, int.MaxValue);
+        }
+
+        public Entry(int suffix, Ownership owner)
+        {
+            Suffix = suffix;
+            (Uid, Gid, Mode) = (owner.Uid, owner.Gid, owner.Mode);
+        }
 
         public readonly Ownership Owner => new(Uid, Gid, Mode);
     }
@@ -90,8 +112,16 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
     /// Links <paramref name="target"/> to the entry an unchanged file had in the previous
     /// snapshot, without probing the others. Null when that entry is gone, full, or no longer
     /// fits the share policy (owner or mode changed): the caller then looks further.
+    ///
+    /// When the file's owner, group and mode are as that snapshot recorded
+    /// (<paramref name="sameOwnership"/>), the entry fitted the share policy for them then and
+    /// is not stat'ed now (only this program writes the store's 0700 folders): a week 2 run
+    /// makes its links without 100,000 lstat calls, as <c>cp -al</c> does. Its link count is
+    /// then not known, so this needs <c>max-links-per-entry</c> at the file system's limit
+    /// (<see cref="FileSystemLinkLimit"/> or more): EMLINK marks it full. An entry that is
+    /// gone or not a file fails the link, and is then looked at as without the trust.
     /// </summary>
-    public LinkOutcome? TryLinkKnown(string hash, int suffix, Ownership wanted, string target, bool replaceExisting)
+    public LinkOutcome? TryLinkKnown(string hash, int suffix, Ownership wanted, bool sameOwnership, string target, bool replaceExisting)
     {
         if (_entries.TryGetValue(hash, out var cached))
         {
@@ -100,6 +130,25 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
             {
                 if (entries[i].Suffix == suffix)
                     return TryLinkKnown(hash, ref entries[i], wanted, target, replaceExisting);
+            }
+        }
+        var key = (hash, suffix);
+        ref var known = ref CollectionsMarshal.GetValueRefOrNullRef(_known, key);
+        if (!Unsafe.IsNullRef(ref known))
+            return TryLinkKnown(hash, ref known, wanted, target, replaceExisting);
+        if (sameOwnership && maxLinks >= FileSystemLinkLimit)
+        {
+            // Not remembered: nothing to count, and a full entry fails its next link at once.
+            var trusted = new Entry(suffix, wanted);
+            try
+            {
+                var outcome = TryLinkKnown(hash, ref trusted, wanted, target, replaceExisting);
+                if (outcome is not null)
+                    return outcome;
+            }
+            catch (PosixException e) when (e.Errno is Errno.ENOENT or Errno.ENOTDIR or Errno.EPERM)
+            {
+                // Gone, or not a file: found out below.
             }
         }
         var path = Layout.EntryPath(hash, suffix);
@@ -111,7 +160,10 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
         }
         if (meta!.Type != EntryType.File)
             return null;
-        var entry = new Entry(suffix, meta);
+        if (_known.Count >= HashLimit)
+            _known.Clear();
+        ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_known, key, out _);
+        entry = new Entry(suffix, meta);
         return TryLinkKnown(hash, ref entry, wanted, target, replaceExisting);
     }
 
@@ -187,6 +239,7 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
             }
             if (meta!.Type == EntryType.File)
                 entries.Add(new Entry(suffix, meta));
+            _known.Remove((hash, suffix)); // the fresh count replaces it
         }
         _entries[hash] = entries;
         return entries;

@@ -65,7 +65,7 @@ public sealed partial class DataStore
         {
             if (file.Source.Known is { } known && known.Hash == file.Hash)
             {
-                var outcome = _store.TryLinkKnown(file.Hash, known.Suffix, Wanted(file), _tree!.PathOf(file.Source.Path), _replaceExisting);
+                var outcome = _store.TryLinkKnown(file.Hash, known.Suffix, Wanted(file), known.SameOwnership, _tree!.PathOf(file.Source.Path), _replaceExisting);
                 if (outcome is not null)
                 {
                     Discard(file.Temp);

@@ -31,6 +31,6 @@ public static class FilesCache
         var sameOwnership = old.Uid == now.Uid && old.Gid == now.Gid && old.Mode == now.Mode;
         if (old.Ctime != now.Ctime && sameOwnership)
             return null;
-        return new KnownContent(before.Hash, before.EntrySuffix);
+        return new KnownContent(before.Hash, before.EntrySuffix, sameOwnership);
     }
 }

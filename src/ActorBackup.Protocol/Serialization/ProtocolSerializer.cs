@@ -66,7 +66,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
         switch (obj)
         {
             case SourceEntry m: w.Entry(m); break;
-            case KnownContent m: w.Str(m.Hash); w.Int(m.Suffix); break;
+            case KnownContent m: w.Str(m.Hash); w.Int(m.Suffix); w.Bool(m.SameOwnership); break;
             case FileProblem m: w.Problem(m); break;
             case HashedFile m: w.Hashed(m); break;
             case WalkDirectory m: w.Path(m.Path); w.Meta(m.Expected); break;
@@ -115,7 +115,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
     private static object Read(WireReader r, string manifest) => manifest switch
     {
         "SE" => r.Entry(),
-        "KC" => new KnownContent(r.S(), r.Int()),
+        "KC" => new KnownContent(r.S(), r.Int(), r.Bool()),
         "FP" => r.P(),
         "HF" => r.Hashed(),
         "WD" => new WalkDirectory(r.Path(), r.Meta()),

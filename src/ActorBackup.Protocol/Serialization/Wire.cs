@@ -56,6 +56,7 @@ internal sealed class WireWriter(BinaryWriter w)
             return;
         Str(e.Known.Hash);
         Int(e.Known.Suffix);
+        Bool(e.Known.SameOwnership);
     }
 
     public void Problem(FileProblem? p)
@@ -116,7 +117,7 @@ internal sealed class WireReader(BinaryReader r, ExtendedActorSystem system)
         r.ReadUInt64(),
         r.ReadUInt64());
 
-    public SourceEntry Entry() => new(Path(), Meta(), Bytes(), Bool() ? new KnownContent(S(), Int()) : null);
+    public SourceEntry Entry() => new(Path(), Meta(), Bytes(), Bool() ? new KnownContent(S(), Int(), Bool()) : null);
 
     public FileProblem? Problem() => Bool() ? new FileProblem(Path(), S()) : null;
 
