@@ -21,7 +21,8 @@ public sealed record BackupSettings(
     bool Fsync,
     bool CopyFirst,
     long HeapBudget,
-    TimeSpan ProgressInterval)
+    TimeSpan ProgressInterval,
+    int StorePriority = 0)
 {
     public static BackupSettings From(Config config)
     {
@@ -42,7 +43,8 @@ public sealed record BackupSettings(
             Fsync: Read(c, "fsync", k => c.GetBoolean(k)),
             CopyFirst: Read(c, "copy-first", k => c.GetBoolean(k)),
             HeapBudget: Read(c, "heap-budget", k => c.GetByteSize(k) ?? 0),
-            ProgressInterval: Read(c, "progress-interval", k => c.GetTimeSpan(k)));
+            ProgressInterval: Read(c, "progress-interval", k => c.GetTimeSpan(k)),
+            StorePriority: Read(c, "store-priority", k => c.GetInt(k)));
         settings.Check();
         return settings;
     }
@@ -72,6 +74,7 @@ public sealed record BackupSettings(
         Require(ReadBuffer >= 4096, "actorbackup.read-buffer", "must be 4KiB or more");
         Require(ReadRetries >= 0, "actorbackup.read-retries", "must be 0 or more");
         Require(MaxLinksPerEntry >= 2, "actorbackup.max-links-per-entry", "must be 2 or more");
+        Require(StorePriority is >= 0 and <= 19, "actorbackup.store-priority", "must be 0 (off) to 19");
         Require(HeapBudget >= 0, "actorbackup.heap-budget", "must be 0 (off) or a size such as 96MiB");
     }
 

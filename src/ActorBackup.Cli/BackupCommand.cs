@@ -107,6 +107,7 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
 
     private RunFinished RunActors(Akka.Configuration.Config config, BackupSettings settings, RunOptions options)
     {
+        ThreadNice.LowerOthers(settings.StorePriority);
         using var system = BackupSystem.Create(config, settings);
         var reporter = system.ActorOf(ConsoleReporter.Props(output, error, input, options.PauseOnError), "reporter");
         var coordinator = system.ActorOf(Coordinator.Props(options, settings, reporter), "coordinator");

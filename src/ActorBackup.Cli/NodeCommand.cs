@@ -3,6 +3,7 @@ using ActorBackup.Actors.Cluster;
 using ActorBackup.Actors.Storage;
 using ActorBackup.Core;
 using ActorBackup.Hosting;
+using ActorBackup.Posix;
 using Akka.Actor;
 
 namespace ActorBackup.Cli;
@@ -23,6 +24,8 @@ public sealed class NodeCommand(Arguments args, TextWriter output)
         if (!roles.Contains("storage") && !roles.Contains("hasher"))
             throw new UserError(ExitCode.Usage, "a node's akka.cluster.roles must contain storage or hasher (coordinators are started by 'actorbackup backup --cluster')");
 
+        if (roles.Contains("storage"))
+            ThreadNice.LowerOthers(settings.StorePriority);
         using var system = ClusterSystem.Create(config, settings, cluster);
         var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
         system.ActorOf(NodeMonitor.Props(output, cluster.JsonLogs, cluster.StatsInterval), "monitor");

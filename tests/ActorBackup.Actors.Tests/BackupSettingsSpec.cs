@@ -30,6 +30,7 @@ public sealed class BackupSettingsSpec
         Assert.True(settings.CopyFirst);
         Assert.Equal(64L * 1024 * 1024, settings.HeapBudget);
         Assert.Equal(TimeSpan.FromSeconds(1), settings.ProgressInterval);
+        Assert.Equal(5, settings.StorePriority);
     }
 
     [Fact]
@@ -75,6 +76,8 @@ public sealed class BackupSettingsSpec
     [InlineData("actorbackup.read-buffer = 1KiB", "actorbackup.read-buffer")]
     [InlineData("actorbackup.read-retries = -1", "actorbackup.read-retries")]
     [InlineData("actorbackup.max-links-per-entry = 1", "actorbackup.max-links-per-entry")]
+    [InlineData("actorbackup.store-priority = -1", "actorbackup.store-priority")]
+    [InlineData("actorbackup.store-priority = 20", "actorbackup.store-priority")]
     public void An_out_of_range_value_is_a_usage_error_naming_the_key(string hocon, string key)
     {
         var e = Assert.Throws<UserError>(() => With(hocon));

@@ -317,6 +317,12 @@ public sealed partial class DataStore : ReceiveActor
         }
     }
 
+    protected override void PreStart()
+    {
+        ThreadNice.RestoreCurrentThread(); // a pinned thread: this actor's alone
+        base.PreStart();
+    }
+
     protected override void PostStop()
     {
         _manifest?.Dispose();
