@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using Mono.Unix;
 using Mono.Unix.Native;
 
 namespace ActorBackup.Posix;
@@ -13,20 +15,28 @@ namespace ActorBackup.Posix;
 /// while held must be forgotten (<see cref="Clear"/>), or calls would land in the old one.
 /// Not thread-safe: one owner (the data-store actor).
 /// </summary>
-public sealed class OpenDirectories(int capacity) : IDisposable
+public sealed class OpenDirectories : IDisposable
 {
+    private readonly int _capacity;
     private readonly Dictionary<string, LinkedListNode<(string Path, int Fd)>> _byPath = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LinkedListNode<(string Path, int Fd)>>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
     private readonly LinkedList<(string Path, int Fd)> _recent = new();
+
+    public OpenDirectories(int capacity)
+    {
+        _capacity = capacity;
+        _bySpan = _byPath.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
 
     /// <summary>Runs a *at call on <paramref name="path"/> from its open parent; 0 or the errno, as <see cref="Files"/> does.</summary>
     internal Errno At(string path, Func<int, string, int> call)
     {
-        if (!Split(path, out var parent, out var name))
+        if (!Split(path, out var slash))
             return Files.At(path, call);
-        var errno = Handle(parent, out var fd);
+        var errno = Handle(path.AsSpan(0, slash), out var fd);
         if (errno != 0)
             return errno;
-        return call(fd, name) == 0 ? 0 : Stdlib.GetLastError();
+        return call(fd, path[(slash + 1)..]) == 0 ? 0 : Stdlib.GetLastError();
     }
 
     /// <summary>
@@ -37,21 +47,45 @@ public sealed class OpenDirectories(int capacity) : IDisposable
     internal static Errno Link(OpenDirectories? fromDirs, string existing, OpenDirectories? toDirs, string newPath)
     {
         var from = LongPath.AtFdCwd;
-        var fromName = existing;
-        if (fromDirs is not null && Split(existing, out var fromParent, out var name))
+        var fromName = existing.AsSpan();
+        if (fromDirs is not null && Split(existing, out var fromSlash))
         {
-            var errno = fromDirs.Handle(fromParent, out from);
+            var errno = fromDirs.Handle(existing.AsSpan(0, fromSlash), out from);
             if (errno != 0)
                 return errno;
-            fromName = name;
+            fromName = existing.AsSpan(fromSlash + 1);
         }
-        if (toDirs is null || !Split(newPath, out var toParent, out var toName))
-            return Files.At(newPath, (fd, n) => Syscall.linkat(from, fromName, fd, n, 0));
-        var toErrno = toDirs.Handle(toParent, out var to);
+        if (toDirs is null || !Split(newPath, out var toSlash))
+        {
+            var name = fromName.ToString();
+            return Files.At(newPath, (fd, n) => Syscall.linkat(from, name, fd, n, 0));
+        }
+        var toErrno = toDirs.Handle(newPath.AsSpan(0, toSlash), out var to);
         if (toErrno != 0)
             return toErrno;
-        return Syscall.linkat(from, fromName, to, toName, 0) == 0 ? 0 : Stdlib.GetLastError();
+        return LinkAt(from, fromName, to, newPath.AsSpan(toSlash + 1));
     }
+
+    /// <summary>
+    /// linkat(2) of two names, encoded as Mono.Posix encodes file names (UnixEncoding: a name
+    /// that is not UTF-8 gets its bytes back) into stack buffers: no allocation, no marshaller.
+    /// </summary>
+    private static unsafe Errno LinkAt(int fromFd, ReadOnlySpan<char> fromName, int toFd, ReadOnlySpan<char> toName)
+    {
+        var encoding = UnixEncoding.Instance;
+        Span<byte> from = fromName.Length <= 300 ? stackalloc byte[1024] : new byte[fromName.Length * 3 + 1];
+        Span<byte> to = toName.Length <= 300 ? stackalloc byte[1024] : new byte[toName.Length * 3 + 1];
+        from[encoding.GetBytes(fromName, from)] = 0;
+        to[encoding.GetBytes(toName, to)] = 0;
+        fixed (byte* f = from)
+        fixed (byte* t = to)
+        {
+            return linkat(fromFd, f, toFd, t, 0) == 0 ? 0 : NativeConvert.ToErrno(Marshal.GetLastPInvokeError());
+        }
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern unsafe int linkat(int olddirfd, byte* oldpath, int newdirfd, byte* newpath, int flags);
 
     /// <summary>Closes every held directory (after a removal or rename below them, and at the end).</summary>
     public void Clear()
@@ -64,23 +98,16 @@ public sealed class OpenDirectories(int capacity) : IDisposable
 
     public void Dispose() => Clear();
 
-    /// <summary>A path with a parent to hold: absolute, not at the root, and short enough for one call.</summary>
-    private static bool Split(string path, out string parent, out string name)
+    /// <summary>A path with a parent to hold (absolute, not at the root, short enough for one call): where its last '/' is.</summary>
+    private static bool Split(string path, out int slash)
     {
-        var slash = path.LastIndexOf('/');
-        if (slash <= 0 || slash == path.Length - 1 || LongPath.IsLong(path))
-        {
-            parent = name = "";
-            return false;
-        }
-        parent = path[..slash];
-        name = path[(slash + 1)..];
-        return true;
+        slash = path.LastIndexOf('/');
+        return slash > 0 && slash != path.Length - 1 && !LongPath.IsLong(path);
     }
 
-    private Errno Handle(string directory, out int fd)
+    private Errno Handle(ReadOnlySpan<char> directory, out int fd)
     {
-        if (_byPath.TryGetValue(directory, out var node))
+        if (_bySpan.TryGetValue(directory, out var node))
         {
             _recent.Remove(node);
             _recent.AddFirst(node);
@@ -89,20 +116,21 @@ public sealed class OpenDirectories(int capacity) : IDisposable
         }
         // A new folder is usually the child of one held (a snapshot is built top down):
         // opened from there, that is one name to resolve, not the whole path.
-        if (Split(directory, out var parent, out var name) && _byPath.TryGetValue(parent, out var parentNode))
-            fd = LongPath.OpenDirectoryAt(parentNode.Value.Fd, name);
+        var path = directory.ToString();
+        if (Split(path, out var slash) && _bySpan.TryGetValue(directory[..slash], out var parentNode))
+            fd = LongPath.OpenDirectoryAt(parentNode.Value.Fd, path[(slash + 1)..]);
         else
-            fd = LongPath.OpenDirectory(directory);
+            fd = LongPath.OpenDirectory(path);
         if (fd < 0)
             return Stdlib.GetLastError();
-        if (_recent.Count >= capacity)
+        if (_recent.Count >= _capacity)
         {
             var last = _recent.Last!;
             _recent.RemoveLast();
             _byPath.Remove(last.Value.Path);
             Syscall.close(last.Value.Fd);
         }
-        _byPath[directory] = _recent.AddFirst((directory, fd));
+        _byPath[path] = _recent.AddFirst((path, fd));
         return 0;
     }
 }

@@ -1,5 +1,6 @@
 using ActorBackup.Core.Tests.Support;
 using ActorBackup.Posix;
+using Names = ActorBackup.Testing.Names;
 using Mono.Unix.Native;
 
 namespace ActorBackup.Core.Tests;
@@ -134,5 +135,35 @@ public sealed class FilesTests
         var b = Files.Lstat(dir["second"]);
         Assert.Equal(a.Inode, b.Inode);
         Assert.Equal(2ul, b.LinkCount);
+    }
+
+    [Fact]
+    public void TryLink_through_held_folders_keeps_the_bytes_of_names_and_reports_errnos()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir["store/AB"]);
+        Directory.CreateDirectory(dir["snap/sub"]);
+        var entry = dir["store/AB"] + "/" + Names.FromBytes(0x41, 0x42, 0xFF, 0x2E, 0x31); // "AB\xFF.1": not UTF-8
+        var fd = Syscall.open(entry, OpenFlags.O_CREAT | OpenFlags.O_WRONLY, FilePermissions.S_IRUSR);
+        Assert.True(fd >= 0);
+        Syscall.close(fd);
+        using var entries = new OpenDirectories(4);
+        using var snapshot = new OpenDirectories(4);
+        var target = dir["snap/sub"] + "/" + Names.FromBytes(0xFE, 0x41); // "\xFEA"
+        var utf8 = dir["snap/sub"] + "/été";
+
+        Assert.Equal((Errno)0, Files.TryLink(entries, entry, snapshot, target));
+        Assert.Equal((Errno)0, Files.TryLink(entries, entry, snapshot, utf8));
+        Assert.Equal(Errno.EEXIST, Files.TryLink(entries, entry, snapshot, target));
+        Assert.Equal(Errno.ENOENT, Files.TryLink(entries, entry, snapshot, dir["snap/missing"] + "/x"));
+        Assert.Equal(Errno.ENOENT, Files.TryLink(entries, entry + "x", snapshot, dir["snap/sub"] + "/y"));
+
+        List<string> names;
+        using (var listing = DirectoryHandle.Open(dir["snap/sub"]))
+            names = listing.ListNames();
+        Assert.Equal(["\\xC3\\xA9t\\xC3\\xA9", "\\xFEA"], names.Select(Names.Show).Order(StringComparer.Ordinal));
+        Assert.Equal(Files.Lstat(entry).Inode, Files.Lstat(target).Inode);
+        Assert.Equal(Files.Lstat(entry).Inode, Files.Lstat(utf8).Inode);
+        Assert.Equal(3ul, Files.Lstat(entry).LinkCount);
     }
 }
