@@ -109,6 +109,10 @@ public static class Files
     public static Errno TryLink(OpenDirectories? existingVia, string existing, OpenDirectories? newVia, string newPath) =>
         OpenDirectories.Link(existingVia, existing, newVia, newPath);
 
+    /// <summary>The same, the existing file given as its folder (held in <paramref name="existingVia"/>) and its name.</summary>
+    public static Errno TryLink(OpenDirectories existingVia, string existingFolder, string existingName, OpenDirectories? newVia, string newPath) =>
+        OpenDirectories.Link(existingVia, existingFolder, existingName, newVia, newPath);
+
     public static void Rename(string from, string to)
     {
         if (Syscall.rename(from, to) != 0)

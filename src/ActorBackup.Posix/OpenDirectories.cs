@@ -55,6 +55,22 @@ public sealed class OpenDirectories : IDisposable
                 return errno;
             fromName = existing.AsSpan(fromSlash + 1);
         }
+        return LinkTo(from, fromName, toDirs, newPath);
+    }
+
+    /// <summary>The same, <paramref name="existingName"/> in <paramref name="existingFolder"/> (held here, or opened and held): no path to cut.</summary>
+    internal static Errno Link(OpenDirectories fromDirs, string existingFolder, string existingName, OpenDirectories? toDirs, string newPath)
+    {
+        if (LongPath.IsLong(existingFolder))
+            return Link(null, existingFolder + "/" + existingName, toDirs, newPath);
+        var errno = fromDirs.Handle(existingFolder, out var from);
+        if (errno != 0)
+            return errno;
+        return LinkTo(from, existingName, toDirs, newPath);
+    }
+
+    private static Errno LinkTo(int from, ReadOnlySpan<char> fromName, OpenDirectories? toDirs, string newPath)
+    {
         if (toDirs is null || !Split(newPath, out var toSlash))
         {
             var name = fromName.ToString();

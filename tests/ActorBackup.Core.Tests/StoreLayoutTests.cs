@@ -21,6 +21,22 @@ public sealed class StoreLayoutTests
     }
 
     [Fact]
+    public void Entry_folders_of_one_level_are_right_for_every_first_byte_and_asked_twice()
+    {
+        // One level keeps its 256 folder paths once made: each must still be its own.
+        var layout = new StoreLayout("/d", 1, HashKind.Sha1);
+        for (var round = 0; round < 2; round++)
+        {
+            for (var b = 0; b < 256; b++)
+            {
+                var hash = $"{b:X2}{Sha1[2..]}";
+                Assert.Equal($"/d/{b:X2}", layout.EntryFolder(hash));
+                Assert.Equal($"/d/{b:X2}/{hash}.2", layout.EntryPath(hash, 2));
+            }
+        }
+    }
+
+    [Fact]
     public void Level_folders_are_the_hash_taken_two_chars_at_a_time()
     {
         var layout = new StoreLayout("/d", 3, HashKind.Sha256);

@@ -248,8 +248,11 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
     /// <summary>null when the entry is at its link limit.</summary>
     private LinkOutcome? Link(string hash, ref Entry entry, string target, bool replaceExisting)
     {
-        var path = Layout.EntryPath(hash, entry.Suffix);
-        var errno = Files.TryLink(_levelDirs, path, snapshotDirs, target);
+        var folder = Layout.EntryFolder(hash);
+        var name = StoreLayout.EntryName(hash, entry.Suffix);
+        var errno = _levelDirs is null
+            ? Files.TryLink(null, Path.Combine(folder, name), snapshotDirs, target)
+            : Files.TryLink(_levelDirs, folder, name, snapshotDirs, target);
         if (errno == 0)
         {
             entry.Links++;
@@ -260,6 +263,7 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
             entry.Full = true;
             return null;
         }
+        var path = Path.Combine(folder, name);
         if (errno != Errno.EEXIST)
             throw new PosixException(errno, $"link {path} to", target);
 

@@ -27,6 +27,8 @@ public sealed class StoreLayout
         Hash = hash;
     }
 
+    private readonly string?[] _firstLevel = new string?[256];
+
     public string DataFolder { get; }
     public int Levels { get; }
     public HashKind Hash { get; }
@@ -51,11 +53,19 @@ public sealed class StoreLayout
 
     public string EntryFolder(string hash)
     {
+        if (Levels == 1 && hash.Length >= 2 && char.IsAsciiHexDigitUpper(hash[0]) && char.IsAsciiHexDigitUpper(hash[1]))
+        {
+            // The one level of the default layout: 256 folders, each path made once.
+            var index = (HexValue(hash[0]) << 4) | HexValue(hash[1]);
+            return _firstLevel[index] ??= Path.Combine(DataFolder, hash[..2]);
+        }
         var folder = DataFolder;
         foreach (var level in LevelFolders(hash))
             folder = Path.Combine(folder, level);
         return folder;
     }
+
+    private static int HexValue(char c) => c <= '9' ? c - '0' : c - 'A' + 10;
 
     public string EntryPath(string hash, int suffix) => Path.Combine(EntryFolder(hash), EntryName(hash, suffix));
 
