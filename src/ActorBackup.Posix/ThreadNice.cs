@@ -9,9 +9,9 @@ namespace ActorBackup.Posix;
 /// a 2-core machine it was runnable but waiting for a core about a tenth of the run while
 /// walkers, hashers and the coordinator ran.
 ///
-/// <see cref="LowerOthers"/> makes the calling thread (main, before the actor system starts:
-/// every thread started later inherits its nice) <c>lead</c> nicer, and
-/// <see cref="RestoreCurrentThread"/> gives the data-store's thread the nice the program was
+/// <see cref="LowerOthers"/> makes every thread of the program (called on the main thread
+/// before the actor system starts: threads started later inherit their starter's nice)
+/// <c>lead</c> nicer, and <see cref="RestoreCurrentThread"/> gives the data-store's thread the nice the program was
 /// started with back. So no thread ever runs less nice than the admin started the program
 /// (under <c>nice -n 10</c> the data-store runs at 10, the rest at 15). Going back needs
 /// CAP_SYS_NICE (root has it); without it nothing is changed. Linux only: nice is per thread.
@@ -23,10 +23,7 @@ public static class ThreadNice
 
     private static int? _startedAt;
 
-    /// <summary>The nice the program started with, once <see cref="LowerOthers"/> lowered the rest; null when it did not.</summary>
-    public static int? StartedAt => _startedAt;
-
-    /// <summary>Call on the main thread before any other thread of the run starts; 0 leaves everything as it is.</summary>
+    /// <summary>Call on the main thread before the actor system starts; 0 leaves everything as it is.</summary>
     public static void LowerOthers(int lead)
     {
         if (lead <= 0 || _startedAt is not null || !HasCapability(CapSysNice))
@@ -34,7 +31,15 @@ public static class ThreadNice
         var nice = Nice();
         if (nice is null)
             return;
-        if (setpriority(PrioProcess, gettid(), Math.Min(nice.Value + lead, 19)) == 0)
+        var lowered = Math.Min(nice.Value + lead, 19);
+        // The threads already running (the runtime's own, a pool thread that parsed --config)
+        // are lowered as well; every thread started later inherits it from its starter.
+        foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            if (int.TryParse(Path.GetFileName(task), out var tid))
+                setpriority(PrioProcess, tid, lowered);
+        }
+        if (Nice() == lowered)
             _startedAt = nice;
     }
 

@@ -17,12 +17,14 @@ public sealed class ThreadNiceTests
     [Fact]
     public void Backup_as_root_keeps_the_data_store_thread_at_the_started_nice_and_runs_the_others_five_nicer()
     {
-        var threads = ThreadsDuringRun(config: null, until: t => t.Any(x => x.Dispatcher && x.Nice == Started) && t.Count(x => x.Dispatcher && x.Nice == Started + 5) >= 2);
+        // With --config (parsed on a pool thread before the actor system starts).
+        var threads = ThreadsDuringRun(config: "actorbackup.store-priority = 5\n", until: t => t.Any(x => x.Dispatcher && x.Nice == Started) && t.Count(x => x.Dispatcher && x.Nice == Started + 5) >= 2);
 
         var dispatchers = threads.Where(t => t.Dispatcher).ToList();
         Assert.Single(dispatchers, t => t.Nice == Started); // the data-store's pinned thread
         Assert.All(dispatchers.Where(t => t.Nice != Started), t => Assert.Equal(Started + 5, t.Nice));
         Assert.Equal(Started + 5, threads.Single(t => t.Main).Nice);
+        Assert.All(threads.Where(t => t.Comm is ".NET Finalizer" or ".NET Tiered Com"), t => Assert.Equal(Started + 5, t.Nice)); // started before
         Assert.All(threads, t => Assert.True(t.Nice >= Started, $"thread {t.Comm} runs at nice {t.Nice}, less nice than the {Started} it was started with"));
     }
 
