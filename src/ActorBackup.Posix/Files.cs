@@ -101,13 +101,13 @@ public static class Files
             throw PosixException.Last("set times of", path);
     }
 
-    /// <summary>link(2); returns 0 or the errno, which callers branch on (EEXIST, EMLINK). <paramref name="existing"/> must fit PATH_MAX (a store entry).</summary>
-    public static Errno TryLink(string existing, string newPath) =>
-        At(newPath, (fd, name) => Syscall.linkat(LongPath.AtFdCwd, existing, fd, name, 0));
-
-    /// <summary>The same, each path from its parent held open in its own set (null: the path as it is).</summary>
-    public static Errno TryLink(OpenDirectories? existingVia, string existing, OpenDirectories? newVia, string newPath) =>
-        OpenDirectories.Link(existingVia, existing, newVia, newPath);
+    /// <summary>
+    /// link(2); returns 0 or the errno, which callers branch on (EEXIST, EMLINK).
+    /// <paramref name="existing"/> must fit PATH_MAX (a store entry); <paramref name="newPath"/>
+    /// is reached from its parent held in <paramref name="newVia"/> when given.
+    /// </summary>
+    public static Errno TryLink(string existing, string newPath, OpenDirectories? newVia = null) =>
+        OpenDirectories.Link(existing, newVia, newPath);
 
     /// <summary>The same, the existing file given as its folder (held in <paramref name="existingVia"/>) and its name.</summary>
     public static Errno TryLink(OpenDirectories existingVia, string existingFolder, string existingName, OpenDirectories? newVia, string newPath) =>

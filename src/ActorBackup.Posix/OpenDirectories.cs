@@ -40,29 +40,18 @@ public sealed class OpenDirectories : IDisposable
     }
 
     /// <summary>
-    /// link(2) of <paramref name="existing"/> as <paramref name="newPath"/>, each from its parent
-    /// held open in its own set (null: the path as it is). <paramref name="existing"/> must
-    /// fit PATH_MAX (a store entry); <paramref name="newPath"/> may be longer.
+    /// link(2) of <paramref name="existing"/> (as it is; it must fit PATH_MAX) as
+    /// <paramref name="newPath"/>, from its parent held in <paramref name="toDirs"/> when given
+    /// (null: the path as it is; it may be longer than PATH_MAX).
     /// </summary>
-    internal static Errno Link(OpenDirectories? fromDirs, string existing, OpenDirectories? toDirs, string newPath)
-    {
-        var from = LongPath.AtFdCwd;
-        var fromName = existing.AsSpan();
-        if (fromDirs is not null && Split(existing, out var fromSlash))
-        {
-            var errno = fromDirs.Handle(existing.AsSpan(0, fromSlash), out from);
-            if (errno != 0)
-                return errno;
-            fromName = existing.AsSpan(fromSlash + 1);
-        }
-        return LinkTo(from, fromName, toDirs, newPath);
-    }
+    internal static Errno Link(string existing, OpenDirectories? toDirs, string newPath) =>
+        LinkTo(LongPath.AtFdCwd, existing, toDirs, newPath);
 
     /// <summary>The same, <paramref name="existingName"/> in <paramref name="existingFolder"/> (held here, or opened and held): no path to cut.</summary>
     internal static Errno Link(OpenDirectories fromDirs, string existingFolder, string existingName, OpenDirectories? toDirs, string newPath)
     {
         if (LongPath.IsLong(existingFolder))
-            return Link(null, existingFolder + "/" + existingName, toDirs, newPath);
+            return Link(existingFolder + "/" + existingName, toDirs, newPath);
         var errno = fromDirs.Handle(existingFolder, out var from);
         if (errno != 0)
             return errno;

@@ -11,8 +11,8 @@ namespace ActorBackup.Posix;
 ///
 /// <see cref="LowerOthers"/> makes every thread of the program (called on the main thread
 /// before the actor system starts: threads started later inherit their starter's nice)
-/// <c>lead</c> nicer, and <see cref="RestoreCurrentThread"/> gives the data-store's thread the nice the program was
-/// started with back. So no thread ever runs less nice than the admin started the program
+/// <c>lead</c> nicer, and <see cref="RestoreCurrentThread"/> gives the data-store's thread
+/// the nice the program was started with back. So no thread ever runs less nice than the admin started the program
 /// (under <c>nice -n 10</c> the data-store runs at 10, the rest at 15). Going back needs
 /// CAP_SYS_NICE (root has it); without it nothing is changed. Linux only: nice is per thread.
 /// </summary>
@@ -51,7 +51,7 @@ public static class ThreadNice
     }
 
     /// <summary>The calling thread's nice (-20..19); null when it cannot be read.</summary>
-    public static int? Nice()
+    private static int? Nice()
     {
         Marshal.SetLastPInvokeError(0);
         var nice = getpriority(PrioProcess, gettid());

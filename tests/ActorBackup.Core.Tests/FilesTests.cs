@@ -143,7 +143,8 @@ public sealed class FilesTests
         using var dir = new TempDir();
         Directory.CreateDirectory(dir["store/AB"]);
         Directory.CreateDirectory(dir["snap/sub"]);
-        var entry = dir["store/AB"] + "/" + Names.FromBytes(0x41, 0x42, 0xFF, 0x2E, 0x31); // "AB\xFF.1": not UTF-8
+        var entryName = Names.FromBytes(0x41, 0x42, 0xFF, 0x2E, 0x31); // "AB\xFF.1": not UTF-8
+        var entry = dir["store/AB"] + "/" + entryName;
         var fd = Syscall.open(entry, OpenFlags.O_CREAT | OpenFlags.O_WRONLY, FilePermissions.S_IRUSR);
         Assert.True(fd >= 0);
         Syscall.close(fd);
@@ -152,18 +153,19 @@ public sealed class FilesTests
         var target = dir["snap/sub"] + "/" + Names.FromBytes(0xFE, 0x41); // "\xFEA"
         var utf8 = dir["snap/sub"] + "/été";
 
-        Assert.Equal((Errno)0, Files.TryLink(entries, entry, snapshot, target));
-        Assert.Equal((Errno)0, Files.TryLink(entries, entry, snapshot, utf8));
-        Assert.Equal(Errno.EEXIST, Files.TryLink(entries, entry, snapshot, target));
-        Assert.Equal(Errno.ENOENT, Files.TryLink(entries, entry, snapshot, dir["snap/missing"] + "/x"));
-        Assert.Equal(Errno.ENOENT, Files.TryLink(entries, entry + "x", snapshot, dir["snap/sub"] + "/y"));
+        Assert.Equal((Errno)0, Files.TryLink(entries, dir["store/AB"], entryName, snapshot, target));
+        Assert.Equal((Errno)0, Files.TryLink(entries, dir["store/AB"], entryName, snapshot, utf8));
+        Assert.Equal(Errno.EEXIST, Files.TryLink(entries, dir["store/AB"], entryName, snapshot, target));
+        Assert.Equal(Errno.ENOENT, Files.TryLink(entries, dir["store/AB"], entryName, snapshot, dir["snap/missing"] + "/x"));
+        Assert.Equal(Errno.ENOENT, Files.TryLink(entries, dir["store/AB"], entryName + "x", snapshot, dir["snap/sub"] + "/y"));
+        Assert.Equal((Errno)0, Files.TryLink(entry, dir["snap/sub"] + "/by-path", snapshot)); // two levels: the entry by path
 
         List<string> names;
         using (var listing = DirectoryHandle.Open(dir["snap/sub"]))
             names = listing.ListNames();
-        Assert.Equal(["\\xC3\\xA9t\\xC3\\xA9", "\\xFEA"], names.Select(Names.Show).Order(StringComparer.Ordinal));
+        Assert.Equal(["\\xC3\\xA9t\\xC3\\xA9", "\\xFEA", "by-path"], names.Select(Names.Show).Order(StringComparer.Ordinal));
         Assert.Equal(Files.Lstat(entry).Inode, Files.Lstat(target).Inode);
         Assert.Equal(Files.Lstat(entry).Inode, Files.Lstat(utf8).Inode);
-        Assert.Equal(3ul, Files.Lstat(entry).LinkCount);
+        Assert.Equal(4ul, Files.Lstat(entry).LinkCount);
     }
 }

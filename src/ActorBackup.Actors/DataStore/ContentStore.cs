@@ -251,7 +251,7 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
         var folder = Layout.EntryFolder(hash);
         var name = StoreLayout.EntryName(hash, entry.Suffix);
         var errno = _levelDirs is null
-            ? Files.TryLink(null, Path.Combine(folder, name), snapshotDirs, target)
+            ? Files.TryLink(Path.Combine(folder, name), target, snapshotDirs)
             : Files.TryLink(_levelDirs, folder, name, snapshotDirs, target);
         if (errno == 0)
         {
