@@ -26,6 +26,7 @@ public sealed class DirectoryIndex : IDisposable
     private readonly long _dataEnd;
     private readonly CachedBlock[] _blocks = Enumerable.Range(0, CachedBlocks).Select(_ => new CachedBlock()).ToArray();
     private long _uses;
+    private byte[] _longLine = new byte[Block];
 
     private sealed class CachedBlock
     {
@@ -76,21 +77,22 @@ public sealed class DirectoryIndex : IDisposable
     /// <summary>The entries whose parent is <paramref name="directory"/> (snapshot-relative, "" for the root), by name.</summary>
     public Dictionary<string, ManifestEntry> Children(string directory)
     {
-        var wanted = directory.Length == 0 ? "" : PathBytes.Escape(directory);
+        var escaped = directory.Length == 0 ? "" : PathBytes.Escape(directory);
+        var wanted = Encoding.ASCII.GetBytes(escaped); // escaped paths are ASCII
         var result = new Dictionary<string, ManifestEntry>(StringComparer.Ordinal);
-        var start = Seek(wanted);
+        var start = Seek(escaped, wanted);
         var offset = start;
         while (offset < _dataEnd)
         {
-            var (line, next) = LineAt(offset);
+            var line = LineAt(offset, out var next);
             var path = ManifestOrder.PathField(line);
-            if (path is "." || !ManifestOrder.ParentField(path).SequenceEqual(wanted))
+            if (ManifestOrder.IsRootField(path) || !ManifestOrder.ParentField(path).SequenceEqual(wanted))
                 break;
-            var entry = ManifestFormat.Parse(line);
+            var entry = ManifestFormat.Parse(Encoding.ASCII.GetString(line));
             result[entry.Path[(entry.Path.LastIndexOf('/') + 1)..]] = entry;
             offset = next;
         }
-        Remember(wanted, start, offset);
+        Remember(escaped, start, offset);
         return result;
     }
 
@@ -104,7 +106,7 @@ public sealed class DirectoryIndex : IDisposable
     }
 
     /// <summary>The offset of the first line whose parent is not before <paramref name="wanted"/>.</summary>
-    private long Seek(string wanted)
+    private long Seek(string wanted, ReadOnlySpan<byte> wantedBytes)
     {
         // Invariant: every line that starts before lo belongs before the wanted group, and
         // the group (if any) starts at or before hi. Groups found earlier narrow both.
@@ -126,8 +128,7 @@ public sealed class DirectoryIndex : IDisposable
             var start = NextLineStart(lo + step);
             if (start >= hi)
                 break;
-            var (line, next) = LineAt(start);
-            if (!Before(line, wanted))
+            if (!Before(LineAt(start, out var next), wantedBytes))
             {
                 hi = start;
                 break;
@@ -143,26 +144,24 @@ public sealed class DirectoryIndex : IDisposable
                 hi = mid;
                 continue;
             }
-            var (line, next) = LineAt(start);
-            if (Before(line, wanted))
+            if (Before(LineAt(start, out var next), wantedBytes))
                 lo = next;
             else
                 hi = start;
         }
         while (lo < _dataEnd)
         {
-            var (line, next) = LineAt(lo);
-            if (!Before(line, wanted))
+            if (!Before(LineAt(lo, out var next), wantedBytes))
                 break;
             lo = next;
         }
         return lo;
     }
 
-    private static bool Before(string line, string wanted)
+    private static bool Before(ReadOnlySpan<byte> line, ReadOnlySpan<byte> wanted)
     {
         var path = ManifestOrder.PathField(line);
-        return path is "." || ManifestOrder.CompareDirectories(ManifestOrder.ParentField(path), wanted) < 0;
+        return ManifestOrder.IsRootField(path) || ManifestOrder.CompareDirectories(ManifestOrder.ParentField(path), wanted) < 0;
     }
 
     private long NextLineStart(long offset)
@@ -182,27 +181,38 @@ public sealed class DirectoryIndex : IDisposable
         return _dataEnd;
     }
 
-    private (string Line, long Next) LineAt(long offset)
+    /// <summary>
+    /// The line at <paramref name="offset"/> without its newline, valid until the next read
+    /// of this index: most lie inside one cached block; one that runs past its block is
+    /// gathered into a buffer kept for that. Nothing is decoded, so a search allocates nothing.
+    /// </summary>
+    private ReadOnlySpan<byte> LineAt(long offset, out long next)
     {
         var span = Fill(offset);
         var newline = span.IndexOf((byte)'\n');
         if (newline >= 0)
-            return (Encoding.ASCII.GetString(span[..newline]), offset + newline + 1);
-        // A line that runs past its block: gather it.
-        var bytes = new List<byte>(span.ToArray());
-        var position = offset + span.Length;
+        {
+            next = offset + newline + 1;
+            return span[..newline];
+        }
+        var length = 0;
+        var position = offset;
         while (position < _dataEnd)
         {
             var more = Fill(position);
             if (more.IsEmpty)
                 break;
             newline = more.IndexOf((byte)'\n');
+            var part = newline >= 0 ? more[..newline] : more;
+            if (length + part.Length > _longLine.Length)
+                Array.Resize(ref _longLine, Math.Max(2 * _longLine.Length, length + part.Length));
+            part.CopyTo(_longLine.AsSpan(length));
+            length += part.Length;
             if (newline >= 0)
             {
-                bytes.AddRange(more[..newline].ToArray());
-                return (Encoding.ASCII.GetString(bytes.ToArray()), position + newline + 1);
+                next = position + newline + 1;
+                return _longLine.AsSpan(0, length);
             }
-            bytes.AddRange(more.ToArray());
             position += more.Length;
         }
         throw new FormatException($"{Path}: last entry line is not terminated");

@@ -21,6 +21,9 @@ public static class ManifestOrder
     /// <summary>Orders escaped directory paths depth first: '/' sorts before every other character.</summary>
     public static int CompareDirectories(ReadOnlySpan<char> a, ReadOnlySpan<char> b) => CompareDirectories<char>(a, b);
 
+    /// <summary>The same order on escaped directory paths given as the manifest's ASCII bytes.</summary>
+    public static int CompareDirectories(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b) => CompareDirectories<byte>(a, b);
+
     private static int Compare<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b) where T : unmanaged, IBinaryInteger<T>
     {
         var rootA = IsRoot(a);
@@ -66,11 +69,19 @@ public static class ManifestOrder
     }
 
     /// <summary>The escaped parent directory of an escaped path field (not meaningful for the root, ".").</summary>
-    public static ReadOnlySpan<char> ParentField(ReadOnlySpan<char> path)
+    public static ReadOnlySpan<char> ParentField(ReadOnlySpan<char> path) => ParentField<char>(path);
+
+    /// <summary>The escaped parent directory of an escaped path field given as bytes.</summary>
+    public static ReadOnlySpan<byte> ParentField(ReadOnlySpan<byte> path) => ParentField<byte>(path);
+
+    private static ReadOnlySpan<T> ParentField<T>(ReadOnlySpan<T> path) where T : unmanaged, IBinaryInteger<T>
     {
-        var slash = path.LastIndexOf('/');
+        var slash = path.LastIndexOf(T.CreateTruncating('/'));
         return slash < 0 ? [] : path[..slash];
     }
+
+    /// <summary>True for the root's path field, ".".</summary>
+    public static bool IsRootField(ReadOnlySpan<byte> path) => IsRoot(path);
 
     public static int CompareLines(string a, string b) => Compare(PathField(a), PathField(b));
 
