@@ -287,8 +287,8 @@ public sealed partial class DataStore : ReceiveActor
 
     /// <summary>
     /// Durability order: every store entry's bytes were flushed (group commit) before it got
-    /// its name; the run's journal is sorted into the manifest, which is fsynced; one syncfs
-    /// flushes the renames, links and the snapshot tree; then the manifest, and last the
+    /// its name; the run's journal is sorted into the manifest; one syncfs flushes it with the
+    /// renames, links and the snapshot tree; then the manifest, and last the
     /// snapshot, get their final names (and their folders are fsynced). The run's summary
     /// (NAME.summary: new content stored) is written before that syncfs.
     /// </summary>
@@ -300,7 +300,8 @@ public sealed partial class DataStore : ReceiveActor
         var manifest = layout.ManifestPath(_options.SnapshotName);
         // The run's garbage goes before the sort claims its (small, reused) buffers.
         HeapBudget.Keep(_settings.HeapBudget, force: true);
-        ManifestSorter.Sort(manifest + ".partial", manifest + ".sorting");
+        // Not fsynced on its own: the syncfs below flushes it with the tree, before its rename.
+        ManifestSorter.Sort(manifest + ".partial", manifest + ".sorting", fsync: false);
         // What this run added, for `list`: durable (the syncfs below) before the manifest is published.
         Storage.SnapshotList.WriteSummary(layout, _options.SnapshotName, _newEntries, _newBytes, _links, _settings.Fsync);
         if (_settings.Fsync)

@@ -17,8 +17,12 @@ public static class ManifestSorter
     private const int FileBuffer = 1 << 16;
     private const int MergeBuffer = 1 << 14;
 
-    /// <summary>Writes the sorted manifest to <paramref name="output"/> and fsyncs it; returns the entry count.</summary>
-    public static long Sort(string journal, string output, int runLines = 20_000)
+    /// <summary>
+    /// Writes the sorted manifest to <paramref name="output"/> and returns the entry count. It is
+    /// fsynced unless <paramref name="fsync"/> is false: for a caller that flushes the whole file
+    /// system next anyway (one syncfs writes it together with everything else).
+    /// </summary>
+    public static long Sort(string journal, string output, int runLines = 20_000, bool fsync = true)
     {
         var header = new List<byte[]>();
         var runs = new List<string>();
@@ -59,7 +63,7 @@ public static class ManifestSorter
             else
                 Merge(runs, file);
             WriteLine(file, Encoding.ASCII.GetBytes($"#end {count}"));
-            file.Flush(flushToDisk: true);
+            file.Flush(flushToDisk: fsync);
             return count;
         }
         finally
@@ -121,6 +125,27 @@ public static class ManifestSorter
         private byte[] _arena = new byte[1 << 20];
         private int _used;
         private (int Start, int Length)[] _lines = new (int, int)[1 << 12];
+        // Sort's work space, kept for the next run.
+        private int[] _rank = [];
+        private int[] _nameStart = [];
+        private (int Start, int Length)[] _sorted = [];
+        private readonly List<(int Start, int Length)> _parents = [];
+        private readonly Dictionary<(int Start, int Length), int> _groups;
+
+        public Batch() => _groups = new Dictionary<(int Start, int Length), int>(new ParentComparer(this));
+
+        /// <summary>Parent fields as ranges of the arena, compared by their bytes.</summary>
+        private sealed class ParentComparer(Batch batch) : IEqualityComparer<(int Start, int Length)>
+        {
+            public bool Equals((int Start, int Length) a, (int Start, int Length) b) => batch.SameBytes(a, b);
+
+            public int GetHashCode((int Start, int Length) range)
+            {
+                var hash = new HashCode();
+                hash.AddBytes(batch.Bytes(range));
+                return hash.ToHashCode();
+            }
+        }
 
         public int Count { get; private set; }
 
@@ -135,11 +160,95 @@ public static class ManifestSorter
             _used += line.Length;
         }
 
+        /// <summary>
+        /// Sorts the lines in <see cref="ManifestOrder"/> without comparing whole lines: lines are
+        /// grouped by their parent field (a journal holds a directory's entries mostly next to
+        /// each other), the groups are ordered depth first, and only the names inside each group
+        /// are compared. About 15,000 groups for 100,000 lines: much less work than ordering the
+        /// lines themselves, each comparison of which finds both parents again.
+        /// </summary>
         public void Sort()
         {
+            var n = Count;
+            if (_rank.Length < n)
+            {
+                _rank = new int[_lines.Length];
+                _nameStart = new int[_lines.Length];
+                _sorted = new (int, int)[_lines.Length];
+            }
             var arena = _arena;
-            _lines.AsSpan(0, Count).Sort((a, b) =>
-                ManifestOrder.CompareLines(arena.AsSpan(a.Start, a.Length), arena.AsSpan(b.Start, b.Length)));
+            _groups.Clear();
+            _parents.Clear();
+            // Group of each line; the root line (".") gets group -1 and sorts first.
+            var last = -1;
+            for (var i = 0; i < n; i++)
+            {
+                var (start, length) = _lines[i];
+                var path = ManifestOrder.PathField(arena.AsSpan(start, length));
+                if (ManifestOrder.IsRootField(path))
+                {
+                    _rank[i] = -1;
+                    _nameStart[i] = start;
+                    continue;
+                }
+                var slash = path.LastIndexOf((byte)'/');
+                var parent = (Start: start, Length: slash < 0 ? 0 : slash);
+                _nameStart[i] = start + slash + 1;
+                if (last < 0 || !SameBytes(_parents[last], parent))
+                {
+                    if (!_groups.TryGetValue(parent, out last))
+                    {
+                        last = _parents.Count;
+                        _groups.Add(parent, last);
+                        _parents.Add(parent);
+                    }
+                }
+                _rank[i] = last;
+            }
+            // Order the groups depth first; a group's rank is its place in that order.
+            var order = new int[_parents.Count];
+            for (var g = 0; g < order.Length; g++)
+                order[g] = g;
+            var parents = _parents;
+            Array.Sort(order, (a, b) => ManifestOrder.CompareDirectories(Bytes(parents[a]), Bytes(parents[b])));
+            var rankOf = new int[order.Length];
+            for (var r = 0; r < order.Length; r++)
+                rankOf[order[r]] = r;
+            // Counting sort by rank (the root line's slot first), then each group by name.
+            var first = new int[order.Length + 2];
+            for (var i = 0; i < n; i++)
+                first[(_rank[i] < 0 ? 0 : rankOf[_rank[i]] + 1) + 1]++;
+            for (var r = 1; r < first.Length; r++)
+                first[r] += first[r - 1];
+            var place = (int[])first.Clone();
+            var names = new int[n];
+            for (var i = 0; i < n; i++)
+            {
+                var slot = _rank[i] < 0 ? 0 : rankOf[_rank[i]] + 1;
+                var at = place[slot]++;
+                _sorted[at] = _lines[i];
+                names[at] = _nameStart[i];
+            }
+            for (var r = 0; r + 1 < first.Length; r++)
+            {
+                var from = first[r];
+                var count = first[r + 1] - from;
+                if (count > 1)
+                    names.AsSpan(from, count).Sort(_sorted.AsSpan(from, count), (a, b) => NameAt(a).SequenceCompareTo(NameAt(b)));
+            }
+            _sorted.AsSpan(0, n).CopyTo(_lines);
+        }
+
+        private ReadOnlySpan<byte> Bytes((int Start, int Length) range) => _arena.AsSpan(range.Start, range.Length);
+
+        private bool SameBytes((int Start, int Length) a, (int Start, int Length) b) => Bytes(a).SequenceEqual(Bytes(b));
+
+        // A name runs from its start to the tab that ends the path field.
+        private ReadOnlySpan<byte> NameAt(int start)
+        {
+            var rest = _arena.AsSpan(start, _used - start);
+            var tab = rest.IndexOf((byte)'\t');
+            return tab < 0 ? rest : rest[..tab];
         }
 
         public void WriteTo(Stream output)
