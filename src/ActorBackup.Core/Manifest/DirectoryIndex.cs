@@ -27,6 +27,7 @@ public sealed class DirectoryIndex : IDisposable
     private readonly CachedBlock[] _blocks = Enumerable.Range(0, CachedBlocks).Select(_ => new CachedBlock()).ToArray();
     private long _uses;
     private byte[] _longLine = new byte[Block];
+    private char[] _chars = new char[1024];
 
     private sealed class CachedBlock
     {
@@ -88,7 +89,10 @@ public sealed class DirectoryIndex : IDisposable
             var path = ManifestOrder.PathField(line);
             if (ManifestOrder.IsRootField(path) || !ManifestOrder.ParentField(path).SequenceEqual(wanted))
                 break;
-            var entry = ManifestFormat.Parse(Encoding.ASCII.GetString(line));
+            if (_chars.Length < line.Length)
+                _chars = new char[Math.Max(2 * _chars.Length, line.Length)];
+            var chars = _chars.AsSpan(0, Encoding.ASCII.GetChars(line, _chars));
+            var entry = ManifestFormat.Parse(chars);
             result[entry.Path[(entry.Path.LastIndexOf('/') + 1)..]] = entry;
             offset = next;
         }

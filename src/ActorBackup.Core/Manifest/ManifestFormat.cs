@@ -74,7 +74,10 @@ public static class ManifestFormat
     }
 
     /// <summary>Parses one entry line; any malformed line is a <see cref="FormatException"/> naming it.</summary>
-    public static ManifestEntry Parse(string line)
+    public static ManifestEntry Parse(string line) => Parse(line.AsSpan());
+
+    /// <summary>The same, for a line held in a buffer: nothing but the entry's own fields is allocated.</summary>
+    public static ManifestEntry Parse(ReadOnlySpan<char> line)
     {
         try
         {
@@ -86,17 +89,16 @@ public static class ManifestFormat
         }
     }
 
-    private static ManifestEntry ParseFields(string line)
+    private static ManifestEntry ParseFields(ReadOnlySpan<char> span)
     {
         Span<Range> f = stackalloc Range[15];
-        var span = line.AsSpan();
         var count = span.Split(f, '\t');
         if (count != 14)
-            throw new FormatException($"manifest line has {count} fields, expected 14: {line}");
+            throw new FormatException($"manifest line has {count} fields, expected 14: {span}");
         var c = CultureInfo.InvariantCulture;
         var meta = new FileMeta(
             Type: (EntryType)span[f[1]][0],
-            Mode: ParseOctal(span[f[2]], line),
+            Mode: ParseOctal(span[f[2]], span),
             Uid: uint.Parse(span[f[3]], c),
             Gid: uint.Parse(span[f[4]], c),
             Size: long.Parse(span[f[5]], c),
@@ -118,7 +120,7 @@ public static class ManifestFormat
             LinkTarget: target.Length == 0 ? null : PathBytes.UnescapeBytes(target.ToString()));
     }
 
-    private static uint ParseOctal(ReadOnlySpan<char> text, string line)
+    private static uint ParseOctal(ReadOnlySpan<char> text, ReadOnlySpan<char> line)
     {
         if (text.Length == 0 || text.Length > 11)
             throw new FormatException($"bad mode in manifest line: {line}");
