@@ -23,7 +23,7 @@ namespace ActorBackup.Actors.Coordinator;
 /// walk -> DirectoryWalked -> CreateEntries (dirs, symlinks, specials) + HashFiles (files)
 /// -> FilesHashed -> StoreFiles -> FilesStored -> ... -> FinalizeDirectory -> CloseSnapshot.
 /// </summary>
-public sealed class Coordinator : ReceiveActor, IWithTimers
+public sealed class Coordinator : TypeSwitchActor, IWithTimers
 {
     /// <summary>
     /// The actors a coordinator works with; tests pass probes. <paramref name="CopyFirst"/>:

@@ -13,7 +13,7 @@ namespace ActorBackup.Actors.DataStore;
 /// setting owner, mode and mtime. It never fsyncs and never gives the file its final name:
 /// the data-store does both, after checking the hash, for a group of entries at once.
 /// </summary>
-public sealed class Copier : ReceiveActor
+public sealed class Copier : TypeSwitchActor
 {
     private readonly SourceRoot _root;
 

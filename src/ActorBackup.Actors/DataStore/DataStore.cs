@@ -22,7 +22,7 @@ namespace ActorBackup.Actors.DataStore;
 /// This file: the run's life cycle (open, directories and special files, finalize,
 /// publish). DataStore.Content.cs: regular files, from link to new entry.
 /// </summary>
-public sealed partial class DataStore : ReceiveActor
+public sealed partial class DataStore : TypeSwitchActor
 {
     private static readonly HashSet<Errno> FatalErrors = [Errno.ENOSPC, Errno.EDQUOT, Errno.EIO, Errno.EROFS];
 

@@ -20,7 +20,7 @@ namespace ActorBackup.Actors.Hasher;
 /// is still hashed and goes without a temp file; the data-store's own copy then reports
 /// the store's failure.
 /// </summary>
-public sealed class Hasher : ReceiveActor
+public sealed class Hasher : TypeSwitchActor
 {
     /// <summary>Files and bytes hashed by all hashers of this process, for a node's stats line.</summary>
     public static long FilesDone, BytesDone;

@@ -17,7 +17,7 @@ namespace ActorBackup.Actors.Walker;
 /// <see cref="FilesCache.Unchanged"/> says is unchanged carries its known hash and store
 /// entry, so nobody reads it.
 /// </summary>
-public sealed class Walker : ReceiveActor
+public sealed class Walker : TypeSwitchActor
 {
     private readonly RunOptions _options;
     private readonly SourceRoot _root;
