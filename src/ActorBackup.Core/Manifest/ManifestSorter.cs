@@ -126,7 +126,7 @@ public static class ManifestSorter
         private int _used;
         private (int Start, int Length)[] _lines = new (int, int)[1 << 12];
         // Sort's work space, kept for the next run.
-        private int[] _rank = [];
+        private int[] _group = [];
         private int[] _nameStart = [];
         private (int Start, int Length)[] _sorted = [];
         private readonly List<(int Start, int Length)> _parents = [];
@@ -170,16 +170,16 @@ public static class ManifestSorter
         public void Sort()
         {
             var n = Count;
-            if (_rank.Length < n)
+            if (_group.Length < n)
             {
-                _rank = new int[_lines.Length];
+                _group = new int[_lines.Length];
                 _nameStart = new int[_lines.Length];
                 _sorted = new (int, int)[_lines.Length];
             }
             var arena = _arena;
             _groups.Clear();
             _parents.Clear();
-            // Group of each line; the root line (".") gets group -1 and sorts first.
+            // Group of each line; the root line (".") gets group -1.
             var last = -1;
             for (var i = 0; i < n; i++)
             {
@@ -187,7 +187,7 @@ public static class ManifestSorter
                 var path = ManifestOrder.PathField(arena.AsSpan(start, length));
                 if (ManifestOrder.IsRootField(path))
                 {
-                    _rank[i] = -1;
+                    _group[i] = -1;
                     _nameStart[i] = start;
                     continue;
                 }
@@ -203,7 +203,7 @@ public static class ManifestSorter
                         _parents.Add(parent);
                     }
                 }
-                _rank[i] = last;
+                _group[i] = last;
             }
             // Order the groups depth first; a group's rank is its place in that order.
             var order = new int[_parents.Count];
@@ -214,18 +214,19 @@ public static class ManifestSorter
             var rankOf = new int[order.Length];
             for (var r = 0; r < order.Length; r++)
                 rankOf[order[r]] = r;
-            // Counting sort by rank (the root line's slot first), then each group by name.
+            // Counting sort into slots (slot 0 for the root line, then the groups by rank), then
+            // each slot by name.
+            int SlotOf(int line) => _group[line] < 0 ? 0 : rankOf[_group[line]] + 1;
             var first = new int[order.Length + 2];
             for (var i = 0; i < n; i++)
-                first[(_rank[i] < 0 ? 0 : rankOf[_rank[i]] + 1) + 1]++;
+                first[SlotOf(i) + 1]++;
             for (var r = 1; r < first.Length; r++)
                 first[r] += first[r - 1];
             var place = (int[])first.Clone();
             var names = new int[n];
             for (var i = 0; i < n; i++)
             {
-                var slot = _rank[i] < 0 ? 0 : rankOf[_rank[i]] + 1;
-                var at = place[slot]++;
+                var at = place[SlotOf(i)]++;
                 _sorted[at] = _lines[i];
                 names[at] = _nameStart[i];
             }
