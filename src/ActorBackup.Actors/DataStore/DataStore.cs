@@ -303,7 +303,7 @@ public sealed partial class DataStore : TypeSwitchActor
         // Not fsynced on its own: the syncfs below flushes it with the tree, before its rename.
         ManifestSorter.Sort(manifest + ".partial", manifest + ".sorting", fsync: false);
         // What this run added, for `list`: durable (the syncfs below) before the manifest is published.
-        Storage.SnapshotList.WriteSummary(layout, _options.SnapshotName, _newEntries, _newBytes, _links, _settings.Fsync);
+        Storage.SnapshotList.WriteSummary(layout, _options.SnapshotName, _newEntries, _newBytes, _links);
         if (_settings.Fsync)
             Files.SyncFileSystem(layout.DataFolder);
         Files.Rename(manifest + ".sorting", manifest);

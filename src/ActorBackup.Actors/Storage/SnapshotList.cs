@@ -214,11 +214,12 @@ public static class SnapshotList
     }
 
     /// <summary>
-    /// Writes NAME.summary (to a temp name, fsynced when <paramref name="fsync"/>, then renamed):
-    /// the new content a run stored, for list. Called by the data-store as it publishes, before
-    /// the manifest gets its final name, so a published snapshot's summary is on disk.
+    /// Writes NAME.summary (to a temp name, then renamed): the new content a run stored, for
+    /// list. Called by the data-store as it publishes, before the syncfs that makes it durable
+    /// with the snapshot and before the manifest gets its final name, so a published
+    /// snapshot's summary is on disk. Not fsynced on its own: that syncfs follows.
     /// </summary>
-    public static void WriteSummary(StoreLayout layout, string name, long newFiles, long newBytes, long links, bool fsync)
+    public static void WriteSummary(StoreLayout layout, string name, long newFiles, long newBytes, long links)
     {
         var path = SummaryPath(layout, name);
         var temp = path + ".tmp";
@@ -226,8 +227,6 @@ public static class SnapshotList
         {
             file.Write(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture,
                 $"new-files {newFiles}\nnew-bytes {newBytes}\nlinks {links}\nfinished {DateTime.UtcNow:yyyy-MM-dd'T'HH:mm:ss'Z'}\n")));
-            if (fsync)
-                file.Flush(flushToDisk: true);
         }
         File.Move(temp, path, overwrite: true);
     }

@@ -4,7 +4,8 @@ namespace ActorBackup.Core.Manifest;
 
 /// <summary>
 /// Appends entries to a manifest file as the run creates them. The file is complete only
-/// once <see cref="Complete"/> wrote the "#end" line and flushed it to disk.
+/// once <see cref="Complete"/> wrote the "#end" line. Durability is the caller's: the run's
+/// journal is sorted into the manifest, which one syncfs flushes before it is published.
 /// </summary>
 public sealed class ManifestWriter : IDisposable
 {
@@ -35,12 +36,11 @@ public sealed class ManifestWriter : IDisposable
         Count++;
     }
 
-    /// <summary>Writes the end marker and forces the file to disk.</summary>
+    /// <summary>Writes the end marker and hands the file to the kernel (no fsync: see the class).</summary>
     public void Complete()
     {
         _writer.WriteLine($"#end {Count}");
         _writer.Flush();
-        _file.Flush(flushToDisk: true);
     }
 
     public void Dispose()
