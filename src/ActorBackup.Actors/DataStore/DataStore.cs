@@ -287,8 +287,9 @@ public sealed partial class DataStore : TypeSwitchActor
 
     /// <summary>
     /// Durability order: every store entry's bytes were flushed (group commit) before it got
-    /// its name; the run's journal is sorted into the manifest; one syncfs flushes it with the
-    /// renames, links and the snapshot tree; then the manifest, and last the
+    /// its name; the run's journal is sorted into the manifest, which takes the journal's name
+    /// (NAME.manifest.partial); one syncfs flushes it with the renames, links and the snapshot
+    /// tree; then the manifest, and last the
     /// snapshot, get their final names (and their folders are fsynced). The run's summary
     /// (NAME.summary: new content stored) is written before that syncfs.
     /// </summary>
@@ -302,12 +303,16 @@ public sealed partial class DataStore : TypeSwitchActor
         HeapBudget.Keep(_settings.HeapBudget, force: true);
         // Not fsynced on its own: the syncfs below flushes it with the tree, before its rename.
         ManifestSorter.Sort(manifest + ".partial", manifest + ".sorting", fsync: false);
+        // The sorted manifest replaces the journal under its name: the same entries, so a
+        // crash from here on still leaves an unfinished run's journal, and the journal's
+        // pages (about 8 MB for 100,000 files), still unwritten, are dropped instead of
+        // written by the syncfs below only to be removed.
+        Files.Rename(manifest + ".sorting", manifest + ".partial");
         // What this run added, for `list`: durable (the syncfs below) before the manifest is published.
         Storage.SnapshotList.WriteSummary(layout, _options.SnapshotName, _newEntries, _newBytes, _links);
         if (_settings.Fsync)
             Files.SyncFileSystem(layout.DataFolder);
-        Files.Rename(manifest + ".sorting", manifest);
-        Files.Unlink(manifest + ".partial");
+        Files.Rename(manifest + ".partial", manifest);
         _snapshotDirs.Clear();
         if (!_inPlace)
             Files.Rename(_tree!.Root, _options.BackupFolder);
