@@ -299,6 +299,8 @@ public sealed partial class DataStore : TypeSwitchActor
         _manifest!.Complete();
         _manifest.Dispose();
         var manifest = layout.ManifestPath(_options.SnapshotName);
+        if (_settings.Fsync)
+            FlushAhead(layout.DataFolder);
         // The run's garbage goes before the sort claims its (small, reused) buffers.
         HeapBudget.Keep(_settings.HeapBudget, force: true);
         // Not fsynced on its own: the syncfs below flushes it with the tree, before its rename.
@@ -322,6 +324,25 @@ public sealed partial class DataStore : TypeSwitchActor
             Files.FsyncDirectory(Path.GetDirectoryName(_options.BackupFolder) ?? "/");
         }
     }
+
+    /// <summary>
+    /// Starts a syncfs on a pool thread and returns at once. Most of what the publishing
+    /// syncfs must write is dirty by now (the snapshot's new folders, the link counts of every
+    /// linked inode: 150-230 ms of writing after a 100,000-file week 2 run); this one writes
+    /// it while the journal is sorted, and that syncfs (which still covers everything: it
+    /// waits for writes in flight) finds less left. A failure here is that syncfs's to report.
+    /// </summary>
+    private static void FlushAhead(string dataFolder) =>
+        ThreadPool.UnsafeQueueUserWorkItem(_ =>
+        {
+            try
+            {
+                Files.SyncFileSystem(dataFolder);
+            }
+            catch (PosixException)
+            {
+            }
+        }, null);
 
     protected override void PreStart()
     {
