@@ -11,18 +11,8 @@ internal static class Meta
     public static FileMeta From(in Stat st)
     {
         var raw = (uint)st.st_mode;
-        var type = (raw & TypeMask) switch
-        {
-            0x8000 => EntryType.File,
-            0x4000 => EntryType.Directory,
-            0xA000 => EntryType.Symlink,
-            0x1000 => EntryType.Fifo,
-            0x2000 => EntryType.CharDevice,
-            0x6000 => EntryType.BlockDevice,
-            _ => EntryType.Socket,
-        };
         return new FileMeta(
-            type,
+            TypeOf(raw),
             raw & 0xFFF,
             st.st_uid,
             st.st_gid,
@@ -34,6 +24,18 @@ internal static class Meta
             st.st_rdev,
             st.st_nlink);
     }
+
+    /// <summary>The type bits (S_IFMT) of a raw st_mode.</summary>
+    public static EntryType TypeOf(uint mode) => (mode & TypeMask) switch
+    {
+        0x8000 => EntryType.File,
+        0x4000 => EntryType.Directory,
+        0xA000 => EntryType.Symlink,
+        0x1000 => EntryType.Fifo,
+        0x2000 => EntryType.CharDevice,
+        0x6000 => EntryType.BlockDevice,
+        _ => EntryType.Socket,
+    };
 
     public static uint TypeBits(EntryType type) => type switch
     {

@@ -77,11 +77,10 @@ public sealed class OpenDirectories : IDisposable
     /// </summary>
     private static unsafe Errno LinkAt(int fromFd, ReadOnlySpan<char> fromName, int toFd, ReadOnlySpan<char> toName)
     {
-        var encoding = UnixEncoding.Instance;
         Span<byte> from = fromName.Length <= 300 ? stackalloc byte[1024] : new byte[fromName.Length * 3 + 1];
         Span<byte> to = toName.Length <= 300 ? stackalloc byte[1024] : new byte[toName.Length * 3 + 1];
-        from[encoding.GetBytes(fromName, from)] = 0;
-        to[encoding.GetBytes(toName, to)] = 0;
+        NameBytes.Encode(fromName, from);
+        NameBytes.Encode(toName, to);
         fixed (byte* f = from)
         fixed (byte* t = to)
         {

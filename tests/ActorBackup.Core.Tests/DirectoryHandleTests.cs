@@ -106,4 +106,71 @@ public sealed class DirectoryHandleTests
 
         Assert.Equal(target, handle.ReadLinkChild("l"));
     }
+
+    [Fact]
+    public void StatChild_gives_every_field_lstat_gives_for_each_type_of_entry()
+    {
+        using var dir = new TempDir();
+        var file = dir.Write("file", "twelve bytes");
+        File.SetLastWriteTimeUtc(file, new DateTime(2001, 2, 3, 4, 5, 6, DateTimeKind.Utc).AddTicks(1234567));
+        if (Files.IsRoot)
+            Assert.Equal(0, Syscall.chown(file, 4321, 8765)); // before chmod: chown clears setuid
+        Assert.Equal(0, Syscall.chmod(file, FilePermissions.S_ISUID | (FilePermissions)Convert.ToUInt32("751", 8)));
+        dir.Mkdir("sub");
+        File.CreateSymbolicLink(dir["link"], "file");
+        Libc.Mkfifo(dir["fifo"]);
+        var names = new List<string> { "file", "sub", "link", "fifo" };
+        if (Files.IsRoot)
+        {
+            // A device number with a minor above 255 and a major above 255: both halves of
+            // the encoding are exercised.
+            Assert.Equal(0, Syscall.mknod(dir["dev"], FilePermissions.S_IFCHR | (FilePermissions)Convert.ToUInt32("600", 8), Makedev(300, 70000)));
+            names.Add("dev");
+        }
+        using var handle = DirectoryHandle.Open(dir.Path);
+
+        foreach (var name in names)
+            Assert.Equal(Files.Lstat(dir[name]), handle.StatChild(name));
+        if (Files.IsRoot)
+        {
+            Assert.Equal(Makedev(300, 70000), handle.StatChild("dev")!.Rdev);
+            Assert.Equal((4321u, 8765u), (handle.StatChild("file")!.Uid, handle.StatChild("file")!.Gid));
+        }
+        var meta = handle.StatChild("file")!;
+        Assert.Equal((12L, 0x9E9u, 1234567L * 100), (meta.Size, meta.Mode, meta.Mtime.Nanoseconds));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { (byte)'n', 0xFF, 0xFE, (byte)'x' })] // not UTF-8
+    [InlineData(new byte[] { (byte)'r', 0xC3, 0xA9, (byte)'s', 0xF0, 0x9F, 0x93, 0x81 })] // "rés" and an emoji
+    [InlineData(new byte[] { (byte)'a', 0x01, (byte)'~', 0x7F })] // control bytes
+    public void StatChild_and_ListNames_keep_the_exact_bytes_of_a_name(byte[] raw)
+    {
+        using var dir = new TempDir();
+        Libc.CreateFile(dir.Path, raw);
+        using var handle = DirectoryHandle.Open(dir.Path);
+        var name = Assert.Single(handle.ListNames());
+
+        Assert.Equal(raw, PathBytes.ToBytes(name));
+        Assert.Equal(Files.Lstat(Path.Combine(dir.Path, name)), handle.StatChild(name));
+        Assert.Equal(EntryType.File, handle.StatChild(name)!.Type);
+    }
+
+    [Fact]
+    public void ListNames_lists_a_directory_larger_than_one_read_exactly_once_each()
+    {
+        using var dir = new TempDir();
+        var expected = Enumerable.Range(0, 3000).Select(i => $"{i:D5}-{new string('n', 120)}").ToList();
+        foreach (var name in expected)
+            File.WriteAllBytes(dir[name], []);
+        using var handle = DirectoryHandle.Open(dir.Path);
+
+        var names = handle.ListNames();
+
+        Assert.Equal(expected, names.Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>glibc's makedev, as mknod takes it.</summary>
+    private static ulong Makedev(uint major, uint minor) =>
+        ((ulong)(major & 0xFFF) << 8) | ((ulong)(major & 0xFFFFF000) << 32) | (minor & 0xFFu) | ((ulong)(minor & 0xFFFFFF00) << 12);
 }
