@@ -33,19 +33,28 @@ public static class ManifestFormat
     public static void Render(ManifestEntry e, StringBuilder sb)
     {
         var m = e.Meta;
-        var c = CultureInfo.InvariantCulture;
         sb.Append(e.Path.Length == 0 ? "." : PathBytes.Escape(e.Path)).Append('\t')
             .Append((char)m.Type).Append('\t');
         AppendOctal(sb, m.Mode);
-        sb.Append('\t').Append(m.Uid.ToString(c)).Append('\t').Append(m.Gid.ToString(c))
-            .Append('\t').Append(m.Size.ToString(c)).Append('\t');
+        sb.Append('\t');
+        AppendNumber(sb, m.Uid);
+        sb.Append('\t');
+        AppendNumber(sb, m.Gid);
+        sb.Append('\t');
+        AppendNumber(sb, m.Size);
+        sb.Append('\t');
         AppendTime(sb, m.Mtime);
         sb.Append('\t');
         AppendTime(sb, m.Ctime);
-        sb.Append('\t').Append(m.Device.ToString(c)).Append('\t').Append(m.Inode.ToString(c))
-            .Append('\t').Append(m.Rdev.ToString(c)).Append('\t').Append(e.Hash ?? "").Append('\t');
+        sb.Append('\t');
+        AppendNumber(sb, m.Device);
+        sb.Append('\t');
+        AppendNumber(sb, m.Inode);
+        sb.Append('\t');
+        AppendNumber(sb, m.Rdev);
+        sb.Append('\t').Append(e.Hash ?? "").Append('\t');
         if (e.EntrySuffix >= 0)
-            sb.Append(e.EntrySuffix.ToString(c));
+            AppendNumber(sb, e.EntrySuffix);
         sb.Append('\t');
         if (e.LinkTarget is not null)
             sb.Append(PathBytes.Escape(e.LinkTarget));
@@ -62,6 +71,14 @@ public static class ManifestFormat
         }
         while (value != 0);
         sb.Append(digits[i..]);
+    }
+
+    /// <summary>Appends an integer in invariant digits, without a string per number (the data-store renders a line per file).</summary>
+    private static void AppendNumber<T>(StringBuilder sb, T value) where T : ISpanFormattable
+    {
+        Span<char> digits = stackalloc char[24];
+        value.TryFormat(digits, out var n, default, CultureInfo.InvariantCulture);
+        sb.Append(digits[..n]);
     }
 
     private static void AppendTime(StringBuilder sb, Timestamp t)
