@@ -132,7 +132,7 @@ public static class Files
 
     /// <summary>mkdir(2); returns 0 or the errno (EEXIST is for the caller to judge).</summary>
     public static Errno TryMkdir(string path, uint mode, OpenDirectories? via = null) =>
-        At(path, (fd, name) => Syscall.mkdirat(fd, name, (FilePermissions)mode), via);
+        At(path, (fd, name) => AtCalls.Mkdir(fd, name, mode), via);
 
     public static Errno TrySymlink(byte[] target, string path) =>
         At(path, (fd, name) => Syscall.symlinkat(UnixEncoding.Instance.GetString(target), fd, name));
@@ -143,14 +143,14 @@ public static class Files
     /// <summary>Owner of the entry itself, never a symlink's target.</summary>
     public static void Lchown(string path, uint uid, uint gid, OpenDirectories? via = null)
     {
-        var errno = At(path, (fd, name) => Syscall.fchownat(fd, name, uid, gid, AtFlags.AT_SYMLINK_NOFOLLOW), via);
+        var errno = At(path, (fd, name) => AtCalls.Lchown(fd, name, uid, gid), via);
         if (errno != 0)
             throw new PosixException(errno, "chown", path);
     }
 
     public static void Chmod(string path, uint mode, OpenDirectories? via = null)
     {
-        var errno = At(path, (fd, name) => Syscall.fchmodat(fd, name, (FilePermissions)mode, 0), via);
+        var errno = At(path, (fd, name) => AtCalls.Chmod(fd, name, mode), via);
         if (errno != 0)
             throw new PosixException(errno, "chmod", path);
     }
@@ -158,8 +158,7 @@ public static class Files
     /// <summary>Sets mtime (and leaves atime to equal it) without following a symlink.</summary>
     public static void SetTimes(string path, Timestamp mtime, OpenDirectories? via = null)
     {
-        var times = new[] { ToTimespec(mtime), ToTimespec(mtime) };
-        var errno = At(path, (fd, name) => Syscall.utimensat(fd, name, times, AtFlags.AT_SYMLINK_NOFOLLOW), via);
+        var errno = At(path, (fd, name) => AtCalls.SetTimes(fd, name, mtime), via);
         if (errno != 0)
             throw new PosixException(errno, "set times of", path);
     }

@@ -1,3 +1,4 @@
+using ActorBackup.Core.Manifest;
 using ActorBackup.Core.Tests.Support;
 using ActorBackup.Posix;
 using Names = ActorBackup.Testing.Names;
@@ -120,6 +121,30 @@ public sealed class FilesTests
         Assert.Equal(8765u, link.Gid);
         Assert.Equal(before.Mtime, after.Mtime);
         Assert.Equal(before.Uid, after.Uid);
+    }
+
+    [Fact]
+    public void A_folder_made_and_finished_through_held_parents_gets_mode_owner_and_both_times()
+    {
+        using var dir = new TempDir();
+        using var held = new OpenDirectories(4);
+        var name = PathBytes.FromBytes([(byte)'d', 0xFF, (byte)'-', 0xC3, 0xA9]); // not UTF-8, then "é"
+        var path = dir.Path + "/" + name;
+
+        Assert.Equal((Errno)0, Files.TryMkdir(path, 0x1C0, held));
+        Assert.Equal(Errno.EEXIST, Files.TryMkdir(path, 0x1C0, held));
+        Files.Chmod(path, 0x3ED, held); // 01755
+        if (Files.IsRoot)
+            Files.Lchown(path, 4321, 8765, held);
+        Files.SetTimes(path, new Timestamp(1_600_000_000, 123_456_789), held);
+
+        Assert.Equal(0, Syscall.lstat(path, out var st)); // Mono: an independent way to the same name
+        Assert.Equal(0x3EDu, (uint)st.st_mode & 0xFFF);
+        Assert.Equal((1_600_000_000L, 123_456_789L), (st.st_mtime, st.st_mtime_nsec));
+        Assert.Equal((1_600_000_000L, 123_456_789L), (st.st_atime, st.st_atime_nsec));
+        if (Files.IsRoot)
+            Assert.Equal((4321u, 8765u), (st.st_uid, st.st_gid));
+        Assert.Equal(Errno.ENOENT, Files.TryMkdir(dir.Path + "/missing/sub", 0x1C0, held));
     }
 
     [Fact]
