@@ -31,6 +31,40 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
         if (args.Value("cluster") is { } clusterFile)
             return RunOnCluster(clusterFile, root, backup, data, askedLevels, askedHash, share);
 
+        // The actor system takes 120-200 ms to start (HOCON, loggers, serializers) and touches
+        // no file: it starts on another core while the checks below run. Its threads inherit
+        // the lowered nice (the data-store's thread takes the started one back).
+        ThreadNice.LowerOthers(settings.StorePriority);
+        var starting = Task.Run(() => BackupSystem.Create(config, settings));
+        try
+        {
+            return Run(starting, root, backup, data, askedLevels, askedHash, share, settings);
+        }
+        finally
+        {
+            if (!_systemTaken)
+                Discard(starting);
+        }
+    }
+
+    private bool _systemTaken;
+
+    /// <summary>Stops the actor system when the run never took it (a check failed), once it is up.</summary>
+    private static void Discard(Task<ActorSystem> starting)
+    {
+        try
+        {
+            using var system = starting.GetAwaiter().GetResult();
+            system.Terminate().Wait(TimeSpan.FromSeconds(10));
+        }
+        catch (Exception)
+        {
+            // It did not start either: the error the user sees is the check's, already on its way.
+        }
+    }
+
+    private ExitCode Run(Task<ActorSystem> starting, string root, string backup, string data, int? askedLevels, HashKind? askedHash, SharePolicy share, BackupSettings settings)
+    {
         var request = new StoreRequest(root, backup, data, askedLevels, askedHash, args.Has("ignorefileexists"));
         var format = StoreSession.Check(request);
 
@@ -62,7 +96,7 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
             output.WriteLine(ComparedWith(options, "no previous snapshot of this root folder: every file is read"));
         }
 
-        var finished = RunActors(config, settings, options);
+        var finished = RunActors(starting, settings, options);
         Report(finished, options);
         if (args.Has("awaituserinput"))
         {
@@ -105,10 +139,10 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
             ? $"comparing with {Path.GetFileNameWithoutExtension(previous)}: files unchanged since are {(options.Rehash ? "read anyway (--rehash)" : "linked without reading")}"
             : none;
 
-    private RunFinished RunActors(Akka.Configuration.Config config, BackupSettings settings, RunOptions options)
+    private RunFinished RunActors(Task<ActorSystem> starting, BackupSettings settings, RunOptions options)
     {
-        ThreadNice.LowerOthers(settings.StorePriority);
-        using var system = BackupSystem.Create(config, settings);
+        using var system = starting.GetAwaiter().GetResult();
+        _systemTaken = true;
         var reporter = system.ActorOf(ConsoleReporter.Props(output, error, input, options.PauseOnError), "reporter");
         var coordinator = system.ActorOf(Coordinator.Props(options, settings, reporter), "coordinator");
         var finished = coordinator.Ask<RunFinished>(new StartRun(), Timeout.InfiniteTimeSpan).GetAwaiter().GetResult();
