@@ -24,7 +24,8 @@ namespace ActorBackup.Actors.DataStore;
 /// </summary>
 public sealed partial class DataStore : TypeSwitchActor
 {
-    private static readonly HashSet<Errno> FatalErrors = [Errno.ENOSPC, Errno.EDQUOT, Errno.EIO, Errno.EROFS];
+    /// <summary>Errors that stop the run (the store cannot go on), not only the file at hand.</summary>
+    internal static readonly HashSet<Errno> FatalErrors = [Errno.ENOSPC, Errno.EDQUOT, Errno.EIO, Errno.EROFS];
 
     private readonly RunOptions _options;
     private readonly BackupSettings _settings;
@@ -46,6 +47,7 @@ public sealed partial class DataStore : TypeSwitchActor
 
     private IActorRef _coordinator = ActorRefs.Nobody;
     private SnapshotTree? _tree;
+    private IActorRef? _finisher;
 
     // The snapshot's folders being filled, held open (most files of a folder arrive together).
     private readonly OpenDirectories _snapshotDirs = new(64);
@@ -136,6 +138,9 @@ public sealed partial class DataStore : TypeSwitchActor
         }
         _snapshotDirs.Clear(); // nothing held from an earlier snapshot of this data-store
         _tree = new SnapshotTree(root, _replaceExisting, _snapshotDirs);
+        if (_finisher is not null)
+            Context.Stop(_finisher); // an earlier snapshot's
+        _finisher = Context.ActorOf(Finisher.Props(root, layout.DataFolder));
         if (_replaceExisting)
             _produced = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         _manifest = new ManifestWriter(layout.ManifestPath(_options.SnapshotName) + ".partial", new Dictionary<string, string>
@@ -244,11 +249,16 @@ public sealed partial class DataStore : TypeSwitchActor
 
     private void Finalize(FinalizeDirectory m)
     {
+        if (_produced is null)
+        {
+            // Nothing to remove: owner, mode and times are set on the finisher's thread.
+            _finisher!.Forward(m);
+            return;
+        }
         FileProblem? problem = null;
         try
         {
-            HashSet<string>? keep = null;
-            if (_produced is not null && !_produced.Remove(m.Directory.Path, out keep))
+            if (!_produced.Remove(m.Directory.Path, out var keep))
                 keep = [];
             _tree!.Finalize(m.Directory, keep);
         }

@@ -8,7 +8,8 @@ namespace ActorBackup.Actors.DataStore;
 
 /// <summary>
 /// The snapshot tree being built: creates directories, symlinks and special files, and
-/// sets directory metadata once their children are in. Used only by the data-store.
+/// sets directory metadata once their children are in. Used only by the data-store (and
+/// its <see cref="Finisher"/>, with an instance and held folders of its own).
 /// Directories are created 0700 and get their real owner and mode when finalized, so
 /// nobody can look into a snapshot before it is complete. Its folders are reached through
 /// <paramref name="dirs"/> (parents held open), which forgets them when leftovers are removed.
