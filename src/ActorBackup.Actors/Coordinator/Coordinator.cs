@@ -45,6 +45,7 @@ public sealed class Coordinator : TypeSwitchActor, IWithTimers
     private readonly IActorRef _reporter;
     private readonly Func<IUntypedActorContext, Workers> _makeWorkers;
     private readonly Dictionary<string, DirState> _dirs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DirState>.AlternateLookup<ReadOnlySpan<char>> _dirsByPath;
     // Depth first: the walk finishes (and finalizes) one subtree before the next, so the
     // directories held open stay few, however wide the tree.
     private readonly Stack<WalkDirectory> _toWalk = new();
@@ -75,6 +76,7 @@ public sealed class Coordinator : TypeSwitchActor, IWithTimers
         _options = options;
         _settings = settings;
         _reporter = reporter;
+        _dirsByPath = _dirs.GetAlternateLookup<ReadOnlySpan<char>>();
         _makeWorkers = makeWorkers;
         _nextProgress = options.ProgressEvery;
 
@@ -308,17 +310,20 @@ public sealed class Coordinator : TypeSwitchActor, IWithTimers
         Pump();
     }
 
+    /// <summary>Found by a span of the file's path: no parent string per file (100,000 of them in a week 2 run).</summary>
     private void FileDone(string path)
     {
         _filesOutstanding--;
-        var parent = PathBytes.Parent(path);
-        _dirs[parent].Pending--;
-        CheckDone(parent);
+        var slash = path.LastIndexOf('/');
+        var state = _dirsByPath[slash < 0 ? "" : path.AsSpan(0, slash)];
+        state.Pending--;
+        CheckDone(state);
     }
 
-    private void CheckDone(string path)
+    private void CheckDone(string path) => CheckDone(_dirs[path]);
+
+    private void CheckDone(DirState state)
     {
-        var state = _dirs[path];
         if (state.Pending == 0 && _fatal is null)
             _workers.DataStore.Tell(new FinalizeDirectory(state.Entry));
     }
