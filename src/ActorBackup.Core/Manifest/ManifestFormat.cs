@@ -36,22 +36,16 @@ public static class ManifestFormat
         sb.Append(e.Path.Length == 0 ? "." : PathBytes.Escape(e.Path)).Append('\t')
             .Append((char)m.Type).Append('\t');
         AppendOctal(sb, m.Mode);
-        sb.Append('\t');
-        AppendNumber(sb, m.Uid);
-        sb.Append('\t');
-        AppendNumber(sb, m.Gid);
-        sb.Append('\t');
-        AppendNumber(sb, m.Size);
+        AppendField(sb, m.Uid);
+        AppendField(sb, m.Gid);
+        AppendField(sb, m.Size);
         sb.Append('\t');
         AppendTime(sb, m.Mtime);
         sb.Append('\t');
         AppendTime(sb, m.Ctime);
-        sb.Append('\t');
-        AppendNumber(sb, m.Device);
-        sb.Append('\t');
-        AppendNumber(sb, m.Inode);
-        sb.Append('\t');
-        AppendNumber(sb, m.Rdev);
+        AppendField(sb, m.Device);
+        AppendField(sb, m.Inode);
+        AppendField(sb, m.Rdev);
         sb.Append('\t').Append(e.Hash ?? "").Append('\t');
         if (e.EntrySuffix >= 0)
             AppendNumber(sb, e.EntrySuffix);
@@ -71,6 +65,13 @@ public static class ManifestFormat
         }
         while (value != 0);
         sb.Append(digits[i..]);
+    }
+
+    /// <summary>A tab, then <paramref name="value"/>.</summary>
+    private static void AppendField<T>(StringBuilder sb, T value) where T : ISpanFormattable
+    {
+        sb.Append('\t');
+        AppendNumber(sb, value);
     }
 
     /// <summary>Appends an integer in invariant digits, without a string per number (the data-store renders a line per file).</summary>
