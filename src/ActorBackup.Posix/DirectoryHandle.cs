@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using ActorBackup.Core;
-using Mono.Unix;
 using Mono.Unix.Native;
 
 namespace ActorBackup.Posix;
@@ -49,7 +48,7 @@ public sealed class DirectoryHandle : IDisposable
     /// <summary>
     /// Names in the directory, without "." and "..", in the order the file system gives. Read
     /// with getdents64 into a reused buffer, each name decoded as Mono.Posix decodes file
-    /// names (<see cref="UnixEncoding"/>: a name that is not UTF-8 keeps its bytes): Mono's
+    /// names (<see cref="Mono.Unix.UnixEncoding"/>: a name that is not UTF-8 keeps its bytes): Mono's
     /// readdir cost about 380 bytes of garbage and a marshalled record per name.
     /// </summary>
     public List<string> ListNames()
@@ -58,30 +57,14 @@ public sealed class DirectoryHandle : IDisposable
             throw PosixException.Last("list", Path);
         var buffer = _listBuffer ??= new byte[32 * 1024];
         var names = new List<string>();
-        while (true)
+        int length;
+        while ((length = Dirents.Read(_fd, buffer, Path)) > 0)
         {
-            long n;
-            unsafe
-            {
-                fixed (byte* b = buffer)
-                    n = GetDents64(_fd, b, (nuint)buffer.Length);
-            }
-            if (n < 0)
-                throw PosixException.Last("list", Path);
-            if (n == 0)
-                return names;
-            // struct linux_dirent64: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, char d_name[] (NUL-terminated).
-            for (var at = 0; at < n;)
-            {
-                var record = buffer.AsSpan(at, BitConverter.ToUInt16(buffer, at + 16));
-                var name = record[19..];
-                name = name[..name.IndexOf((byte)0)];
-                at += record.Length;
-                if (name.SequenceEqual("."u8) || name.SequenceEqual(".."u8))
-                    continue;
-                names.Add(NameBytes.Decode(name));
-            }
+            var position = 0;
+            while (Dirents.Next(buffer, length, ref position, out _, out var name))
+                names.Add(NameBytes.Decode(buffer.AsSpan(name, Dirents.NameLength(buffer, name))));
         }
+        return names;
     }
 
     [ThreadStatic]
@@ -91,9 +74,6 @@ public sealed class DirectoryHandle : IDisposable
 
     [DllImport("libc", EntryPoint = "lseek", SetLastError = true)]
     private static extern long Lseek(int fd, long offset, int whence);
-
-    [DllImport("libc", EntryPoint = "getdents64", SetLastError = true)]
-    private static extern unsafe long GetDents64(int fd, byte* buffer, nuint count);
 
     /// <summary>lstat of a child, relative to this handle; null when it vanished.</summary>
     public FileMeta? StatChild(string name)

@@ -20,28 +20,16 @@ public sealed record Removed(long Files, long Directories, long Bytes);
 /// </summary>
 public static unsafe class Removal
 {
-    private const byte DtUnknown = 0, DtDirectory = 4, DtRegular = 8;
-
-    // struct statx (the same layout on every Linux architecture): the fields read here.
-    private const int StatxSize = 256, StatxNlink = 16, StatxMode = 28, StatxSizeField = 40;
-    private const uint StatxWanted = 0x1 | 0x2 | 0x4 | 0x200; // STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_SIZE
     private const int ListingBuffer = 16 * 1024;
 
     private static readonly int OpenFolderFlags = NativeConvert.FromOpenFlags(OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC);
     private static readonly int RemoveFolderFlag = NativeConvert.FromAtFlags(AtFlags.AT_REMOVEDIR);
-    private static readonly int NoFollowFlag = NativeConvert.FromAtFlags(AtFlags.AT_SYMLINK_NOFOLLOW);
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern nint getdents64(int fd, byte* buffer, nuint size);
 
     [DllImport("libc", SetLastError = true)]
     private static extern int unlinkat(int folderFd, byte* name, int flags);
 
     [DllImport("libc", SetLastError = true)]
     private static extern int openat(int folderFd, byte* name, int flags, uint mode);
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int statx(int folderFd, byte* name, int flags, uint mask, byte* buffer);
 
     /// <summary>
     /// Removes <paramref name="path"/> and everything below it; a symlink or file there is
@@ -142,18 +130,17 @@ public static unsafe class Removal
         if (fd < 0)
             throw new PosixException(errno, "open directory", folder);
         using var listing = new Listing(fd, folder, []);
-        var stat = stackalloc byte[StatxSize];
+        Statx.Buffer stat;
         while (listing.Next(out var type))
         {
-            if (type is not (DtRegular or DtUnknown) || !listing.StatCurrent(stat))
+            if (type is not (Dirents.Regular or Dirents.Unknown) || !listing.StatCurrent(&stat))
                 continue;
-            var mode = *(ushort*)(stat + StatxMode);
-            if ((mode & 0xF000) != 0x8000 || *(uint*)(stat + StatxNlink) != 1 || !selects(listing.CurrentName()))
+            if ((stat.Mode & 0xF000) != 0x8000 || stat.Nlink != 1 || !selects(listing.CurrentName()))
                 continue;
             if (listing.UnlinkCurrent(0))
             {
                 files++;
-                bytes += (long)*(ulong*)(stat + StatxSizeField);
+                bytes += (long)stat.Size;
             }
         }
         return new Removed(files, 0, bytes);
@@ -298,49 +285,29 @@ public static unsafe class Removal
         /// <summary>Moves to the next entry other than "." and ".."; false at the end.</summary>
         public bool Next(out byte type)
         {
-            while (true)
+            while (!Dirents.Next(_buffer!, _length, ref _position, out type, out _name))
             {
-                if (_position >= _length)
-                {
-                    nint n;
-                    fixed (byte* p = _buffer)
-                        n = getdents64(Fd, p, (nuint)_buffer!.Length);
-                    if (n < 0)
-                        throw new PosixException(NativeConvert.ToErrno(Marshal.GetLastPInvokeError()), "list", Path);
-                    if (n == 0)
-                    {
-                        type = 0;
-                        return false;
-                    }
-                    _length = (int)n;
-                    _position = 0;
-                }
-                // struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
-                var record = _buffer.AsSpan(_position);
-                var length = BitConverter.ToUInt16(record[16..18]);
-                type = record[18];
-                _name = _position + 19;
-                _position += length;
-                var b = _buffer!;
-                if (b[_name] == (byte)'.' && (b[_name + 1] == 0 || (b[_name + 1] == (byte)'.' && b[_name + 2] == 0)))
-                    continue;
-                return true;
+                _length = Dirents.Read(Fd, _buffer!, Path);
+                _position = 0;
+                if (_length == 0)
+                    return false;
             }
+            return true;
         }
 
         public bool CurrentIsFolder(byte type)
         {
-            if (type != DtUnknown)
-                return type == DtDirectory;
+            if (type != Dirents.Unknown)
+                return type == Dirents.Directory;
             return Syscall.fstatat(Fd, CurrentName(), out var st, AtFlags.AT_SYMLINK_NOFOLLOW) == 0
                 && (st.st_mode & FilePermissions.S_IFMT) == FilePermissions.S_IFDIR;
         }
 
         /// <summary>statx of the current entry, not following a symlink; false when it vanished.</summary>
-        public bool StatCurrent(byte* buffer)
+        public bool StatCurrent(Statx.Buffer* buffer)
         {
             fixed (byte* p = _buffer)
-                return statx(Fd, p + _name, NoFollowFlag, StatxWanted, buffer) == 0;
+                return Statx.Raw(Fd, p + _name, buffer) == 0;
         }
 
         public string CurrentName() => UnixEncoding.Instance.GetString(_buffer!, _name, NameLength());
@@ -356,7 +323,7 @@ public static unsafe class Removal
             return rc == 0 || Failed(this, CurrentName(), flags);
         }
 
-        private int NameLength() => _buffer.AsSpan(_name).IndexOf((byte)0);
+        private int NameLength() => Dirents.NameLength(_buffer!, _name);
 
         public void Dispose()
         {

@@ -20,7 +20,7 @@ internal static class Statx
 
     /// <summary>struct statx (linux/stat.h): 256 bytes, the fields read here.</summary>
     [StructLayout(LayoutKind.Explicit, Size = 256)]
-    private struct Buffer
+    internal struct Buffer
     {
         [FieldOffset(16)] public uint Nlink;
         [FieldOffset(20)] public uint Uid;
@@ -41,6 +41,9 @@ internal static class Statx
     [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
     private static extern unsafe int LibcStatx(int dirfd, byte* path, int flags, uint mask, Buffer* buffer);
 
+    /// <summary>lstat of the NUL-terminated <paramref name="name"/> in <paramref name="dirfd"/>; what libc returns (-1 and errno).</summary>
+    public static unsafe int Raw(int dirfd, byte* name, Buffer* st) => LibcStatx(dirfd, name, AtSymlinkNoFollow, BasicStats, st);
+
     /// <summary>lstat of <paramref name="name"/> in the directory <paramref name="dirfd"/>; 0 or the errno.</summary>
     public static unsafe Errno Child(int dirfd, string name, out FileMeta? meta)
     {
@@ -50,7 +53,7 @@ internal static class Statx
         Buffer st;
         fixed (byte* path = bytes)
         {
-            if (LibcStatx(dirfd, path, AtSymlinkNoFollow, BasicStats, &st) != 0)
+            if (Raw(dirfd, path, &st) != 0)
                 return NativeConvert.ToErrno(Marshal.GetLastPInvokeError());
         }
         meta = new FileMeta(
