@@ -22,7 +22,8 @@ public sealed record BackupSettings(
     bool CopyFirst,
     long HeapBudget,
     TimeSpan ProgressInterval,
-    int StorePriority = 0)
+    int StorePriority = 0,
+    bool DirectWrites = true)
 {
     public static BackupSettings From(Config config)
     {
@@ -44,7 +45,8 @@ public sealed record BackupSettings(
             CopyFirst: Read(c, "copy-first", k => c.GetBoolean(k)),
             HeapBudget: Read(c, "heap-budget", k => c.GetByteSize(k) ?? 0),
             ProgressInterval: Read(c, "progress-interval", k => c.GetTimeSpan(k)),
-            StorePriority: Read(c, "store-priority", k => c.GetInt(k)));
+            StorePriority: Read(c, "store-priority", k => c.GetInt(k)),
+            DirectWrites: Read(c, "direct-writes", k => c.GetBoolean(k)));
         settings.Check();
         return settings;
     }

@@ -28,6 +28,7 @@ public sealed class BackupSettingsSpec
         Assert.Equal(65_000, settings.MaxLinksPerEntry);
         Assert.True(settings.Fsync);
         Assert.True(settings.CopyFirst);
+        Assert.True(settings.DirectWrites);
         Assert.Equal(64L * 1024 * 1024, settings.HeapBudget);
         Assert.Equal(TimeSpan.FromSeconds(1), settings.ProgressInterval);
         Assert.Equal(5, settings.StorePriority);
@@ -41,10 +42,11 @@ public sealed class BackupSettingsSpec
     }
 
     [Fact]
-    public void Copy_first_and_heap_budget_can_be_turned_off()
+    public void Copy_first_direct_writes_and_heap_budget_can_be_turned_off()
     {
-        var settings = With("actorbackup.copy-first = off\nactorbackup.heap-budget = 0");
+        var settings = With("actorbackup.copy-first = off\nactorbackup.direct-writes = off\nactorbackup.heap-budget = 0");
         Assert.False(settings.CopyFirst);
+        Assert.False(settings.DirectWrites);
         Assert.Equal(0, settings.HeapBudget);
     }
 

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using ActorBackup.Actors.Hasher;
+using ActorBackup.Posix;
+using Microsoft.Win32.SafeHandles;
 using ActorBackup.Testing;
 
 namespace ActorBackup.Actors.Tests;
@@ -98,6 +100,68 @@ public sealed class SparseCopyTests : IDisposable
         Assert.Equal(4096 + 8192, read.Length);
         Assert.Equal(Bytes(3_000, 5), read[..3_000]);
         Assert.All(read[3_000..], b => Assert.Equal(0, b));
+    }
+
+    [Fact]
+    public void Direct_writes_keep_every_byte_and_hole_and_leave_the_last_partial_block_to_the_page_cache()
+    {
+        // 3 MiB + 5,000 bytes: whole blocks go direct from the aligned read buffer, a zero
+        // block run stays a hole, the tail takes an ordinary write.
+        var content = Bytes(3 * 1024 * 1024 + 5_000, 6);
+        Array.Clear(content, 1 << 20, 256 * 1024);
+        var source = _temp.Combine("big");
+        File.WriteAllBytes(source, content);
+        var target = _temp.Combine("direct");
+        using var input = File.OpenHandle(source);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
+        long bytes;
+        using (var output = DirectIo.TryCreateExclusive(target) ?? throw new Xunit.Sdk.XunitException("O_DIRECT refused"))
+        {
+            var writer = new SparseWriter(output, direct: true);
+            var directAfterWholeBlocks = new List<bool>();
+            bytes = HashStream.Read(input, DirectIo.AlignedBuffer(1 << 20).Span, hash, (chunk, offset) =>
+            {
+                writer.Write(chunk, offset);
+                directAfterWholeBlocks.Add(IsDirect(output));
+            }, out var error);
+            Assert.Null(error);
+            writer.Finish(bytes);
+            Assert.Equal([true, true, true, false], directAfterWholeBlocks);
+        }
+
+        Assert.Equal(content.Length, bytes);
+        Assert.Equal(Convert.ToHexString(SHA1.HashData(content)), Convert.ToHexString(hash.GetHashAndReset()));
+        Assert.Equal(content, File.ReadAllBytes(target));
+        Assert.True(SparseFiles.Allocated(target) <= content.Length - 256 * 1024 + 4096, $"the copy takes {SparseFiles.Allocated(target)} bytes");
+    }
+
+    [Fact]
+    public void A_direct_writer_given_unaligned_writes_turns_O_DIRECT_off_and_keeps_every_byte()
+    {
+        var content = Bytes(200_000, 7);
+        var target = _temp.Combine("unaligned");
+        using (var output = DirectIo.TryCreateExclusive(target) ?? throw new Xunit.Sdk.XunitException("O_DIRECT refused"))
+        {
+            var writer = new SparseWriter(output, direct: true);
+            var aligned = DirectIo.AlignedBuffer(64 * 1024);
+            content.AsSpan(0, 65_536).CopyTo(aligned.Span);
+            writer.Write(aligned.Span, 0);
+            Assert.True(IsDirect(output));
+            // Mid-file at an offset that is no block boundary (a short read): ordinary writes from here.
+            writer.Write(content.AsSpan(65_536, 1_000), 65_536);
+            writer.Write(content.AsSpan(66_536), 66_536);
+            Assert.False(IsDirect(output));
+            writer.Finish(content.Length);
+        }
+
+        Assert.Equal(content, File.ReadAllBytes(target));
+    }
+
+    /// <summary>Whether the open file has O_DIRECT set, as the kernel reports it in /proc/self/fdinfo.</summary>
+    private static bool IsDirect(SafeFileHandle handle)
+    {
+        var flags = File.ReadAllLines($"/proc/self/fdinfo/{handle.DangerousGetHandle()}").First(l => l.StartsWith("flags:"));
+        return (Convert.ToInt32(flags["flags:".Length..].Trim(), 8) & Mono.Unix.Native.NativeConvert.FromOpenFlags(Mono.Unix.Native.OpenFlags.O_DIRECT)) != 0;
     }
 
     private static byte[] Bytes(int length, int seed)

@@ -260,6 +260,7 @@ public static class RunSettings
             $"  read-buffer = {One("4KiB", "8KiB", "64KiB", "1MiB")}",
             $"  copy-first = {One("on", "off")}",
             $"  fsync = {One("on", "off", "off")}",
+            $"  direct-writes = {One("on", "off")}",
             "}",
             "");
     }

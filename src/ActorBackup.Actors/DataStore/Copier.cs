@@ -17,12 +17,16 @@ public sealed class Copier : TypeSwitchActor
 {
     private readonly SourceRoot _root;
 
+    /// <summary>Temp files are written O_DIRECT (<see cref="DirectIo"/>) until the temp folder's file system refuses it.</summary>
+    private bool _direct;
+
     public Copier(RunOptions options, BackupSettings settings)
     {
-        var reader = new SourceReader(new byte[settings.ReadBuffer], options.Store.Hash, settings.ReadRetries);
+        var reader = new SourceReader(DirectIo.AlignedBuffer(settings.ReadBuffer), options.Store.Hash, settings.ReadRetries);
         var chown = Files.IsRoot;
         _root = new SourceRoot(options.RootFolder);
-        Receive<CopyContent>(c => Sender.Tell(Copy(c, options, reader, _root, chown)));
+        _direct = settings.DirectWrites;
+        Receive<CopyContent>(c => Sender.Tell(Copy(c, options, reader, _root, chown, ref _direct)));
     }
 
     protected override void PostStop()
@@ -38,13 +42,14 @@ public sealed class Copier : TypeSwitchActor
     public static Props Props(RunOptions options, BackupSettings settings) =>
         Akka.Actor.Props.Create(() => new Copier(options, settings)).WithDispatcher(Dispatchers.Io);
 
-    private static object Copy(CopyContent c, RunOptions options, SourceReader reader, SourceRoot root, bool chown)
+    private static object Copy(CopyContent c, RunOptions options, SourceReader reader, SourceRoot root, bool chown, ref bool directWorks)
     {
         var temp = Path.Combine(options.Store.TempFolder, c.TempName);
         SafeFileHandle output;
+        bool direct;
         try
         {
-            output = Files.CreateExclusive(temp);
+            output = SparseWriter.Create(temp, c.Source.Meta.Size, ref directWorks, out direct);
         }
         catch (PosixException e)
         {
@@ -55,7 +60,7 @@ public sealed class Copier : TypeSwitchActor
         {
             using (output)
             {
-                var writer = new SparseWriter(output);
+                var writer = new SparseWriter(output, direct);
                 SourceReader.Result result;
                 if (c.FromStore is null)
                     result = reader.Read(root, c.Source.Path, c.Source.Meta, writer.Write, writer.Restart);

@@ -20,7 +20,7 @@ public static class HashStream
     /// the loop and is returned in <paramref name="readError"/> (the hash is then incomplete).
     /// The sink's own exceptions (it writes elsewhere: no space) leave as exceptions.
     /// </summary>
-    public static long Read(SafeFileHandle handle, byte[] buffer, IncrementalHash hash, Action<ReadOnlySpan<byte>, long>? sink, out string? readError)
+    public static long Read(SafeFileHandle handle, Span<byte> buffer, IncrementalHash hash, Action<ReadOnlySpan<byte>, long>? sink, out string? readError)
     {
         readError = null;
         long offset = 0;
@@ -42,7 +42,7 @@ public static class HashStream
             int n;
             try
             {
-                n = RandomAccess.Read(handle, buffer.AsSpan(0, (int)Math.Min(buffer.Length, hole - offset)), offset);
+                n = RandomAccess.Read(handle, buffer[..(int)Math.Min(buffer.Length, hole - offset)], offset);
             }
             catch (IOException e)
             {
@@ -51,7 +51,7 @@ public static class HashStream
             }
             if (n == 0)
                 return offset;
-            var chunk = buffer.AsSpan(0, n);
+            var chunk = buffer[..n];
             hash.AppendData(chunk);
             sink?.Invoke(chunk, offset);
             offset += n;
@@ -71,14 +71,14 @@ public static class HashStream
     }
 
     /// <summary>Feeds the zeros from <paramref name="from"/> to <paramref name="to"/> to the hash and the sink.</summary>
-    private static void Zeros(byte[] buffer, IncrementalHash hash, Action<ReadOnlySpan<byte>, long>? sink, long from, long to)
+    private static void Zeros(Span<byte> buffer, IncrementalHash hash, Action<ReadOnlySpan<byte>, long>? sink, long from, long to)
     {
         if (to <= from)
             return;
-        buffer.AsSpan().Clear();
+        buffer.Clear();
         for (var offset = from; offset < to;)
         {
-            var zeros = buffer.AsSpan(0, (int)Math.Min(buffer.Length, to - offset));
+            var zeros = buffer[..(int)Math.Min(buffer.Length, to - offset)];
             hash.AppendData(zeros);
             sink?.Invoke(zeros, offset);
             offset += zeros.Length;

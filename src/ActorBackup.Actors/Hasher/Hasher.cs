@@ -34,10 +34,15 @@ public sealed class Hasher : TypeSwitchActor
     private readonly uint _euid = Files.Euid;
     private readonly uint _egid = Files.Egid;
 
+    /// <summary>Temp files are written O_DIRECT (<see cref="DirectIo"/>) until the temp folder's file system refuses it.</summary>
+    private bool _direct;
+
     public Hasher(RunOptions options, BackupSettings settings)
     {
         _options = options;
-        _reader = new SourceReader(new byte[settings.ReadBuffer], options.Store.Hash, settings.ReadRetries);
+        // Aligned, so that each chunk read can be written direct from where it is.
+        _reader = new SourceReader(DirectIo.AlignedBuffer(settings.ReadBuffer), options.Store.Hash, settings.ReadRetries);
+        _direct = settings.DirectWrites;
         _root = new SourceRoot(options.RootFolder);
         Receive<HashFiles>(batch =>
         {
@@ -73,9 +78,10 @@ public sealed class Hasher : TypeSwitchActor
         var name = $"{Environment.ProcessId}-h{Interlocked.Increment(ref _nextTemp)}.tmp";
         var temp = Path.Combine(_options.Store.TempFolder, name);
         SafeFileHandle output;
+        bool direct;
         try
         {
-            output = Files.CreateExclusive(temp);
+            output = SparseWriter.Create(temp, file.Meta.Size, ref _direct, out direct);
         }
         catch (PosixException)
         {
@@ -85,7 +91,7 @@ public sealed class Hasher : TypeSwitchActor
         SourceReader.Result result;
         using (output)
         {
-            var writer = new SparseWriter(output);
+            var writer = new SparseWriter(output, direct);
             result = _reader.Read(_root, file.Path, file.Meta,
                 sink: (chunk, offset) =>
                 {

@@ -12,7 +12,7 @@ namespace ActorBackup.Actors.Hasher;
 /// way when it is opened are waited for; after reading, size, mtime and ctime must not have
 /// moved, else the file is read again.
 /// </summary>
-public sealed class SourceReader(byte[] buffer, HashKind hashKind, int retries)
+public sealed class SourceReader(Memory<byte> buffer, HashKind hashKind, int retries)
 {
     /// <summary>The outcome of one read: the hash and the metadata the bytes belong to, or a reason.</summary>
     public sealed record Result(string? Hash, FileMeta? Meta, long Bytes, string? Problem);
@@ -104,7 +104,7 @@ public sealed class SourceReader(byte[] buffer, HashKind hashKind, int retries)
             using var hash = hashKind.Create();
             // The sink writes into the data folder: its failures (no space) are the
             // store's, not the source's, so they leave HashStream as exceptions.
-            var offset = HashStream.Read(handle, buffer, hash, sink, out var readError);
+            var offset = HashStream.Read(handle, buffer.Span, hash, sink, out var readError);
             if (readError is not null)
                 return new Result(null, null, offset, $"read error: {readError}");
             var after = Files.Fstat(handle, shown);
@@ -120,7 +120,7 @@ public sealed class SourceReader(byte[] buffer, HashKind hashKind, int retries)
                 // (Bytes stays the content's length: callers size their copy by it.)
                 SourceRoot.AwaitWritesUnderWay(handle);
                 using var again = hashKind.Create();
-                var length = HashStream.Read(handle, buffer, again, null, out readError);
+                var length = HashStream.Read(handle, buffer.Span, again, null, out readError);
                 if (readError is not null)
                     return new Result(null, null, offset, $"read error: {readError}");
                 if (length != before.Size || ContentHash.Finish(again) != digest || !Files.Fstat(handle, shown).SameContentAs(before))
