@@ -20,12 +20,6 @@ public static unsafe class DirectIo
 
     private const int FSetFl = 4; // F_SETFL, the same number on every Linux architecture
 
-    private static readonly OpenFlags CreateFlags =
-        OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL | OpenFlags.O_CLOEXEC | OpenFlags.O_NOFOLLOW;
-
-    /// <summary><paramref name="length"/> rounded up to a whole number of <see cref="Alignment"/> blocks.</summary>
-    public static long RoundUp(long length) => (length + Alignment - 1) / Alignment * Alignment;
-
     /// <summary>
     /// A buffer of at least <paramref name="length"/> bytes (a whole number of blocks) that
     /// starts on an <see cref="Alignment"/> boundary and never moves (pinned), for reads
@@ -33,7 +27,7 @@ public static unsafe class DirectIo
     /// </summary>
     public static Memory<byte> AlignedBuffer(int length)
     {
-        var size = (int)RoundUp(length);
+        var size = (length + Alignment - 1) / Alignment * Alignment;
         var array = GC.AllocateUninitializedArray<byte>(size + Alignment, pinned: true);
         var address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
         var skip = (int)((Alignment - address % Alignment) % Alignment);
@@ -41,13 +35,13 @@ public static unsafe class DirectIo
     }
 
     /// <summary>
-    /// Creates <paramref name="path"/>, which must not exist yet (write-only, mode 0600),
-    /// for direct writes; null when its file system refuses O_DIRECT. Linux refuses only
-    /// after creating the file, so the file it made is removed again.
+    /// <see cref="Files.CreateExclusive"/> for direct writes; null when the file system
+    /// refuses O_DIRECT. Linux refuses only after creating the file, so the file it made is
+    /// removed again.
     /// </summary>
     public static SafeFileHandle? TryCreateExclusive(string path)
     {
-        var fd = Syscall.open(path, CreateFlags | OpenFlags.O_DIRECT, FilePermissions.S_IRUSR | FilePermissions.S_IWUSR);
+        var fd = Syscall.open(path, Files.CreateExclusiveFlags | OpenFlags.O_DIRECT, FilePermissions.S_IRUSR | FilePermissions.S_IWUSR);
         if (fd >= 0)
             return new SafeFileHandle(fd, ownsHandle: true);
         var errno = Stdlib.GetLastError();

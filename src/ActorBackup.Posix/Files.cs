@@ -54,11 +54,14 @@ public static class Files
         return Meta.From(st);
     }
 
+    /// <summary>How <see cref="CreateExclusive"/> opens: write-only, the file must not exist yet, no symlink followed.</summary>
+    internal const OpenFlags CreateExclusiveFlags =
+        OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL | OpenFlags.O_CLOEXEC | OpenFlags.O_NOFOLLOW;
+
     /// <summary>Creates a new file that must not exist yet, write-only, mode 0600.</summary>
     public static SafeFileHandle CreateExclusive(string path)
     {
-        var fd = Syscall.open(path, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL | OpenFlags.O_CLOEXEC | OpenFlags.O_NOFOLLOW,
-            FilePermissions.S_IRUSR | FilePermissions.S_IWUSR);
+        var fd = Syscall.open(path, CreateExclusiveFlags, FilePermissions.S_IRUSR | FilePermissions.S_IWUSR);
         if (fd < 0)
             throw PosixException.Last("create", path);
         return new SafeFileHandle(fd, ownsHandle: true);
