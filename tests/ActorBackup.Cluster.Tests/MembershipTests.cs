@@ -99,8 +99,15 @@ public sealed class MembershipTests(ITestOutputHelper output)
         Assert.False(Directory.Exists($"/proc/{week1.Pid}"), $"the coordinator (pid {week1.Pid}) should be gone");
         var coordinator = $"akka.tcp://actorbackup@{CoordinatorAddressOf(week1)} ";
         var removed = storage.WaitForLine(l => l.Contains(" member-removed address=" + coordinator), TimeSpan.FromSeconds(10), "member-removed of the coordinator");
-        Assert.Contains(storage.StdoutLines, l => l.Contains(" member-exited address=" + coordinator)); // left gracefully ...
-        Assert.DoesNotContain(storage.StdoutLines, l => l.Contains(" member-unreachable address=" + coordinator)); // ... did not vanish
+        // Left gracefully: Exiting before anything else. Under load the storage may still
+        // mark the exited coordinator unreachable for the milliseconds before the removal's
+        // gossip arrives (seen once with every test project on 2 cores); a coordinator that
+        // vanished mid-run would show unreachable without having exited first.
+        var lines = storage.StdoutLines.ToList();
+        var exited = lines.FindIndex(l => l.Contains(" member-exited address=" + coordinator));
+        var unreachable = lines.FindIndex(l => l.Contains(" member-unreachable address=" + coordinator));
+        Assert.True(exited >= 0, $"the storage never saw the coordinator exit\n{storage.Describe()}");
+        Assert.True(unreachable < 0 || unreachable > exited, $"the coordinator was unreachable before it exited\n{storage.Describe()}");
         Assert.DoesNotContain(storage.StdoutLines, l => l.Contains(" member-downed "));
         Assert.All(hashers.Append(storage), node => Assert.False(node.HasExited, $"{node.Name} should still run\n{node.Describe()}"));
         var afterRemoval = storage.StdoutLines.ToList().IndexOf(removed) + 1;
