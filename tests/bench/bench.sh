@@ -130,13 +130,10 @@ echo "           and a sync flushes earlier writes before each run."
 echo
 
 # ------------------------------------------------------------------ build
-log "publishing src/ActorBackup.Cli (Release, ReadyToRun: as deploy/ installs it)"
-# --artifacts-path keeps obj/ and bin/ of this build inside $WORK, so it does not race other
-# builds of the same source tree.
-if ! dotnet publish "$SRC_ROOT/src/ActorBackup.Cli" -c Release -o "$WORK/bin" \
-        -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
-        --artifacts-path "$WORK/artifacts" -nologo -v quiet >"$LOGS/publish.log" 2>&1; then
-    echo "bench.sh: dotnet publish failed:" >&2
+log "publishing ActorBackup with deploy/publish.sh (as production installs it)"
+# Built in a temporary folder inside $WORK, so it shares no obj/ with other builds of the tree.
+if ! TMPDIR=$WORK "$SRC_ROOT/deploy/publish.sh" "$WORK/bin" >"$LOGS/publish.log" 2>&1; then
+    echo "bench.sh: deploy/publish.sh failed:" >&2
     tail -40 "$LOGS/publish.log" >&2
     exit 1
 fi

@@ -97,10 +97,12 @@ echo "work dir:   $WORK ($(df -PT "$WORK" | awk 'NR==2 {print $2 " on " $1}'))"
 echo "tree:       $FILES files, seed $SEED (tests/bench/make-many.py), 1% churn before week2"
 echo
 
-log "publishing src/ActorBackup.Cli (Release, ReadyToRun)"
-if ! dotnet publish "$SRC_ROOT/src/ActorBackup.Cli" -c Release -o "$WORK/bin" -r linux-x64 --self-contained false \
-        -p:PublishReadyToRun=true --artifacts-path "$WORK/artifacts" -nologo -v quiet >"$LOGS/publish.log" 2>&1; then
-    echo "prune.sh: dotnet publish failed:" >&2; tail -40 "$LOGS/publish.log" >&2; exit 1
+log "publishing ActorBackup with deploy/publish.sh (as production installs it)"
+# Built in a temporary folder inside $WORK, so it shares no obj/ with other builds of the tree.
+if ! TMPDIR=$WORK "$SRC_ROOT/deploy/publish.sh" "$WORK/bin" >"$LOGS/publish.log" 2>&1; then
+    echo "prune.sh: deploy/publish.sh failed:" >&2
+    tail -40 "$LOGS/publish.log" >&2
+    exit 1
 fi
 AB=$WORK/bin/actorbackup
 SRC=$WORK/src
