@@ -23,8 +23,7 @@ public sealed record BackupSettings(
     long HeapBudget,
     TimeSpan ProgressInterval,
     int StorePriority = 0,
-    bool DirectWrites = true,
-    TimeSpan GroupCommitInterval = default)
+    bool DirectWrites = true)
 {
     public static BackupSettings From(Config config)
     {
@@ -47,8 +46,7 @@ public sealed record BackupSettings(
             HeapBudget: Read(c, "heap-budget", k => c.GetByteSize(k) ?? 0),
             ProgressInterval: Read(c, "progress-interval", k => c.GetTimeSpan(k)),
             StorePriority: Read(c, "store-priority", k => c.GetInt(k)),
-            DirectWrites: Read(c, "direct-writes", k => c.GetBoolean(k)),
-            GroupCommitInterval: Read(c, "group-commit-interval", k => c.GetTimeSpan(k)));
+            DirectWrites: Read(c, "direct-writes", k => c.GetBoolean(k)));
         settings.Check();
         return settings;
     }
@@ -79,7 +77,6 @@ public sealed record BackupSettings(
         Require(ReadRetries >= 0, "actorbackup.read-retries", "must be 0 or more");
         Require(MaxLinksPerEntry >= 2, "actorbackup.max-links-per-entry", "must be 2 or more");
         Require(StorePriority is >= 0 and <= 19, "actorbackup.store-priority", "must be 0 (off) to 19");
-        Require(GroupCommitInterval >= TimeSpan.Zero, "actorbackup.group-commit-interval", "must be 0 (commit as soon as the last commit ends) or a duration such as 300ms");
         Require(HeapBudget >= 0, "actorbackup.heap-budget", "must be 0 (off) or a size such as 96MiB");
     }
 

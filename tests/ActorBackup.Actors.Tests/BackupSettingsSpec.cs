@@ -32,7 +32,6 @@ public sealed class BackupSettingsSpec
         Assert.Equal(64L * 1024 * 1024, settings.HeapBudget);
         Assert.Equal(TimeSpan.FromSeconds(1), settings.ProgressInterval);
         Assert.Equal(5, settings.StorePriority);
-        Assert.Equal(TimeSpan.FromMilliseconds(300), settings.GroupCommitInterval);
     }
 
     [Fact]
@@ -60,13 +59,11 @@ public sealed class BackupSettingsSpec
     [Fact]
     public void Sizes_and_durations_accept_HOCON_units()
     {
-        var settings = With("actorbackup { hash-batch-bytes = 4MiB, read-buffer = 64KiB, progress-interval = 250ms, group-commit-interval = 2s, fsync = off }");
+        var settings = With("actorbackup { hash-batch-bytes = 4MiB, read-buffer = 64KiB, progress-interval = 250ms, fsync = off }");
 
         Assert.Equal(4L * 1024 * 1024, settings.HashBatchBytes);
         Assert.Equal(64 * 1024, settings.ReadBuffer);
         Assert.Equal(TimeSpan.FromMilliseconds(250), settings.ProgressInterval);
-        Assert.Equal(TimeSpan.FromSeconds(2), settings.GroupCommitInterval);
-        Assert.Equal(TimeSpan.Zero, With("actorbackup.group-commit-interval = 0s").GroupCommitInterval);
         Assert.False(settings.Fsync);
     }
 
@@ -83,7 +80,6 @@ public sealed class BackupSettingsSpec
     [InlineData("actorbackup.max-links-per-entry = 1", "actorbackup.max-links-per-entry")]
     [InlineData("actorbackup.store-priority = -1", "actorbackup.store-priority")]
     [InlineData("actorbackup.store-priority = 20", "actorbackup.store-priority")]
-    [InlineData("actorbackup.group-commit-interval = -1s", "actorbackup.group-commit-interval")]
     public void An_out_of_range_value_is_a_usage_error_naming_the_key(string hocon, string key)
     {
         var e = Assert.Throws<UserError>(() => With(hocon));

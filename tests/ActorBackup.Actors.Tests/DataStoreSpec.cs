@@ -29,12 +29,12 @@ public sealed class DataStoreSpec(ITestOutputHelper output) : ActorSpec(output)
     /// Starts a data-store and opens the snapshot of a source root with mode 0751. fsync is
     /// off: syncfs on a machine busy with other suites takes seconds and nothing here can observe it.
     /// </summary>
-    private IActorRef OpenStore(RunOptions? options = null, BackupSettings? settings = null, bool fsync = false)
+    private IActorRef OpenStore(RunOptions? options = null, BackupSettings? settings = null)
     {
         _options = options ?? Options();
         SetOwnerModeTime(Root, 0, 0, 0x1E9, new Timestamp(1_400_000_000, 1));
         Directory.CreateDirectory(Temp["backups"]);
-        var store = Sys.ActorOf(DataStoreActor.Props(_options, (settings ?? Settings) with { Fsync = fsync }, Copier.Ref, Copier.Ref));
+        var store = Sys.ActorOf(DataStoreActor.Props(_options, (settings ?? Settings) with { Fsync = false }, Copier.Ref, Copier.Ref));
         store.Tell(new OpenSnapshot(new SourceEntry("", Files.Lstat(Root))), TestActor);
         ExpectMsg<SnapshotOpened>();
         return store;
@@ -134,26 +134,6 @@ public sealed class DataStoreSpec(ITestOutputHelper output) : ActorSpec(output)
         Copier.ExpectNoMsg(Quiet);
         Assert.Equal(Files.Lstat(entry).Inode, Files.Lstat(Snapshot("a.txt")).Inode);
         Assert.Equal(2ul, Files.Lstat(entry).LinkCount);
-    }
-
-    [Fact]
-    public void With_fsync_an_entry_ready_after_the_flow_of_new_content_stopped_is_named_without_waiting_out_the_group_commit_interval()
-    {
-        var store = OpenStore(settings: Settings with { GroupCommitInterval = TimeSpan.FromHours(1) }, fsync: true);
-        var a = HashedSource(SourceFile("a", "first content"));
-        var b = HashedSource(SourceFile("b", "second content"));
-
-        store.Tell(new StoreFiles([a]), TestActor);
-        CopyAndReply();
-        Assert.Equal("a", Assert.Single(ExpectMsg<FilesStored>(TimeSpan.FromSeconds(60)).Done).Source.Path);
-
-        // Within the hour after that commit, but nothing else is coming: committed when 50 ms stay quiet.
-        store.Tell(new StoreFiles([b]), TestActor);
-        CopyAndReply();
-        Assert.Equal("b", Assert.Single(ExpectMsg<FilesStored>(TimeSpan.FromSeconds(60)).Done).Source.Path);
-        Assert.Equal("second content", File.ReadAllText(Entry(b.Hash)));
-        Assert.Equal(Files.Lstat(Entry(b.Hash)).Inode, Files.Lstat(Snapshot("b")).Inode);
-        Assert.Empty(Directory.GetFiles(_options.Store.TempFolder));
     }
 
     [Fact]

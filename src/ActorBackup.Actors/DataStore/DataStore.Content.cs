@@ -198,42 +198,13 @@ public sealed partial class DataStore
             return;
         }
         _unsynced.Add(pending);
-        _lastReady = Environment.TickCount64;
         SyncIfIdle();
     }
 
-    public ITimerScheduler Timers { get; set; } = null!;
-
-    /// <summary>The group commit interval since the last commit started has passed.</summary>
-    private sealed class CommitDue
-    {
-        public static readonly CommitDue Instance = new();
-    }
-
-    /// <summary>How long no new entry must have become ready for a commit to start before its interval is up.</summary>
-    private const long CommitWhenQuietMs = 50;
-
-    /// <summary>
-    /// Starts a group commit when none runs and either group-commit-interval has passed since
-    /// the last one started, or no entry became ready for the last 50 ms (the flow of new
-    /// content paused or ended: nothing is gained by waiting, and the run's last entries are
-    /// not held back). Each syncfs also writes every folder and link count changed since the
-    /// one before, so commits back to back wrote the snapshot's metadata again and again: 63
-    /// of them in a week 2 run of the medium corpus.
-    /// </summary>
     private void SyncIfIdle()
     {
         if (_syncing.Count > 0 || _unsynced.Count == 0)
             return;
-        var now = Environment.TickCount64;
-        if (now < _nextCommit && now - _lastReady < CommitWhenQuietMs)
-        {
-            if (!Timers.IsTimerActive(CommitDue.Instance))
-                Timers.StartSingleTimer(CommitDue.Instance, CommitDue.Instance,
-                    TimeSpan.FromMilliseconds(Math.Min(_nextCommit - now, _lastReady + CommitWhenQuietMs - now)));
-            return;
-        }
-        _nextCommit = now + (long)_settings.GroupCommitInterval.TotalMilliseconds;
         (_syncing, _unsynced) = (_unsynced, _syncing);
         _syncer ??= Context.ActorOf(Akka.Actor.Props.Create(() => new Syncer(_options.Store.DataFolder)).WithDispatcher(Dispatchers.Io), "syncer");
         _syncer.Tell(Syncer.Sync.Instance);

@@ -22,7 +22,7 @@ namespace ActorBackup.Actors.DataStore;
 /// This file: the run's life cycle (open, directories and special files, finalize,
 /// publish). DataStore.Content.cs: regular files, from link to new entry.
 /// </summary>
-public sealed partial class DataStore : TypeSwitchActor, IWithTimers
+public sealed partial class DataStore : TypeSwitchActor
 {
     /// <summary>Errors that stop the run (the store cannot go on), not only the file at hand.</summary>
     internal static readonly HashSet<Errno> FatalErrors = [Errno.ENOSPC, Errno.EDQUOT, Errno.EIO, Errno.EROFS];
@@ -41,12 +41,6 @@ public sealed partial class DataStore : TypeSwitchActor, IWithTimers
     // Group commit: entries written and waiting for a flush, and the group being flushed.
     private List<PendingContent> _unsynced = [];
     private List<PendingContent> _syncing = [];
-
-    /// <summary>Environment.TickCount64 (monotonic, ms) from which the next group commit may start (see SyncIfIdle).</summary>
-    private long _nextCommit;
-
-    /// <summary>Environment.TickCount64 when the last entry became ready for a group commit.</summary>
-    private long _lastReady;
 
     /// <summary>New entries and bytes stored by every data-store of this process, for the node's stats line.</summary>
     public static long StoredEntries, StoredBytes;
@@ -93,7 +87,6 @@ public sealed partial class DataStore : TypeSwitchActor, IWithTimers
                 throw FileSystemFull.WithErrno(m.Failure, m.Errno);
             Synced();
         }));
-        Receive<CommitDue>(_ => Guard(SyncIfIdle));
         Receive<FinalizeDirectory>(m => Guard(() => Finalize(m)));
         Receive<CloseSnapshot>(Close);
     }
