@@ -11,7 +11,7 @@
 # .NET runtime installed. The runtime inside is the one of the SDK that built it: after a
 # .NET security update, run this script again (it prints the runtime version it bundled).
 #
-# --shared-runtime: OUT holds only ActorBackup (about 20 MB, ReadyToRun) and runs on the
+# --shared-runtime: OUT holds only ActorBackup (about 15 MB, ReadyToRun) and runs on the
 # .NET 10 runtime installed on the machine, so the distribution's runtime updates apply at
 # once.
 #
