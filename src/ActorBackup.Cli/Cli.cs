@@ -52,7 +52,11 @@ public static class Cli
           20 verify found damage, 21 verify healed all damage found
         """;
 
-    public static int Run(string[] args, TextWriter output, TextWriter error, TextReader input)
+    /// <summary>
+    /// Runs one command. <paramref name="processEnds"/>: the process exits right after (the
+    /// program's entry point), so a published backup's actors need not be awaited as they stop.
+    /// </summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error, TextReader input, bool processEnds = false)
     {
         var verbosity = args.Count(a => a.StartsWith("-v") || a == "--verbose");
         try
@@ -70,7 +74,7 @@ public static class Cli
             }
             return parsed.Command switch
             {
-                "backup" => (int)new BackupCommand(parsed, output, error, input).Run(),
+                "backup" => (int)new BackupCommand(parsed, output, error, input, processEnds).Run(),
                 "node" => (int)new NodeCommand(parsed, output).Run(),
                 "restore" => (int)new RestoreCommand(parsed, output, error).Run(),
                 "verify" => (int)new VerifyCommand(parsed, output, error).Run(),

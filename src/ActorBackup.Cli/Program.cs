@@ -7,7 +7,7 @@ public static class Program
     public static int Main(string[] args)
     {
         WarmUp();
-        return Cli.Run(args, Console.Out, Console.Error, Console.In);
+        return Cli.Run(args, Console.Out, Console.Error, Console.In, processEnds: true);
     }
 
     /// <summary>
