@@ -34,6 +34,21 @@ public sealed class DirectoryIndexTests
         }
     }
 
+    /// <summary>Files must give the regular files with a store entry among the children, with the fields the files cache compares.</summary>
+    private static void AssertFiles(Dictionary<string, Dictionary<string, ManifestEntry>> expected, string directory, Dictionary<string, PreviousFile> actual)
+    {
+        var want = (expected.TryGetValue(directory, out var w) ? w : [])
+            .Where(c => c.Value.Meta.Type == EntryType.File && c.Value.Hash is not null && c.Value.EntrySuffix >= 0)
+            .ToDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal);
+        Assert.True(want.Count == actual.Count, $"Files(\"{PathBytes.Escape(directory)}\"): expected {want.Count} files, got {actual.Count}");
+        foreach (var (name, e) in want)
+        {
+            Assert.True(actual.TryGetValue(name, out var got), $"Files(\"{PathBytes.Escape(directory)}\") lacks {PathBytes.Escape(name)}");
+            var m = e.Meta;
+            Assert.Equal(new PreviousFile(m.Mode, m.Uid, m.Gid, m.Size, m.Mtime, m.Ctime, m.Inode, e.Hash!, e.EntrySuffix), got);
+        }
+    }
+
     /// <summary>A sorted manifest of <paramref name="entries"/> (written as a journal, then sorted).</summary>
     private static string Publish(TempDir dir, IEnumerable<ManifestEntry> entries, string name = "week10", int runLines = 100_000)
     {
@@ -110,7 +125,10 @@ public sealed class DirectoryIndexTests
 
         using var index = DirectoryIndex.Open(path);
         foreach (var d in order)
+        {
             AssertChildren(expected, d, index.Children(d));
+            AssertFiles(expected, d, index.Files(d));
+        }
         // Asked again, in reverse: the index keeps no state that depends on the order.
         order.Reverse();
         foreach (var d in order)
@@ -132,7 +150,10 @@ public sealed class DirectoryIndexTests
 
         using var index = DirectoryIndex.Open(path);
         foreach (var d in walk)
+        {
             AssertChildren(expected, d, index.Children(d));
+            AssertFiles(expected, d, index.Files(d));
+        }
     }
 
     [Theory]

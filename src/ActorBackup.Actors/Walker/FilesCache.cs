@@ -21,15 +21,14 @@ namespace ActorBackup.Actors.Walker;
 /// </summary>
 public static class FilesCache
 {
-    public static KnownContent? Unchanged(FileMeta now, ManifestEntry before)
+    public static KnownContent? Unchanged(FileMeta now, PreviousFile before)
     {
-        var old = before.Meta;
-        if (before.Hash is null || old.Type != EntryType.File || before.EntrySuffix < 0)
+        if (before.EntrySuffix < 0)
             return null;
-        if (old.Size != now.Size || old.Mtime != now.Mtime || old.Inode != now.Inode)
+        if (before.Size != now.Size || before.Mtime != now.Mtime || before.Inode != now.Inode)
             return null;
-        var sameOwnership = old.Uid == now.Uid && old.Gid == now.Gid && old.Mode == now.Mode;
-        if (old.Ctime != now.Ctime && sameOwnership)
+        var sameOwnership = before.Uid == now.Uid && before.Gid == now.Gid && before.Mode == now.Mode;
+        if (before.Ctime != now.Ctime && sameOwnership)
             return null;
         return new KnownContent(before.Hash, before.EntrySuffix, sameOwnership);
     }

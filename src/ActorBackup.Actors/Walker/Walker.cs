@@ -57,13 +57,13 @@ public sealed class Walker : TypeSwitchActor
         base.PostStop();
     }
 
-    private Dictionary<string, ManifestEntry>? PreviousOf(string directory)
+    private Dictionary<string, PreviousFile>? PreviousOf(string directory)
     {
         if (_previous is null)
             return null;
         try
         {
-            return _previous.Children(directory);
+            return _previous.Files(directory);
         }
         catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
         {
