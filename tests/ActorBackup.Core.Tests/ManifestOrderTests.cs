@@ -249,6 +249,45 @@ public sealed class ManifestOrderTests
         Assert.Empty(System.IO.Directory.GetFiles(dir.Path, "*.run*"));
     }
 
+    [Theory]
+    [InlineData(64)]
+    [InlineData(20_000)]
+    public void ManifestWriter_sorting_as_it_writes_gives_the_bytes_the_journal_sort_gives(int runLines)
+    {
+        using var dir = new TempDir();
+        var (entries, _) = RandomTree(new Random(98), total: 5000, directories: 400, maxDepth: 6);
+        entries.AddRange(OddEntries().Where(o => !entries.Any(e => e.Path == o.Path)));
+        var journal = dir["j.manifest.partial"];
+        long count;
+        using (var writer = new ManifestWriter(journal, Header, dir["j.manifest.sorting"], runLines))
+        {
+            foreach (var e in entries)
+                writer.Write(e);
+            writer.Complete();
+            count = writer.WriteSorted(fsync: false);
+        }
+
+        ManifestSorter.Sort(journal, dir["from-journal.manifest"]);
+        Assert.Equal(entries.Count, count);
+        Assert.Equal(File.ReadAllBytes(dir["from-journal.manifest"]), File.ReadAllBytes(dir["j.manifest.sorting"]));
+        Assert.Empty(System.IO.Directory.GetFiles(dir.Path, "*.run*"));
+    }
+
+    [Fact]
+    public void ManifestWriter_sorting_as_it_writes_leaves_no_run_file_when_the_run_stops_before_publishing()
+    {
+        using var dir = new TempDir();
+        var (entries, _) = RandomTree(new Random(97), total: 1000, directories: 50, maxDepth: 4);
+        using (var writer = new ManifestWriter(dir["j.manifest.partial"], Header, dir["j.manifest.sorting"], sortRunLines: 64))
+        {
+            foreach (var e in entries)
+                writer.Write(e);
+            Assert.NotEmpty(System.IO.Directory.GetFiles(dir.Path, "*.run*"));
+        }
+
+        Assert.Equal([dir["j.manifest.partial"]], System.IO.Directory.GetFiles(dir.Path));
+    }
+
     [Fact]
     public void ManifestSorter_sorts_an_unfinished_journal_and_counts_its_entries()
     {

@@ -143,7 +143,8 @@ public sealed partial class DataStore : TypeSwitchActor
         _finisher = Context.ActorOf(Finisher.Props(root, layout.DataFolder));
         if (_replaceExisting)
             _produced = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
-        _manifest = new ManifestWriter(layout.ManifestPath(_options.SnapshotName) + ".partial", new Dictionary<string, string>
+        var manifest = layout.ManifestPath(_options.SnapshotName);
+        _manifest = new ManifestWriter(manifest + ".partial", new Dictionary<string, string>
         {
             ["hash"] = layout.Hash.Name(),
             ["levels"] = layout.Levels.ToString(),
@@ -151,7 +152,7 @@ public sealed partial class DataStore : TypeSwitchActor
             ["root"] = PathBytes.Escape(_options.RootFolder),
             ["snapshot"] = PathBytes.Escape(_options.BackupFolder),
             ["started"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"),
-        });
+        }, sortedPath: manifest + ".sorting");
         _manifest.Write(new ManifestEntry("", m.Root.Meta, null, -1, null));
         Sender.Tell(new SnapshotOpened());
     }
@@ -297,8 +298,8 @@ public sealed partial class DataStore : TypeSwitchActor
 
     /// <summary>
     /// Durability order: every store entry's bytes were flushed (group commit) before it got
-    /// its name; the run's journal is sorted into the manifest, which takes the journal's name
-    /// (NAME.manifest.partial); one syncfs flushes it with the renames, links and the snapshot
+    /// its name; the sorted manifest (sorted as the journal was written) is written and takes
+    /// the journal's name (NAME.manifest.partial); one syncfs flushes it with the renames, links and the snapshot
     /// tree; then the manifest, and last the
     /// snapshot, get their final names (and their folders are fsynced). The run's summary
     /// (NAME.summary: new content stored) is written before that syncfs.
@@ -307,14 +308,21 @@ public sealed partial class DataStore : TypeSwitchActor
     {
         var layout = _options.Store;
         _manifest!.Complete();
-        _manifest.Dispose();
         var manifest = layout.ManifestPath(_options.SnapshotName);
         if (_settings.Fsync)
             FlushAhead(layout.DataFolder);
-        // The run's garbage goes before the sort claims its (small, reused) buffers.
+        // The run's garbage goes before the merge claims its buffers.
         HeapBudget.Keep(_settings.HeapBudget, force: true);
+        // Sorted as it was written (all but the last 20,000 lines are in sorted runs by now).
         // Not fsynced on its own: the syncfs below flushes it with the tree, before its rename.
-        ManifestSorter.Sort(manifest + ".partial", manifest + ".sorting", fsync: false);
+        try
+        {
+            _manifest.WriteSorted(fsync: false);
+        }
+        finally
+        {
+            _manifest.Dispose();
+        }
         // The sorted manifest replaces the journal under its name: the same entries, so a
         // crash from here on still leaves an unfinished run's journal, and the journal's
         // pages (about 8 MB for 100,000 files), still unwritten, are dropped instead of

@@ -25,62 +25,124 @@ public static class ManifestSorter
     public static long Sort(string journal, string output, int runLines = 20_000, bool fsync = true)
     {
         var header = new List<byte[]>();
-        var runs = new List<string>();
-        var batch = new Batch();
-        long count = 0;
-        try
+        using var sorter = new Incremental(output, runLines, background: false);
+        using (var reader = new LineReader(journal, FileBuffer))
         {
-            using (var reader = new LineReader(journal, FileBuffer))
+            while (reader.Next())
             {
-                while (reader.Next())
+                var line = reader.Current;
+                if (line.IsEmpty)
+                    continue;
+                if (line[0] == (byte)'#')
                 {
-                    var line = reader.Current;
-                    if (line.IsEmpty)
-                        continue;
-                    if (line[0] == (byte)'#')
-                    {
-                        if (count == 0 && !line.StartsWith("#end "u8) && !line.StartsWith("#order "u8))
-                            header.Add(line.ToArray());
-                        continue;
-                    }
-                    batch.Add(line);
-                    count++;
-                    if (batch.Count == runLines)
-                        runs.Add(WriteRun(output, runs.Count, batch));
+                    if (sorter.Count == 0 && !line.StartsWith("#end "u8) && !line.StartsWith("#order "u8))
+                        header.Add(line.ToArray());
+                    continue;
                 }
+                sorter.Add(line);
             }
-            if (runs.Count > 0 && batch.Count > 0)
-                runs.Add(WriteRun(output, runs.Count, batch));
+        }
+        return sorter.Finish(header, fsync);
+    }
+
+    /// <summary>
+    /// Sorts entry lines as they come. Every <c>runLines</c> lines are a run, sorted and written
+    /// next to the output; <see cref="Finish"/> sorts the last one and merges them all. With
+    /// <c>background</c>, a full run is sorted and written on a pool thread while the next one
+    /// fills (two runs' memory): a backup run's journal is sorted while the run makes links,
+    /// and publishing only sorts the last run and merges (about 80 of the 125 ms a 116,000-line
+    /// journal took to sort after the run, read back from its file, on this 2-core machine).
+    /// </summary>
+    public sealed class Incremental(string output, int runLines = 20_000, bool background = true) : IDisposable
+    {
+        private readonly List<string> _runs = [];
+        private Batch _batch = new();
+        private Batch? _spare;
+        private Task? _writing;
+
+        public long Count { get; private set; }
+
+        public void Add(ReadOnlySpan<byte> line)
+        {
+            _batch.Add(line);
+            Count++;
+            if (_batch.Count == runLines)
+                StartRun();
+        }
+
+        private void StartRun()
+        {
+            // A run that failed to be written (a full disk) fails the next line added.
+            Wait();
+            var full = _batch;
+            var path = $"{output}.run{_runs.Count}";
+            _runs.Add(path);
+            if (!background)
+            {
+                WriteRun(path, full);
+                return;
+            }
+            _writing = Task.Run(() => WriteRun(path, full));
+            _batch = _spare ?? new Batch();
+            _spare = full;
+        }
+
+        private void Wait()
+        {
+            var writing = _writing;
+            _writing = null;
+            writing?.GetAwaiter().GetResult();
+        }
+
+        /// <summary>
+        /// Writes the sorted manifest (<paramref name="header"/> lines, the order line, the
+        /// entries, the #end line) to the output and returns the entry count; fsynced unless
+        /// <paramref name="fsync"/> is false.
+        /// </summary>
+        public long Finish(IReadOnlyList<byte[]> header, bool fsync)
+        {
+            if (_runs.Count > 0 && _batch.Count > 0)
+                StartRun();
+            Wait();
             using var file = new FileStream(output, FileMode.Create, FileAccess.Write, FileShare.Read, FileBuffer);
             foreach (var h in header)
                 WriteLine(file, h);
             WriteLine(file, Encoding.ASCII.GetBytes($"#{OrderHeader} {OrderValue}"));
-            if (runs.Count == 0)
+            if (_runs.Count == 0)
             {
-                batch.Sort();
-                batch.WriteTo(file);
+                _batch.Sort();
+                _batch.WriteTo(file);
             }
             else
-                Merge(runs, file);
-            WriteLine(file, Encoding.ASCII.GetBytes($"#end {count}"));
+                Merge(_runs, file);
+            WriteLine(file, Encoding.ASCII.GetBytes($"#end {Count}"));
             file.Flush(flushToDisk: fsync);
-            return count;
+            return Count;
         }
-        finally
+
+        /// <summary>Removes the run files (after <see cref="Finish"/>, or instead of it).</summary>
+        public void Dispose()
         {
-            foreach (var run in runs)
+            try
+            {
+                Wait();
+            }
+            catch (IOException)
+            {
+                // The run being written failed: nothing more to wait for.
+            }
+            foreach (var run in _runs)
                 File.Delete(run);
+            _runs.Clear();
         }
     }
 
-    private static string WriteRun(string output, int index, Batch batch)
+    private static void WriteRun(string path, Batch batch)
     {
-        var path = $"{output}.run{index}";
         batch.Sort();
         using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, FileBuffer))
             batch.WriteTo(file);
         batch.Clear();
-        return path;
     }
 
     private static void Merge(List<string> runs, Stream output)
