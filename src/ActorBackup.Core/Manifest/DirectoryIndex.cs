@@ -78,25 +78,15 @@ public sealed class DirectoryIndex : IDisposable
     /// <summary>The entries whose parent is <paramref name="directory"/> (snapshot-relative, "" for the root), by name.</summary>
     public Dictionary<string, ManifestEntry> Children(string directory)
     {
-        var escaped = directory.Length == 0 ? "" : PathBytes.Escape(directory);
-        var wanted = Encoding.ASCII.GetBytes(escaped); // escaped paths are ASCII
         var result = new Dictionary<string, ManifestEntry>(StringComparer.Ordinal);
-        var start = Seek(escaped, wanted);
-        var offset = start;
-        while (offset < _dataEnd)
+        ReadGroup(directory, line =>
         {
-            var line = LineAt(offset, out var next);
-            var path = ManifestOrder.PathField(line);
-            if (ManifestOrder.IsRootField(path) || !ManifestOrder.ParentField(path).SequenceEqual(wanted))
-                break;
             if (_chars.Length < line.Length)
                 _chars = new char[Math.Max(2 * _chars.Length, line.Length)];
             var chars = _chars.AsSpan(0, Encoding.ASCII.GetChars(line, _chars));
             var entry = ManifestFormat.Parse(chars);
             result[entry.Path[(entry.Path.LastIndexOf('/') + 1)..]] = entry;
-            offset = next;
-        }
-        Remember(escaped, start, offset);
+        });
         return result;
     }
 
@@ -109,9 +99,22 @@ public sealed class DirectoryIndex : IDisposable
     /// </summary>
     public Dictionary<string, PreviousFile> Files(string directory)
     {
+        var result = new Dictionary<string, PreviousFile>(StringComparer.Ordinal);
+        ReadGroup(directory, line =>
+        {
+            if (PreviousFile.TryParse(line, out var name, out var file))
+                result[name] = file;
+        });
+        return result;
+    }
+
+    private delegate void LineHandler(ReadOnlySpan<byte> line);
+
+    /// <summary>Hands each line of <paramref name="directory"/>'s group (its children) to <paramref name="handle"/>, valid only during the call.</summary>
+    private void ReadGroup(string directory, LineHandler handle)
+    {
         var escaped = directory.Length == 0 ? "" : PathBytes.Escape(directory);
         var wanted = Encoding.ASCII.GetBytes(escaped); // escaped paths are ASCII
-        var result = new Dictionary<string, PreviousFile>(StringComparer.Ordinal);
         var start = Seek(escaped, wanted);
         var offset = start;
         while (offset < _dataEnd)
@@ -120,12 +123,10 @@ public sealed class DirectoryIndex : IDisposable
             var path = ManifestOrder.PathField(line);
             if (ManifestOrder.IsRootField(path) || !ManifestOrder.ParentField(path).SequenceEqual(wanted))
                 break;
-            if (PreviousFile.TryParse(line, out var name, out var file))
-                result[name] = file;
+            handle(line);
             offset = next;
         }
         Remember(escaped, start, offset);
-        return result;
     }
 
     private void Remember(string directory, long start, long end)
