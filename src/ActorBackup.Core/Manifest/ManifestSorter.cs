@@ -127,9 +127,9 @@ public static class ManifestSorter
             {
                 Wait();
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // The run being written failed: nothing more to wait for.
+                // The run being written failed (reported by the call that waited first, if any).
             }
             foreach (var run in _runs)
                 File.Delete(run);
