@@ -298,11 +298,11 @@ public sealed partial class DataStore : TypeSwitchActor
 
     /// <summary>
     /// Durability order: every store entry's bytes were flushed (group commit) before it got
-    /// its name; the sorted manifest (sorted as the journal was written) is written and takes
-    /// the journal's name (NAME.manifest.partial); one syncfs flushes it with the renames, links and the snapshot
-    /// tree; then the manifest, and last the
-    /// snapshot, get their final names (and their folders are fsynced). The run's summary
-    /// (NAME.summary: new content stored) is written before that syncfs.
+    /// its name; the manifest (sorted as the journal was written) is written and takes the
+    /// journal's name (NAME.manifest.partial); one syncfs flushes it with the renames, links
+    /// and the snapshot tree; then the manifest, and last the snapshot, get their final names
+    /// (and their folders are fsynced). The run's summary (NAME.summary: new content stored)
+    /// is written before that syncfs.
     /// </summary>
     private void Publish()
     {

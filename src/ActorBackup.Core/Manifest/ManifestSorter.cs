@@ -5,9 +5,10 @@ namespace ActorBackup.Core.Manifest;
 /// <summary>
 /// Turns a run's journal (entries in the order they were committed) into the published
 /// manifest, sorted in <see cref="ManifestOrder"/>. Memory stays bounded and flat: lines stay
-/// bytes in one reused arena (no string per line); at most <c>runLines</c> lines (about 3 MB
-/// at the default) are held at once, and longer journals are sorted in runs written next to
-/// the output and merged (50 runs for a million entries, read through 16 KiB buffers).
+/// bytes in reused arenas (no string per line); at most <c>runLines</c> lines (about 3 MB at
+/// the default) are held at once, two while a backup sorts one run in the background
+/// (<see cref="Incremental"/>), and longer journals are sorted in runs written next to the
+/// output and merged (50 runs for a million entries, read through 16 KiB buffers).
 /// </summary>
 public static class ManifestSorter
 {

@@ -21,7 +21,7 @@ public sealed class ManifestWriter : IDisposable
     private readonly List<byte[]> _header = [];
     private readonly ManifestSorter.Incremental? _sorter;
     private char[] _chars = new char[256];
-    private byte[] _bytes = new byte[256];
+    private byte[] _bytes = new byte[Encoding.GetMaxByteCount(256)];
 
     public ManifestWriter(string path, IReadOnlyDictionary<string, string> header, string? sortedPath = null, int sortRunLines = 20_000)
     {
