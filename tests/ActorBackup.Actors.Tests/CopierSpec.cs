@@ -5,6 +5,7 @@ using Akka.Actor;
 using Xunit.Abstractions;
 using static ActorBackup.Protocol.CopierProtocol;
 using CopierActor = ActorBackup.Actors.DataStore.Copier;
+using DataStoreActor = ActorBackup.Actors.DataStore.DataStore;
 
 namespace ActorBackup.Actors.Tests;
 
@@ -67,7 +68,7 @@ public sealed class CopierSpec(ITestOutputHelper output) : ActorSpec(output)
         Assert.Equal(6, failed.Token);
         Assert.True(failed.SourceProblem);
         Assert.Contains("vanished", failed.Reason);
-        Assert.Empty(Directory.GetFileSystemEntries(TempFolder));
+        Assert.Empty(DataStoreActor.TempFiles(Options().Store));
     }
 
     [Fact]
@@ -81,7 +82,7 @@ public sealed class CopierSpec(ITestOutputHelper output) : ActorSpec(output)
         var failed = ExpectMsg<ContentCopyFailed>();
 
         Assert.True(failed.SourceProblem);
-        Assert.Empty(Directory.GetFileSystemEntries(TempFolder));
+        Assert.Empty(DataStoreActor.TempFiles(Options().Store));
     }
 
     [Fact]

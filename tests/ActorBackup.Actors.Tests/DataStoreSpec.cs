@@ -3,6 +3,7 @@ using ActorBackup.Core;
 using ActorBackup.Core.Manifest;
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
+using ActorBackup.Testing;
 using Akka.Actor;
 using Akka.TestKit;
 using Mono.Unix.Native;
@@ -67,6 +68,9 @@ public sealed class DataStoreSpec(ITestOutputHelper output) : ActorSpec(output)
         Assert.Equal(0x1C0u, Files.Lstat(PartialFolder).Mode);
         Assert.False(Directory.Exists(BackupFolder));
         Assert.Equal(0x1C0u, Files.Lstat(_options.Store.TempFolder).Mode);
+        var tempFolders = PosixFs.ListNames(_options.Store.TempFolder);
+        Assert.Equal(Enumerable.Range(0, 16).Select(i => i.ToString("x2")), tempFolders);
+        Assert.All(tempFolders, f => Assert.Equal((EntryType.Directory, 0x1C0u), (Files.Lstat(Path.Combine(_options.Store.TempFolder, f)).Type, Files.Lstat(Path.Combine(_options.Store.TempFolder, f)).Mode)));
         Assert.Equal(0x1C0u, Files.Lstat(_options.Store.SnapshotsFolder).Mode);
         Assert.True(File.Exists(_options.Store.ManifestPath("week10") + ".partial"));
         Assert.False(File.Exists(_options.Store.ManifestPath("week10")));
@@ -75,12 +79,14 @@ public sealed class DataStoreSpec(ITestOutputHelper output) : ActorSpec(output)
     [Fact]
     public void DataStore_removes_temp_files_left_by_an_earlier_run()
     {
-        Directory.CreateDirectory(Options().Store.TempFolder);
-        File.WriteAllText(Path.Combine(Options().Store.TempFolder, "999-1.tmp"), "stale");
+        Directory.CreateDirectory(Path.Combine(Options().Store.TempFolder, "0c"));
+        File.WriteAllText(Path.Combine(Options().Store.TempFolder, "999-1.tmp"), "stale"); // before the subfolders
+        File.WriteAllText(Path.Combine(Options().Store.TempFolder, "0c", "999-12.tmp"), "stale");
 
         OpenStore();
 
-        Assert.Empty(Directory.GetFileSystemEntries(_options.Store.TempFolder));
+        Assert.Empty(DataStoreActor.TempFiles(_options.Store));
+        Assert.Equal(16, PosixFs.ListNames(_options.Store.TempFolder).Count);
     }
 
     [Fact]
@@ -96,6 +102,7 @@ public sealed class DataStoreSpec(ITestOutputHelper output) : ActorSpec(output)
         ExpectNoMsg(Quiet); // nothing is stored before the content is in
 
         Assert.Equal("docs/a.txt", copy.Source.Path);
+        Assert.Equal($"{copy.Token % 16:x2}/{Environment.ProcessId}-{copy.Token}.tmp", copy.TempName);
         Assert.Equal((1000u, 100u, 0x1A0u), (copy.Uid, copy.Gid, copy.Mode));
         var temp = Path.Combine(_options.Store.TempFolder, copy.TempName);
         File.WriteAllText(temp, "hello world");
@@ -114,7 +121,7 @@ public sealed class DataStoreSpec(ITestOutputHelper output) : ActorSpec(output)
         Assert.Equal((1000u, 100u, 0x1A0u), (entryMeta.Uid, entryMeta.Gid, entryMeta.Mode));
         Assert.Equal(0x1C0u, Files.Lstat(Path.Combine(DataFolder, file.Hash[..2])).Mode);
         Assert.Equal(0x1C0u, Files.Lstat(Path.GetDirectoryName(entry)!).Mode);
-        Assert.Empty(Directory.GetFileSystemEntries(_options.Store.TempFolder));
+        Assert.Empty(DataStoreActor.TempFiles(_options.Store));
     }
 
     [Fact]
@@ -328,7 +335,7 @@ public sealed class DataStoreSpec(ITestOutputHelper output) : ActorSpec(output)
         var problem = Assert.Single(stored.Problems);
         Assert.Equal("a.txt", problem.Path);
         Assert.Contains("changed", problem.Reason);
-        Assert.Empty(Directory.GetFileSystemEntries(_options.Store.TempFolder));
+        Assert.Empty(DataStoreActor.TempFiles(_options.Store));
         Assert.False(File.Exists(Entry(file.Hash)));
         Assert.False(File.Exists(Entry(Sha1Hex("HELLO"))));
         Assert.False(Files.Exists(Snapshot("a.txt")));
@@ -506,7 +513,7 @@ public sealed class DataStoreSpec(ITestOutputHelper output) : ActorSpec(output)
         Assert.Equal(0, entries["sub/a.txt"].EntrySuffix);
         Assert.Equal("sub"u8.ToArray(), entries["link"].LinkTarget);
         Assert.Equal(EntryType.Directory, entries[""].Meta.Type);
-        Assert.Empty(Directory.GetFileSystemEntries(_options.Store.TempFolder));
+        Assert.Empty(DataStoreActor.TempFiles(_options.Store));
     }
 
     [Fact]

@@ -41,6 +41,27 @@ public sealed class HasherSpec(ITestOutputHelper output) : ActorSpec(output)
     }
 
     [Fact]
+    public void Hasher_copies_each_file_into_the_temp_folder_its_sequence_number_names()
+    {
+        var options = Options();
+        foreach (var folder in options.Store.TempFolders)
+            Directory.CreateDirectory(folder); // as the data-store makes them
+        var files = Enumerable.Range(0, 18).Select(i => SourceFile($"f{i}", $"content {i}")).ToList();
+
+        Hasher(options).Tell(new HashFiles(1, files, CopyToStore: true), TestActor);
+        var result = ExpectMsg<FilesHashed>();
+
+        Assert.Equal(18, result.Hashed.Count);
+        foreach (var file in result.Hashed)
+        {
+            var sequence = long.Parse(file.Temp!.Split('/')[1].Split('-')[1].TrimStart('h').Replace(".tmp", ""));
+            Assert.Equal($"{sequence % 16:x2}/{Environment.ProcessId}-h{sequence}.tmp", file.Temp);
+            Assert.Equal($"content {file.Source.Path[1..]}", File.ReadAllText(Path.Combine(options.Store.TempFolder, file.Temp)));
+        }
+        Assert.Equal(16, result.Hashed.Select(f => f.Temp![..2]).Distinct().Count());
+    }
+
+    [Fact]
     public void Hasher_uses_sha256_when_the_store_does()
     {
         var abc = SourceFile("abc", "abc");

@@ -70,6 +70,18 @@ public sealed class StoreLayoutTests
     }
 
     [Fact]
+    public void Temp_files_are_spread_over_sixteen_folders_of_the_temp_folder()
+    {
+        var layout = new StoreLayout("/srv/data", 1, HashKind.Sha1);
+
+        Assert.Equal(Enumerable.Range(0, 16).Select(i => $"/srv/data/.actorbackup/tmp/{i:x2}"), layout.TempFolders);
+        Assert.Equal("00/1-h0.tmp", StoreLayout.TempName(0, "1-h0.tmp"));
+        Assert.Equal("0f/1-h15.tmp", StoreLayout.TempName(15, "1-h15.tmp"));
+        Assert.Equal("01/1-h17.tmp", StoreLayout.TempName(17, "1-h17.tmp"));
+        Assert.Equal(16, Enumerable.Range(1, 64).Select(i => StoreLayout.TempName(i, "x")[..2]).Distinct().Count());
+    }
+
+    [Fact]
     public void A_data_folder_at_the_file_system_root_stays_slash()
     {
         var layout = new StoreLayout("/", 1, HashKind.Sha1);

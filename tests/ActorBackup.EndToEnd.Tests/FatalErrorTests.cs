@@ -24,6 +24,6 @@ public sealed class FatalErrorTests
         Assert.Contains("not published", last);
         Assert.False(PosixFs.Exists(backups + "/s1"), "no snapshot may be published after a fatal error");
         Assert.False(PosixFs.Exists(data + "/.actorbackup/snapshots/s1.manifest"), "no complete manifest may exist for an unpublished snapshot");
-        Assert.Empty(PosixFs.ListNames(data + "/.actorbackup/tmp"));
+        Assert.Empty(PosixFs.TempFiles(data));
     }
 }

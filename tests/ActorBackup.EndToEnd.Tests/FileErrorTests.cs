@@ -32,6 +32,6 @@ public sealed class FileErrorTests
         Assert.True(PosixFs.Exists(s.InSnapshot("s1", "deep/early.txt")));
         Assert.False(PosixFs.Exists(s.Backups + "/.s1.partial"));
         Assert.Equal(2ul, Files.Lstat(s.InSnapshot("s1", "readable.txt")).LinkCount);
-        Assert.Empty(PosixFs.ListNames(s.Data + "/.actorbackup/tmp"));
+        Assert.Empty(PosixFs.TempFiles(s.Data));
     }
 }

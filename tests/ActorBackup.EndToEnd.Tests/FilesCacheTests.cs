@@ -380,7 +380,7 @@ public sealed class FilesCacheTests
         Assert.Equal($"#end {paths.Count}", manifest.Lines[^1]);
 
         Assert.Equal(["s1.manifest", "s1.summary"], PosixFs.ListNames(s.Data + "/.actorbackup/snapshots"));
-        Assert.Empty(PosixFs.ListNames(s.Data + "/.actorbackup/tmp"));
+        Assert.Empty(PosixFs.TempFiles(s.Data));
         Assert.Equal(["s1"], PosixFs.ListNames(s.Backups));
     }
 

@@ -30,7 +30,7 @@ public sealed class FullDiskTests(ITestOutputHelper log)
 
         ExpectNoSpace(full, data, fs.Path, backup);
         NothingPublished(data, backup, "s1");
-        Assert.Empty(PosixFs.ListNames(data + "/.actorbackup/tmp"));
+        Assert.Empty(PosixFs.TempFiles(data));
         var whole = new StoreCheck(data).EntriesAreWhole();
         log.WriteLine($"full at {full.Elapsed.TotalSeconds:F1} s with {whole} whole entries stored: {full.StderrLines[^1]}");
 
@@ -104,7 +104,7 @@ public sealed class FullDiskTests(ITestOutputHelper log)
         Expect.Success(verify);
         Assert.True(verify.StdoutLines.Count == 1 && verify.StdoutLines[0].StartsWith("verify: clean;", StringComparison.Ordinal), $"expected no findings at all\n{verify}");
         Assert.Empty(TreeComparer.Differences(s.SourceRoot, backup));
-        Assert.Empty(PosixFs.ListNames(data + "/.actorbackup/tmp"));
+        Assert.Empty(PosixFs.TempFiles(data));
         Assert.Equal(["s1.manifest", "s1.summary"], PosixFs.ListNames(data + "/.actorbackup/snapshots"));
         new StoreCheck(data).EntriesAreWhole();
     }

@@ -166,7 +166,7 @@ public sealed class SnapshotContentTests
         s.BackupSucceeds("s1");
 
         Assert.Equal(["s1"], PosixFs.ListNames(s.Backups));
-        Assert.Empty(PosixFs.ListNames(s.Data + "/.actorbackup/tmp"));
+        Assert.Empty(PosixFs.TempFiles(s.Data));
         Assert.Equal(["s1.manifest", "s1.summary"], PosixFs.ListNames(s.Data + "/.actorbackup/snapshots"));
     }
 

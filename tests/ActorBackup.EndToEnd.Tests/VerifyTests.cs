@@ -134,7 +134,7 @@ public sealed class VerifyTests(TwoSnapshotsFixture twoSnapshots) : IClassFixtur
             Assert.Equal(Shared, PosixFs.ReadBytes(s.Backups + "/" + path));
             Expect.SameInode(entry, s.Backups + "/" + path);
         }
-        Assert.Empty(PosixFs.ListNames(s.Data + "/.actorbackup/tmp")); // its temp copy is gone
+        Assert.Empty(PosixFs.TempFiles(s.Data)); // its temp copy is gone
 
         Clean(Verify(s, "--read-data"));
     }
@@ -253,15 +253,19 @@ public sealed class VerifyTests(TwoSnapshotsFixture twoSnapshots) : IClassFixtur
         var entry = s.EntryPath(Scenario.Sha1(Other));
         var misnamed = Path.GetDirectoryName(entry) + "/" + Path.GetFileName(entry) + ".tmp";
         File.Copy(entry, misnamed);
-        var temp = s.Data + "/.actorbackup/tmp/4242-h1.tmp";
+        var temp = s.Data + "/.actorbackup/tmp/01/4242-h1.tmp";
+        Directory.CreateDirectory(Path.GetDirectoryName(temp)!);
         File.WriteAllText(temp, "half a file");
+        var older = s.Data + "/.actorbackup/tmp/4242-h2.tmp"; // where versions before the subfolders wrote
+        File.WriteAllText(older, "half a file");
 
         var r = Verify(s);
 
         DamageFound(r);
         Assert.Contains("is not a store entry name", OneFinding(r, "problem", misnamed));
         Assert.Contains("is a temp file left by an interrupted run", OneFinding(r, "notice", temp));
-        Assert.Equal(2, Findings(r).Count);
+        Assert.Contains("is a temp file left by an interrupted run", OneFinding(r, "notice", older));
+        Assert.Equal(3, Findings(r).Count);
 
         File.Delete(misnamed);
         var onlyLitter = Verify(s);

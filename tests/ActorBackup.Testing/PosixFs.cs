@@ -73,6 +73,24 @@ public static class PosixFs
         }
     }
 
+    /// <summary>
+    /// The files in a data folder's temp folder and its subfolders (tmp/00 ... tmp/0f), as
+    /// paths relative to the temp folder ("0a/4242-h17.tmp"): what a run leaves behind.
+    /// </summary>
+    public static List<string> TempFiles(string dataFolder)
+    {
+        var tmp = dataFolder + "/.actorbackup/tmp";
+        var files = new List<string>();
+        foreach (var name in ListNames(tmp))
+        {
+            if (TypeOf(Lstat(tmp + "/" + name)) == FilePermissions.S_IFDIR)
+                files.AddRange(ListNames(tmp + "/" + name).Select(n => name + "/" + n));
+            else
+                files.Add(name);
+        }
+        return files;
+    }
+
     /// <summary>Names in a directory without "." and "..", sorted by their bytes.</summary>
     public static List<string> ListNames(string directory)
     {

@@ -1,4 +1,5 @@
 using ActorBackup.Core;
+using ActorBackup.Core.Store;
 using ActorBackup.Core.Manifest;
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
@@ -53,6 +54,8 @@ public sealed partial class DataStore
     }
 
     private string TempPath(string name) => Path.Combine(_options.Store.TempFolder, name);
+
+    private static string CopyTempName(long token) => StoreLayout.TempName(token, $"{Environment.ProcessId}-{token}.tmp");
 
     /// <summary>
     /// Links one file, in the cheapest way that is right: to the entry the previous snapshot
@@ -131,7 +134,7 @@ public sealed partial class DataStore
         _pendingByToken[token] = pending;
         var w = Wanted(pending.Source);
         var fromStore = pending.SourceOnly ? null : _store.AnyEntry(pending.Hash);
-        var copy = new CopyContent(token, pending.Source.Source, $"{Environment.ProcessId}-{token}.tmp", w.Uid, w.Gid, w.Mode, fromStore);
+        var copy = new CopyContent(token, pending.Source.Source, CopyTempName(token), w.Uid, w.Gid, w.Mode, fromStore);
         (fromStore is null ? _copiers : _storeCopier).Tell(copy);
         pending.FromStore = fromStore is not null;
     }
@@ -140,7 +143,7 @@ public sealed partial class DataStore
     {
         if (!_pendingByToken.Remove(m.Token, out var pending))
             return;
-        var temp = TempPath($"{Environment.ProcessId}-{m.Token}.tmp");
+        var temp = TempPath(CopyTempName(m.Token));
         if (m.Hash != pending.Hash)
         {
             Files.Unlink(temp);

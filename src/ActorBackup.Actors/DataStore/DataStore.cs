@@ -116,8 +116,11 @@ public sealed partial class DataStore : TypeSwitchActor
         _coordinator = Sender;
         var layout = _options.Store;
         Files.CreateFolders(layout.TempFolder, 0x1C0);
+        foreach (var folder in layout.TempFolders)
+            Files.CreateFolders(folder, 0x1C0);
         Files.CreateFolders(layout.SnapshotsFolder, 0x1C0);
-        RemoveLeftoverTempFiles(layout.TempFolder);
+        foreach (var file in TempFiles(layout))
+            Files.Unlink(file);
         RemovePublishLeftovers(layout, _options.SnapshotName);
 
         string root;
@@ -157,10 +160,17 @@ public sealed partial class DataStore : TypeSwitchActor
         Sender.Tell(new SnapshotOpened());
     }
 
-    private static void RemoveLeftoverTempFiles(string folder)
+    /// <summary>
+    /// The files in the temp folder and its subfolders (<see cref="StoreLayout.TempFolders"/>;
+    /// a data folder of an older version has files in the temp folder itself), as paths.
+    /// </summary>
+    public static IEnumerable<string> TempFiles(StoreLayout layout)
     {
-        foreach (var file in Directory.EnumerateFiles(folder))
-            Files.Unlink(file);
+        if (!Directory.Exists(layout.TempFolder))
+            return [];
+        return Directory.EnumerateFiles(layout.TempFolder)
+            .Concat(Directory.EnumerateDirectories(layout.TempFolder).SelectMany(Directory.EnumerateFiles))
+            .ToList();
     }
 
     /// <summary>
@@ -190,7 +200,7 @@ public sealed partial class DataStore : TypeSwitchActor
         var prefix = $"{Environment.ProcessId}-";
         try
         {
-            foreach (var file in Directory.EnumerateFiles(layout.TempFolder, prefix + "*"))
+            foreach (var file in TempFiles(layout).Where(f => Path.GetFileName(f).StartsWith(prefix, StringComparison.Ordinal)))
                 Files.TryUnlink(file);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -1,4 +1,5 @@
 using ActorBackup.Core;
+using ActorBackup.Core.Store;
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
 using Akka.Actor;
@@ -75,7 +76,8 @@ public sealed class Hasher : TypeSwitchActor
     /// <summary>Reads and hashes one file, writing it to a temp file; the temp name is null when nothing usable was written.</summary>
     private (SourceReader.Result Result, string? Temp) ReadIntoStore(SourceEntry file)
     {
-        var name = $"{Environment.ProcessId}-h{Interlocked.Increment(ref _nextTemp)}.tmp";
+        var sequence = Interlocked.Increment(ref _nextTemp);
+        var name = StoreLayout.TempName(sequence, $"{Environment.ProcessId}-h{sequence}.tmp");
         var temp = Path.Combine(_options.Store.TempFolder, name);
         SafeFileHandle output;
         bool direct;

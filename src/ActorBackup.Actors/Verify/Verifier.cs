@@ -114,8 +114,8 @@ public sealed class Verifier(VerifyOptions options, BackupSettings settings, Fun
 
     private void ReportLitter()
     {
-        foreach (var name in ListNames(_layout.TempFolder))
-            Report(new Finding(FindingKind.Notice, Finding.Show(Path.Combine(_layout.TempFolder, name)), "is a temp file left by an interrupted run; the next backup removes it"));
+        foreach (var path in DataStore.DataStore.TempFiles(_layout).Order(StringComparer.Ordinal))
+            Report(new Finding(FindingKind.Notice, Finding.Show(path), "is a temp file left by an interrupted run; the next backup removes it"));
     }
 
     private static List<string> ListNames(string folder)
