@@ -1,6 +1,6 @@
 using ActorBackup.Core;
-using ActorBackup.Core.Store;
 using ActorBackup.Core.Manifest;
+using ActorBackup.Core.Store;
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
 using Akka.Actor;
