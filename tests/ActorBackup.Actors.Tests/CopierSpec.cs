@@ -1,3 +1,4 @@
+using ActorBackup.Actors.Storage;
 using ActorBackup.Actors.Tests.Support;
 using ActorBackup.Core;
 using ActorBackup.Posix;
@@ -5,7 +6,6 @@ using Akka.Actor;
 using Xunit.Abstractions;
 using static ActorBackup.Protocol.CopierProtocol;
 using CopierActor = ActorBackup.Actors.DataStore.Copier;
-using DataStoreActor = ActorBackup.Actors.DataStore.DataStore;
 
 namespace ActorBackup.Actors.Tests;
 
@@ -68,7 +68,7 @@ public sealed class CopierSpec(ITestOutputHelper output) : ActorSpec(output)
         Assert.Equal(6, failed.Token);
         Assert.True(failed.SourceProblem);
         Assert.Contains("vanished", failed.Reason);
-        Assert.Empty(DataStoreActor.TempFiles(Options().Store));
+        Assert.Empty(TempFiles.List(Options().Store));
     }
 
     [Fact]
@@ -82,7 +82,7 @@ public sealed class CopierSpec(ITestOutputHelper output) : ActorSpec(output)
         var failed = ExpectMsg<ContentCopyFailed>();
 
         Assert.True(failed.SourceProblem);
-        Assert.Empty(DataStoreActor.TempFiles(Options().Store));
+        Assert.Empty(TempFiles.List(Options().Store));
     }
 
     [Fact]

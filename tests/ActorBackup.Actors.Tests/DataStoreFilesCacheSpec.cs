@@ -1,3 +1,4 @@
+using ActorBackup.Actors.Storage;
 using ActorBackup.Actors.Tests.Support;
 using ActorBackup.Core;
 using ActorBackup.Core.Manifest;
@@ -140,7 +141,7 @@ public sealed class DataStoreFilesCacheSpec(ITestOutputHelper output) : ActorSpe
 
         Assert.Equal(Files.Lstat(entry).Inode, Files.Lstat(Snapshot("a")).Inode);
         Assert.False(Files.Exists(temp));
-        Assert.Empty(DataStoreActor.TempFiles(_options.Store));
+        Assert.Empty(TempFiles.List(_options.Store));
     }
 
     [Theory]
@@ -326,7 +327,7 @@ public sealed class DataStoreFilesCacheSpec(ITestOutputHelper output) : ActorSpe
         Assert.Equal(tempInode, Files.Lstat(Snapshot("b")).Inode);
         Assert.Equal(3ul, Files.Lstat(entry).LinkCount);
         Assert.False(Files.Exists(Entry(hash, 1)));
-        Assert.Empty(DataStoreActor.TempFiles(_options.Store));
+        Assert.Empty(TempFiles.List(_options.Store));
         var journal = Journal(store);
         Assert.Equal((hash, 0), (journal["a"].Hash, journal["a"].EntrySuffix));
         Assert.Equal((hash, 0), (journal["b"].Hash, journal["b"].EntrySuffix));
@@ -359,7 +360,7 @@ public sealed class DataStoreFilesCacheSpec(ITestOutputHelper output) : ActorSpe
         Assert.Equal(firstInode, Files.Lstat(Entry(hash, 0)).Inode);
         Assert.All(new[] { "a", "b", "c" }, n => Assert.Equal(firstInode, Files.Lstat(Snapshot(n)).Inode));
         Assert.False(Files.Exists(Entry(hash, 1)));
-        Assert.Empty(DataStoreActor.TempFiles(_options.Store));
+        Assert.Empty(TempFiles.List(_options.Store));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using ActorBackup.Actors.Storage;
 using ActorBackup.Actors.Tests.Support;
 using ActorBackup.Core;
 using ActorBackup.Core.Manifest;
@@ -79,13 +80,14 @@ public sealed class DataStoreSpec(ITestOutputHelper output) : ActorSpec(output)
     [Fact]
     public void DataStore_removes_temp_files_left_by_an_earlier_run()
     {
-        Directory.CreateDirectory(Path.Combine(Options().Store.TempFolder, "0c"));
-        File.WriteAllText(Path.Combine(Options().Store.TempFolder, "999-1.tmp"), "stale"); // before the subfolders
-        File.WriteAllText(Path.Combine(Options().Store.TempFolder, "0c", "999-12.tmp"), "stale");
+        new TreeBuilder(Options().Store.TempFolder)
+            .File("999-1.tmp", "stale") // where versions before the subfolders wrote
+            .File("0c/999-12.tmp", "stale")
+            .File("0d/" + Names.FromBytes(0x39, 0xFF, 0x2E, 0x74), "stale"); // not UTF-8: removed by its exact bytes
 
         OpenStore();
 
-        Assert.Empty(DataStoreActor.TempFiles(_options.Store));
+        Assert.Empty(TempFiles.List(_options.Store));
         Assert.Equal(16, PosixFs.ListNames(_options.Store.TempFolder).Count);
     }
 
@@ -121,7 +123,7 @@ public sealed class DataStoreSpec(ITestOutputHelper output) : ActorSpec(output)
         Assert.Equal((1000u, 100u, 0x1A0u), (entryMeta.Uid, entryMeta.Gid, entryMeta.Mode));
         Assert.Equal(0x1C0u, Files.Lstat(Path.Combine(DataFolder, file.Hash[..2])).Mode);
         Assert.Equal(0x1C0u, Files.Lstat(Path.GetDirectoryName(entry)!).Mode);
-        Assert.Empty(DataStoreActor.TempFiles(_options.Store));
+        Assert.Empty(TempFiles.List(_options.Store));
     }
 
     [Fact]
@@ -335,7 +337,7 @@ public sealed class DataStoreSpec(ITestOutputHelper output) : ActorSpec(output)
         var problem = Assert.Single(stored.Problems);
         Assert.Equal("a.txt", problem.Path);
         Assert.Contains("changed", problem.Reason);
-        Assert.Empty(DataStoreActor.TempFiles(_options.Store));
+        Assert.Empty(TempFiles.List(_options.Store));
         Assert.False(File.Exists(Entry(file.Hash)));
         Assert.False(File.Exists(Entry(Sha1Hex("HELLO"))));
         Assert.False(Files.Exists(Snapshot("a.txt")));
@@ -513,7 +515,7 @@ public sealed class DataStoreSpec(ITestOutputHelper output) : ActorSpec(output)
         Assert.Equal(0, entries["sub/a.txt"].EntrySuffix);
         Assert.Equal("sub"u8.ToArray(), entries["link"].LinkTarget);
         Assert.Equal(EntryType.Directory, entries[""].Meta.Type);
-        Assert.Empty(DataStoreActor.TempFiles(_options.Store));
+        Assert.Empty(TempFiles.List(_options.Store));
     }
 
     [Fact]

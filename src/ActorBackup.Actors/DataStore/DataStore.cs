@@ -119,7 +119,7 @@ public sealed partial class DataStore : TypeSwitchActor
         foreach (var folder in layout.TempFolders)
             Files.CreateFolders(folder, 0x1C0);
         Files.CreateFolders(layout.SnapshotsFolder, 0x1C0);
-        foreach (var file in TempFiles(layout))
+        foreach (var file in Storage.TempFiles.List(layout))
             Files.Unlink(file);
         RemovePublishLeftovers(layout, _options.SnapshotName);
 
@@ -161,19 +161,6 @@ public sealed partial class DataStore : TypeSwitchActor
     }
 
     /// <summary>
-    /// The files in the temp folder and its subfolders (<see cref="StoreLayout.TempFolders"/>;
-    /// a data folder of an older version has files in the temp folder itself), as paths.
-    /// </summary>
-    public static IEnumerable<string> TempFiles(StoreLayout layout)
-    {
-        if (!Directory.Exists(layout.TempFolder))
-            return [];
-        return Directory.EnumerateFiles(layout.TempFolder)
-            .Concat(Directory.EnumerateDirectories(layout.TempFolder).SelectMany(Directory.EnumerateFiles))
-            .ToList();
-    }
-
-    /// <summary>
     /// Removes what an earlier run of this snapshot left while publishing, if it was killed or
     /// ran out of space there: the sorted manifest not yet renamed, the sort's run files (a
     /// long journal is sorted in runs, and a later sort may need fewer, so nothing else would
@@ -200,7 +187,7 @@ public sealed partial class DataStore : TypeSwitchActor
         var prefix = $"{Environment.ProcessId}-";
         try
         {
-            foreach (var file in TempFiles(layout).Where(f => Path.GetFileName(f).StartsWith(prefix, StringComparison.Ordinal)))
+            foreach (var file in Storage.TempFiles.List(layout).Where(f => Path.GetFileName(f).StartsWith(prefix, StringComparison.Ordinal)))
                 Files.TryUnlink(file);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

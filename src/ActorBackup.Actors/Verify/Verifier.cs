@@ -114,7 +114,7 @@ public sealed class Verifier(VerifyOptions options, BackupSettings settings, Fun
 
     private void ReportLitter()
     {
-        foreach (var path in DataStore.DataStore.TempFiles(_layout).Order(StringComparer.Ordinal))
+        foreach (var path in TempFiles.List(_layout))
             Report(new Finding(FindingKind.Notice, Finding.Show(path), "is a temp file left by an interrupted run; the next backup removes it"));
     }
 
