@@ -42,7 +42,11 @@ public sealed class ClusterRun(TextWriter output, TextWriter error)
             var opened = (SessionOpened)reply;
             var options = local with { Store = new StoreLayout(spec.DataFolder, opened.Levels, ContentHash.Parse(opened.Hash)) };
 
-            var broker = system.ActorOf(WorkBroker.Props(options, cluster.BatchDeadline), "broker");
+            var hasherNodes = UpMembers(self, "hasher");
+            var broker = system.ActorOf(WorkBroker.Props(options, cluster.BatchDeadline,
+                hasherNodes.Select(a => $"{a.Host}:{a.Port}").ToList(), cluster.HasherWait), "broker");
+            foreach (var hasher in hasherNodes)
+                system.ActorSelection(new RootActorPath(hasher) / "user" / "hasher").Tell(new ServeBroker(broker));
             var node = $"{self.SelfAddress.Host}:{self.SelfAddress.Port}";
             for (var i = 0; i < settings.Hashers; i++)
                 system.ActorOf(HashWorker.Props(node, PathMap.Identity, settings, sameHost: true), $"worker-{i}").Tell(new HashWorker.Serve(broker));
@@ -70,6 +74,14 @@ public sealed class ClusterRun(TextWriter output, TextWriter error)
             // Leave gracefully (Leaving -> Exiting -> Removed), so the cluster stays up for next week.
             CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClusterLeavingReason.Instance).Wait(TimeSpan.FromSeconds(15));
         }
+    }
+
+    /// <summary>Addresses of the reachable members Up with <paramref name="role"/>.</summary>
+    private static List<Address> UpMembers(Akka.Cluster.Cluster self, string role)
+    {
+        var state = self.State;
+        return state.Members.Where(m => m.HasRole(role) && m.Status == Akka.Cluster.MemberStatus.Up && !state.Unreachable.Contains(m))
+            .Select(m => m.Address).ToList();
     }
 
     /// <summary>Waits until this node is Up and a storage node is Up; fails fast with exit code 12.</summary>

@@ -10,6 +10,13 @@ namespace ActorBackup.Protocol;
 /// </summary>
 public static class ClusterProtocol
 {
+    /// <summary>
+    /// Coordinator to each hasher node's service (/user/hasher) that is Up when a run starts:
+    /// have your workers register with this broker. The broker holds its first batches until
+    /// they have (or <c>hasher-wait</c> passed), so every such node works from the start.
+    /// </summary>
+    public sealed record ServeBroker(IActorRef Broker) : IProtocolMessage;
+
     /// <summary>Worker to broker: here is a worker with <paramref name="Capacity"/> batches at once; the broker watches it.</summary>
     public sealed record RegisterWorker(IActorRef Worker, string Node, int Capacity) : IProtocolMessage;
 

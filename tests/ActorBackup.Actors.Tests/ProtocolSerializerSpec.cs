@@ -366,6 +366,7 @@ public sealed class ProtocolSerializerSpec : Akka.TestKit.Xunit2.TestKit
             nameof(RunStats) => [Stats(5), new RunStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, TimeSpan.Zero), Stats(6) with { Unchanged = long.MaxValue }],
             nameof(RegisterWorker) => [new RegisterWorker(_probe, "127.0.0.1:40511", 4), new RegisterWorker(TestActor, "", int.MaxValue)],
             nameof(WorkerRegistered) => [new WorkerRegistered()],
+            nameof(ServeBroker) => [new ServeBroker(_probe)],
             nameof(RequestWork) => [new RequestWork(_child)],
             nameof(HashWork) => [new HashWork(99, $"/srv/{OddDir}/", "sha1", Entries), new HashWork(0, "", "sha256", [])],
             nameof(WorkDone) => [new WorkDone("127.0.0.1:40512", HashedBatch)],

@@ -7,6 +7,7 @@ namespace ActorBackup.Actors.Cluster;
 public sealed record ClusterSettings(
     TimeSpan JoinTimeout,
     TimeSpan BatchDeadline,
+    TimeSpan HasherWait,
     int MaxBatchesInFlight,
     TimeSpan StatsInterval,
     bool JsonLogs,
@@ -37,6 +38,7 @@ public sealed record ClusterSettings(
             var settings = new ClusterSettings(
                 JoinTimeout: c.GetTimeSpan("join-timeout"),
                 BatchDeadline: c.GetTimeSpan("batch-deadline"),
+                HasherWait: c.GetTimeSpan("hasher-wait"),
                 MaxBatchesInFlight: c.GetInt("max-batches-in-flight"),
                 StatsInterval: c.GetTimeSpan("stats-interval"),
                 JsonLogs: format == "json",

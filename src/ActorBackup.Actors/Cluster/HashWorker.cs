@@ -40,6 +40,8 @@ public sealed class HashWorker : ReceiveActor
 
         Receive<Serve>(m =>
         {
+            if (m.Broker.Equals(_broker))
+                return; // named by the coordinator and found by the node's own search: register once
             _broker = m.Broker;
             Context.Watch(_broker);
             _broker.Tell(new RegisterWorker(Self, _node, 1));

@@ -1,13 +1,15 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
+using static ActorBackup.Protocol.ClusterProtocol;
 
 namespace ActorBackup.Actors.Cluster;
 
 /// <summary>
-/// A hasher node's long-lived service (/user/hasher). It runs the node's hash workers and,
-/// whenever a coordinator joins the cluster, finds its work broker and has every worker
-/// register there, so a node that joins mid-run starts taking work within seconds.
+/// A hasher node's long-lived service (/user/hasher). It runs the node's hash workers and has
+/// every worker register with a run's work broker: when the coordinator names it at the start
+/// of a run (<see cref="ServeBroker"/>), and, for a node that joins mid-run, when it sees a
+/// coordinator Up and finds its broker, so such a node starts taking work within seconds.
 /// </summary>
 public sealed class HasherNode : ReceiveActor, IWithTimers
 {
@@ -34,6 +36,11 @@ public sealed class HasherNode : ReceiveActor, IWithTimers
             if (up.Member.HasRole(CoordinatorRole))
                 Self.Tell(new FindBroker(up.Member.Address, 0));
         });
+        Receive<ServeBroker>(m =>
+        {
+            Timers.Cancel(m.Broker.Path.Address);
+            Serve(m.Broker, m.Broker.Path.Address);
+        });
         Receive<FindBroker>(f =>
             Context.ActorSelection(new RootActorPath(f.Coordinator) / "user" / "broker").Tell(new Identify(f)));
         Receive<ActorIdentity>(id =>
@@ -46,10 +53,15 @@ public sealed class HasherNode : ReceiveActor, IWithTimers
                     Timers.StartSingleTimer(f.Coordinator, f with { Attempt = f.Attempt + 1 }, TimeSpan.FromMilliseconds(500));
                 return;
             }
-            _log.Info("serving the coordinator at {0}", f.Coordinator);
-            foreach (var worker in _workers)
-                worker.Tell(new HashWorker.Serve(id.Subject));
+            Serve(id.Subject, f.Coordinator);
         });
+    }
+
+    private void Serve(IActorRef broker, Address coordinator)
+    {
+        _log.Info("serving the coordinator at {0}", coordinator);
+        foreach (var worker in _workers)
+            worker.Tell(new HashWorker.Serve(broker));
     }
 
     public static Props Props(string node, PathMap paths, BackupSettings settings, bool sameHost) =>

@@ -13,6 +13,9 @@ namespace ActorBackup.Actors.Cluster;
 /// tracked; a worker that dies (Terminated) or misses the deadline has its batches queued
 /// again at the front. The first result for a batch wins; a late duplicate is dropped, so
 /// results are idempotent and no batch is lost.
+/// Batches wait in the queue until every hasher node that was Up when the run started has a
+/// worker registered, or <c>hasher-wait</c> passed: otherwise the coordinator's own workers,
+/// which register first, would hash a small tree before a hasher node had its first batch.
 /// </summary>
 public sealed class WorkBroker : ReceiveActor, IWithTimers
 {
@@ -20,21 +23,27 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
 
     private sealed record CheckDeadlines;
 
+    private sealed record StopWaiting;
+
     private readonly RunOptions _options;
     private readonly TimeSpan _deadline;
+    private readonly TimeSpan _hasherWait;
     private readonly LinkedList<HashFiles> _queue = new();
     private readonly Dictionary<long, InFlight> _inFlight = [];
     private readonly Dictionary<IActorRef, (string Node, int Credits)> _workers = [];
     private readonly Dictionary<string, long> _filesByNode = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly HashSet<string> _awaited;
     private IActorRef _coordinator = ActorRefs.Nobody;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public WorkBroker(RunOptions options, TimeSpan deadline)
+    public WorkBroker(RunOptions options, TimeSpan deadline, IReadOnlyCollection<string> awaitedNodes, TimeSpan hasherWait)
     {
         _options = options;
         _deadline = deadline;
+        _awaited = new HashSet<string>(awaitedNodes, StringComparer.Ordinal);
+        _hasherWait = hasherWait;
         Receive<HashFiles>(m =>
         {
             _coordinator = Sender;
@@ -48,8 +57,20 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
                 Context.Watch(m.Worker);
                 _workers[m.Worker] = (m.Node, 0);
                 _log.Info("hash worker {0} on {1} registered", m.Worker.Path.Name, m.Node);
+                if (_awaited.Remove(m.Node) && _awaited.Count == 0)
+                {
+                    Timers.Cancel("hasher-wait");
+                    Dispatch();
+                }
             }
             m.Worker.Tell(new WorkerRegistered());
+        });
+        Receive<StopWaiting>(_ =>
+        {
+            _log.Warning("hasher node(s) {0} did not register a worker within hasher-wait ({1}); hashing starts without them (they join when they do)",
+                string.Join(", ", _awaited.Order(StringComparer.Ordinal)), _hasherWait);
+            _awaited.Clear();
+            Dispatch();
         });
         Receive<RequestWork>(m =>
         {
@@ -83,8 +104,9 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
         Receive<GetWorkStats>(_ => Sender.Tell(new WorkStats(_queue.Count, _inFlight.Count, _workers.Count, new Dictionary<string, long>(_filesByNode))));
     }
 
-    public static Props Props(RunOptions options, TimeSpan deadline) =>
-        Akka.Actor.Props.Create(() => new WorkBroker(options, deadline));
+    /// <param name="awaitedNodes">"host:port" of the hasher nodes told to serve this broker.</param>
+    public static Props Props(RunOptions options, TimeSpan deadline, IReadOnlyCollection<string> awaitedNodes, TimeSpan hasherWait) =>
+        Akka.Actor.Props.Create(() => new WorkBroker(options, deadline, awaitedNodes, hasherWait));
 
     /// <summary>Asks the broker for its counters.</summary>
     public sealed record GetWorkStats;
@@ -92,8 +114,12 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
     /// <summary>Queue depth, batches in flight, workers, and files done per node.</summary>
     public sealed record WorkStats(int Queued, int InFlight, int Workers, IReadOnlyDictionary<string, long> FilesByNode);
 
-    protected override void PreStart() =>
+    protected override void PreStart()
+    {
         Timers.StartPeriodicTimer("deadlines", new CheckDeadlines(), TimeSpan.FromSeconds(1));
+        if (_awaited.Count > 0)
+            Timers.StartSingleTimer("hasher-wait", new StopWaiting(), _hasherWait);
+    }
 
     private int Requeue(Func<InFlight, bool> which)
     {
@@ -108,6 +134,8 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
 
     private void Dispatch()
     {
+        if (_awaited.Count > 0)
+            return;
         while (_queue.Count > 0)
         {
             var worker = _workers.FirstOrDefault(w => w.Value.Credits > 0);

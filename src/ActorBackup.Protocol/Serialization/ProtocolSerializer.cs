@@ -39,6 +39,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
         [typeof(SessionOpened)] = "SP", [typeof(SessionRefused)] = "SX", [typeof(CloseSession)] = "CL",
         [typeof(SessionSpec)] = "SN", [typeof(SendContent)] = "SD", [typeof(ContentChunk)] = "CK",
         [typeof(ChunkAck)] = "AK", [typeof(ContentEnd)] = "EN", [typeof(KnownContent)] = "KC",
+        [typeof(ServeBroker)] = "SB",
     };
 
     /// <summary>Every message type this serializer knows (for the round-trip tests).</summary>
@@ -96,6 +97,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
             case RunStats m: WriteRunStats(w, m); break;
             case RegisterWorker m: w.Ref(m.Worker); w.Str(m.Node); w.Int(m.Capacity); break;
             case WorkerRegistered: break;
+            case ServeBroker m: w.Ref(m.Broker); break;
             case RequestWork m: w.Ref(m.Worker); break;
             case HashWork m: w.Long(m.BatchId); w.Path(m.Root); w.Str(m.Hash); w.List(m.Files, w.Entry); break;
             case WorkDone m: w.Str(m.Node); WriteHashed(w, m.Result); break;
@@ -145,6 +147,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
         "RS" => ReadRunStats(r),
         "RW" => new RegisterWorker(r.Ref(), r.S(), r.Int()),
         "WR" => new WorkerRegistered(),
+        "SB" => new ServeBroker(r.Ref()),
         "RQ" => new RequestWork(r.Ref()),
         "HW" => new HashWork(r.Long(), r.Path(), r.S(), r.List(r.Entry)),
         "WO" => new WorkDone(r.S(), ReadHashed(r)),

@@ -1,0 +1,83 @@
+using ActorBackup.Actors.Cluster;
+using ActorBackup.Actors.Tests.Support;
+using ActorBackup.Protocol;
+using Akka.Actor;
+using Akka.TestKit;
+using Xunit.Abstractions;
+using static ActorBackup.Protocol.ClusterProtocol;
+using static ActorBackup.Protocol.HasherProtocol;
+
+namespace ActorBackup.Actors.Tests;
+
+/// <summary>The cluster run's work broker: who gets which batch, and when hashing starts.</summary>
+public sealed class WorkBrokerSpec(ITestOutputHelper output) : ActorSpec(output)
+{
+    private const string HasherNode = "10.0.0.2:2552";
+    private const string LocalNode = "10.0.0.1:2552";
+
+    private IActorRef Broker(TimeSpan hasherWait, params string[] awaited) =>
+        Sys.ActorOf(WorkBroker.Props(Options(), TimeSpan.FromMinutes(2), awaited, hasherWait));
+
+    /// <summary>A worker probe that registered and asked for one batch.</summary>
+    private TestProbe Worker(IActorRef broker, string node)
+    {
+        var worker = CreateTestProbe();
+        broker.Tell(new RegisterWorker(worker.Ref, node, 1), worker.Ref);
+        worker.ExpectMsg<WorkerRegistered>();
+        broker.Tell(new RequestWork(worker.Ref), worker.Ref);
+        return worker;
+    }
+
+    private HashFiles Batch(long id) => new(id, [SourceFile($"f{id}", $"content {id}")]);
+
+    [Fact]
+    public void Batches_wait_until_every_hasher_node_named_at_the_start_has_a_worker_registered()
+    {
+        var broker = Broker(TimeSpan.FromMinutes(1), HasherNode);
+        broker.Tell(Batch(1));
+        broker.Tell(Batch(2));
+        var local = Worker(broker, LocalNode);
+
+        local.ExpectNoMsg(TimeSpan.FromMilliseconds(500)); // the coordinator's own worker must not take everything first
+
+        var remote = Worker(broker, HasherNode);
+        var batches = new[] { local.ExpectMsg<HashWork>(), remote.ExpectMsg<HashWork>() };
+        Assert.Equal([1L, 2L], batches.Select(b => b.BatchId).Order());
+        Assert.All(batches, b => Assert.Equal(Root, b.Root));
+    }
+
+    [Fact]
+    public void A_hasher_node_that_does_not_register_within_hasher_wait_is_not_waited_for_and_still_gets_work_later()
+    {
+        var broker = Broker(TimeSpan.FromMilliseconds(300), HasherNode);
+        broker.Tell(Batch(1));
+        broker.Tell(Batch(2));
+        var local = Worker(broker, LocalNode);
+
+        var first = local.ExpectMsg<HashWork>(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, first.BatchId);
+
+        var late = Worker(broker, HasherNode);
+        Assert.Equal(2, late.ExpectMsg<HashWork>().BatchId);
+    }
+
+    [Fact]
+    public void Without_hasher_nodes_the_first_batch_goes_out_at_once_and_its_result_reaches_the_coordinator_once()
+    {
+        var broker = Broker(TimeSpan.FromMinutes(1));
+        var local = Worker(broker, LocalNode);
+        broker.Tell(Batch(7));
+
+        var work = local.ExpectMsg<HashWork>(TimeSpan.FromSeconds(1));
+        var result = new FilesHashed(7, [], [], 0);
+        broker.Tell(new WorkDone(LocalNode, result), local.Ref);
+        broker.Tell(new WorkDone(HasherNode, result), local.Ref); // a late duplicate is dropped
+
+        Assert.Equal(7, work.BatchId);
+        Assert.Equal(7, ExpectMsg<FilesHashed>().BatchId);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        broker.Tell(new WorkBroker.GetWorkStats());
+        var stats = ExpectMsg<WorkBroker.WorkStats>();
+        Assert.Equal(new Dictionary<string, long> { [LocalNode] = 0 }, stats.FilesByNode);
+    }
+}
