@@ -43,8 +43,8 @@ public sealed class ClusterRun(TextWriter output, TextWriter error)
             var options = local with { Store = new StoreLayout(spec.DataFolder, opened.Levels, ContentHash.Parse(opened.Hash)) };
 
             var hasherNodes = UpMembers(self, "hasher");
-            var broker = system.ActorOf(WorkBroker.Props(options, cluster.BatchDeadline,
-                hasherNodes.Select(a => $"{a.Host}:{a.Port}").ToList(), cluster.HasherWait), "broker");
+            var awaited = cluster.HasherWait > TimeSpan.Zero ? hasherNodes.Select(a => $"{a.Host}:{a.Port}").ToList() : [];
+            var broker = system.ActorOf(WorkBroker.Props(options, cluster.BatchDeadline, awaited, cluster.HasherWait), "broker");
             foreach (var hasher in hasherNodes)
                 system.ActorSelection(new RootActorPath(hasher) / "user" / "hasher").Tell(new ServeBroker(broker));
             var node = $"{self.SelfAddress.Host}:{self.SelfAddress.Port}";
