@@ -43,11 +43,11 @@ public sealed class ClusterRun(TextWriter output, TextWriter error)
             var options = local with { Store = new StoreLayout(spec.DataFolder, opened.Levels, ContentHash.Parse(opened.Hash)) };
 
             var hasherNodes = UpMembers(self, "hasher");
-            var awaited = cluster.HasherWait > TimeSpan.Zero ? hasherNodes.Select(a => $"{a.Host}:{a.Port}").ToList() : [];
+            var awaited = cluster.HasherWait > TimeSpan.Zero ? hasherNodes.Select(WorkBroker.NodeName).ToList() : [];
             var broker = system.ActorOf(WorkBroker.Props(options, cluster.BatchDeadline, awaited, cluster.HasherWait), "broker");
             foreach (var hasher in hasherNodes)
                 system.ActorSelection(new RootActorPath(hasher) / "user" / "hasher").Tell(new ServeBroker(broker));
-            var node = $"{self.SelfAddress.Host}:{self.SelfAddress.Port}";
+            var node = WorkBroker.NodeName(self.SelfAddress);
             for (var i = 0; i < settings.Hashers; i++)
                 system.ActorOf(HashWorker.Props(node, PathMap.Identity, settings, sameHost: true), $"worker-{i}").Tell(new HashWorker.Serve(broker));
 
@@ -90,11 +90,10 @@ public sealed class ClusterRun(TextWriter output, TextWriter error)
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
-            var state = self.State;
-            var up = state.Members.Any(m => m.Address == self.SelfAddress && m.Status == Akka.Cluster.MemberStatus.Up);
-            var storage = state.Members.FirstOrDefault(m => m.HasRole("storage") && m.Status == Akka.Cluster.MemberStatus.Up && !state.Unreachable.Contains(m));
-            if (up && storage is not null)
-                return storage.Address;
+            var up = self.State.Members.Any(m => m.Address == self.SelfAddress && m.Status == Akka.Cluster.MemberStatus.Up);
+            var storage = UpMembers(self, "storage");
+            if (up && storage.Count > 0)
+                return storage[0];
             Thread.Sleep(100);
         }
         var seeds = string.Join(", ", self.Settings.SeedNodes);

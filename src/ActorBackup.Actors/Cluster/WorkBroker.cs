@@ -104,7 +104,10 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
         Receive<GetWorkStats>(_ => Sender.Tell(new WorkStats(_queue.Count, _inFlight.Count, _workers.Count, new Dictionary<string, long>(_filesByNode))));
     }
 
-    /// <param name="awaitedNodes">"host:port" of the hasher nodes told to serve this broker.</param>
+    /// <summary>How workers name their node, and the broker the nodes it awaits: "host:port".</summary>
+    public static string NodeName(Address address) => $"{address.Host}:{address.Port}";
+
+    /// <param name="awaitedNodes"><see cref="NodeName"/> of the hasher nodes told to serve this broker.</param>
     public static Props Props(RunOptions options, TimeSpan deadline, IReadOnlyCollection<string> awaitedNodes, TimeSpan hasherWait) =>
         Akka.Actor.Props.Create(() => new WorkBroker(options, deadline, awaitedNodes, hasherWait));
 
