@@ -37,27 +37,21 @@ internal static partial class KillableRun
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
         long files = 0;
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-                return;
-            lock (stdout)
-                stdout.Append(e.Data).Append('\n');
-            var m = ProgressLine().Match(e.Data);
-            if (m.Success)
-                Interlocked.Exchange(ref files, long.Parse(m.Groups[1].Value));
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-                lock (stderr)
-                    stderr.Append(e.Data).Append('\n');
-        };
         var clock = Stopwatch.StartNew();
         process.Start();
         process.StandardInput.Close();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        // Own threads, not the thread pool's async reads: tests running beside this one can
+        // keep the pool busy long enough for a short run to finish before its progress is seen.
+        var readers = new[]
+        {
+            Reader(process.StandardOutput, stdout, line =>
+            {
+                var m = ProgressLine().Match(line);
+                if (m.Success)
+                    Interlocked.Exchange(ref files, long.Parse(m.Groups[1].Value));
+            }),
+            Reader(process.StandardError, stderr, _ => { }),
+        };
         var killed = false;
         var at = TimeSpan.Zero;
         long filesAtKill = 0;
@@ -79,6 +73,8 @@ internal static partial class KillableRun
                 Thread.Sleep(1);
             }
             process.WaitForExit();
+            foreach (var reader in readers)
+                reader.Join();
         }
         finally
         {
@@ -94,6 +90,21 @@ internal static partial class KillableRun
             lock (stderr)
                 return new KillOutcome(killed, at, filesAtKill, where,
                     new ProcessResult("actorbackup", process.ExitCode, stdout.ToString(), stderr.ToString(), process.Id, clock.Elapsed, args.ToList()));
+    }
+
+    private static Thread Reader(StreamReader from, StringBuilder into, Action<string> seen)
+    {
+        var thread = new Thread(() =>
+        {
+            while (from.ReadLine() is { } line)
+            {
+                lock (into)
+                    into.Append(line).Append('\n');
+                seen(line);
+            }
+        }) { IsBackground = true, Name = "killable-run output" };
+        thread.Start();
+        return thread;
     }
 
     /// <summary>syncfs(2)'s number on this machine; -1 where unknown.</summary>

@@ -36,6 +36,7 @@ internal sealed class Scenario : IDisposable
     public string InSnapshot(string name, string relative) => relative.Length == 0 ? Snapshot(name) : Snapshot(name) + "/" + relative;
 
     public string ManifestPath(string name) => $"{Data}/.actorbackup/snapshots/{name}.manifest";
+    public string SummaryPath(string name) => $"{Data}/.actorbackup/snapshots/{name}.summary";
 
     /// <summary>Runs a backup of src/ into backups/<paramref name="name"/> with --createdirs and <paramref name="options"/>.</summary>
     public ProcessResult Backup(string name, params string[] options) =>
