@@ -116,6 +116,25 @@ public static class Files
     public static Errno TryLink(OpenDirectories existingVia, string existingFolder, string existingName, OpenDirectories? newVia, string newPath) =>
         OpenDirectories.Link(existingVia, existingFolder, existingName, newVia, newPath);
 
+    /// <summary>
+    /// A rename that never replaces: 0, or the errno (EEXIST: the name is taken and nothing
+    /// moved). renameat2 with RENAME_NOREPLACE, <paramref name="to"/> reached from its parent
+    /// held in <paramref name="toVia"/> when given. Where the filesystem lacks that flag
+    /// (EINVAL), the name is looked up and then renamed: a name made between the two would be
+    /// replaced, which the one writer per data folder (its lock) rules out for store entries.
+    /// </summary>
+    public static Errno TryRenameNoReplace(string from, string to, OpenDirectories? toVia = null)
+    {
+        var errno = OpenDirectories.RenameNoReplace(from, toVia, to);
+        if (errno is not (Errno.EINVAL or Errno.ENOSYS))
+            return errno;
+        if (TryLstat(to, out _, out var lstatErrno, toVia))
+            return Errno.EEXIST;
+        if (lstatErrno != Errno.ENOENT)
+            return lstatErrno;
+        return Syscall.rename(from, to) == 0 ? 0 : Stdlib.GetLastError();
+    }
+
     public static void Rename(string from, string to)
     {
         if (Syscall.rename(from, to) != 0)

@@ -72,10 +72,34 @@ public sealed class OpenDirectories : IDisposable
     }
 
     /// <summary>
-    /// linkat(2) of two names, encoded as Mono.Posix encodes file names (UnixEncoding: a name
-    /// that is not UTF-8 gets its bytes back) into stack buffers: no allocation, no marshaller.
+    /// renameat2(2) of <paramref name="from"/> (as it is; it must fit PATH_MAX) to
+    /// <paramref name="newPath"/> with RENAME_NOREPLACE, from its parent held in
+    /// <paramref name="toDirs"/> when given: EEXIST when the name is taken (nothing moved);
+    /// EINVAL where the filesystem lacks the flag.
     /// </summary>
-    private static unsafe Errno LinkAt(int fromFd, ReadOnlySpan<char> fromName, int toFd, ReadOnlySpan<char> toName)
+    internal static Errno RenameNoReplace(string from, OpenDirectories? toDirs, string newPath)
+    {
+        if (toDirs is null || !Split(newPath, out var toSlash))
+        {
+            Errno errno = 0;
+            var opened = Files.At(newPath, (fd, n) => (errno = TwoNames(LongPath.AtFdCwd, from, fd, n, rename: true)) == 0 ? 0 : -1);
+            return errno != 0 ? errno : opened;
+        }
+        var toErrno = toDirs.Handle(newPath.AsSpan(0, toSlash), out var to);
+        if (toErrno != 0)
+            return toErrno;
+        return TwoNames(LongPath.AtFdCwd, from, to, newPath.AsSpan(toSlash + 1), rename: true);
+    }
+
+    private static Errno LinkAt(int fromFd, ReadOnlySpan<char> fromName, int toFd, ReadOnlySpan<char> toName) =>
+        TwoNames(fromFd, fromName, toFd, toName, rename: false);
+
+    /// <summary>
+    /// linkat(2), or renameat2(2) with RENAME_NOREPLACE, of two names, encoded as Mono.Posix
+    /// encodes file names (UnixEncoding: a name that is not UTF-8 gets its bytes back) into
+    /// stack buffers: no allocation, no marshaller.
+    /// </summary>
+    private static unsafe Errno TwoNames(int fromFd, ReadOnlySpan<char> fromName, int toFd, ReadOnlySpan<char> toName, bool rename)
     {
         Span<byte> from = fromName.Length <= 300 ? stackalloc byte[1024] : new byte[fromName.Length * 3 + 1];
         Span<byte> to = toName.Length <= 300 ? stackalloc byte[1024] : new byte[toName.Length * 3 + 1];
@@ -84,9 +108,15 @@ public sealed class OpenDirectories : IDisposable
         fixed (byte* f = from)
         fixed (byte* t = to)
         {
-            return linkat(fromFd, f, toFd, t, 0) == 0 ? 0 : NativeConvert.ToErrno(Marshal.GetLastPInvokeError());
+            var result = rename ? renameat2(fromFd, f, toFd, t, RenameNoReplaceFlag) : linkat(fromFd, f, toFd, t, 0);
+            return result == 0 ? 0 : NativeConvert.ToErrno(Marshal.GetLastPInvokeError());
         }
     }
+
+    private const uint RenameNoReplaceFlag = 1;
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern unsafe int renameat2(int olddirfd, byte* oldpath, int newdirfd, byte* newpath, uint flags);
 
     [DllImport("libc", SetLastError = true)]
     private static extern unsafe int linkat(int olddirfd, byte* oldpath, int newdirfd, byte* newpath, int flags);

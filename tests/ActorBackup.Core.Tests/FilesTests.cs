@@ -163,6 +163,34 @@ public sealed class FilesTests
     }
 
     [Fact]
+    public void TryRenameNoReplace_moves_to_a_free_name_and_leaves_both_files_when_the_name_is_taken()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir["store/AB"]);
+        var temp = dir.Write("temp", "new bytes");
+        var tempInode = Files.Lstat(temp).Inode;
+        var taken = dir.Write("store/AB/taken", "old bytes");
+        var takenInode = Files.Lstat(taken).Inode;
+        using var held = new OpenDirectories(4);
+
+        Assert.Equal(Errno.EEXIST, Files.TryRenameNoReplace(temp, taken));
+        Assert.Equal(Errno.EEXIST, Files.TryRenameNoReplace(temp, taken, held));
+        Assert.Equal("old bytes", File.ReadAllText(taken));
+        Assert.Equal(takenInode, Files.Lstat(taken).Inode);
+        Assert.Equal("new bytes", File.ReadAllText(temp));
+        Assert.Equal(Errno.ENOENT, Files.TryRenameNoReplace(temp, dir["store/missing/x"], held));
+        Assert.Equal(Errno.ENOENT, Files.TryRenameNoReplace(dir["no-such-temp"], dir["store/AB/free"], held));
+
+        var free = dir["store/AB"] + "/" + Names.FromBytes(0x41, 0xFF); // not UTF-8
+        Assert.Equal((Errno)0, Files.TryRenameNoReplace(temp, free, held));
+        Assert.False(Files.Exists(temp));
+        Assert.Equal(tempInode, Files.Lstat(free).Inode);
+        Assert.Equal((Errno)0, Files.TryRenameNoReplace(free, dir["store/AB/by-path"])); // no held folder
+        Assert.Equal(tempInode, Files.Lstat(dir["store/AB/by-path"]).Inode);
+        Assert.Equal("new bytes", File.ReadAllText(dir["store/AB/by-path"]));
+    }
+
+    [Fact]
     public void TryLink_through_held_folders_keeps_the_bytes_of_names_and_reports_errnos()
     {
         using var dir = new TempDir();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using ActorBackup.EndToEnd.Tests.Support;
 using ActorBackup.Posix;
 using ActorBackup.Testing;
@@ -55,6 +56,45 @@ public sealed class LinkLimitTests
                     $"{snapshot}/{path} is not a link of the entry its manifest names ({hash}.{line.Suffix})");
             }
         }
+        VerifyClean(s.Data);
+    }
+
+    [Fact]
+    public void A_name_past_a_gap_is_taken_into_account_when_committing_and_never_replaced()
+    {
+        using var s = new Scenario();
+        var same = Scenario.Bytes(10_000, seed: 63);
+        s.Source.File("a", same).File("b", same);
+        var config = s.Temp.Combine("limit.conf");
+        File.WriteAllText(config, $"actorbackup {{ max-links-per-entry = {Limit} }}\n");
+        s.BackupSucceeds("w1", $"--config={config}"); // HASH: its name, a and b: full
+        var hash = Scenario.Sha1(same);
+        // HASH.2 with no HASH.1, as a prune that took HASH.1 leaves it: the run probes HASH
+        // and HASH.1 and stops at the gap, so HASH.2 is news to it when a commit gets there.
+        var planted = s.EntryPath(hash, 2);
+        File.WriteAllBytes(planted, same);
+        var a = Files.Lstat(s.Source.PathOf("a"));
+        Files.Lchown(planted, a.Uid, a.Gid);
+        Assert.Equal(0, Syscall.chmod(planted, (FilePermissions)a.Mode));
+        var plantedInode = Files.Lstat(planted).Inode;
+        foreach (var name in new[] { "c", "d", "e" })
+            s.Source.File(name, same);
+
+        s.BackupSucceeds("w2", $"--config={config}");
+
+        // a and b moved on to HASH.1, c's commit met HASH.2 and went to HASH.3, the rest filled what had room.
+        Assert.Equal(plantedInode, Files.Lstat(planted).Inode);
+        Assert.Equal(same, PosixFs.ReadBytes(planted));
+        var entries = s.StoreEntries();
+        Assert.Equal(new[] { hash, $"{hash}.1", $"{hash}.2", $"{hash}.3" }, entries.Select(e => e.Name).Order(StringComparer.Ordinal));
+        Assert.All(entries, e => Assert.True(e.Meta.LinkCount <= Limit, $"{e.Name} has {e.Meta.LinkCount} links; the limit is {Limit}"));
+        var manifest = s.Manifest("w2");
+        foreach (var name in new[] { "a", "b", "c", "d", "e" })
+        {
+            Assert.Equal(same, PosixFs.ReadBytes(s.InSnapshot("w2", name)));
+            Expect.SameInode(s.EntryPath(hash, int.Parse(manifest.Entry(name).Suffix, CultureInfo.InvariantCulture)), s.InSnapshot("w2", name));
+        }
+        Assert.Equal("3", manifest.Entry("c").Suffix);
         VerifyClean(s.Data);
     }
 

@@ -186,6 +186,8 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
     /// <summary>
     /// Gives a finished temp file its final name: the first free entry name of its hash
     /// (its bytes were hashed as they were written, so the name is the hash of the bytes).
+    /// The rename never replaces (RENAME_NOREPLACE): a name taken by what this store did not
+    /// know of is skipped, whoever made it.
     /// </summary>
     public int Commit(string tempPath, string hash)
     {
@@ -195,13 +197,15 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
         // hand or by prune) were not probed: they are skipped here, never overwritten.
         var suffix = entries.Count == 0 ? 0 : entries.Max(e => e.Suffix) + 1;
         var path = Layout.EntryPath(hash, suffix);
-        while (Files.TryLstat(path, out var taken, out _, _levelDirs))
+        Errno errno;
+        while ((errno = Files.TryRenameNoReplace(tempPath, path, _levelDirs)) == Errno.EEXIST)
         {
-            if (taken!.Type == EntryType.File && entries.All(e => e.Suffix != suffix))
+            if (Files.TryLstat(path, out var taken, out _, _levelDirs) && taken!.Type == EntryType.File && entries.All(e => e.Suffix != suffix))
                 entries.Add(new Entry(suffix, taken));
             path = Layout.EntryPath(hash, ++suffix);
         }
-        Files.Rename(tempPath, path);
+        if (errno != 0)
+            throw new PosixException(errno, $"rename {tempPath} to", path);
         entries.Add(new Entry(suffix, Files.TryLstat(path, out var committed, out var lstatErrno, _levelDirs)
             ? committed!
             : throw new PosixException(lstatErrno, "stat", path)));
