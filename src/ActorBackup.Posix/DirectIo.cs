@@ -60,28 +60,11 @@ public static unsafe class DirectIo
     /// </summary>
     public static bool TryWrite(SafeFileHandle handle, ReadOnlySpan<byte> data, long offset)
     {
-        var fd = Files.Fd(handle);
-        fixed (byte* start = data)
-        {
-            var done = 0;
-            while (done < data.Length)
-            {
-                var n = pwrite(fd, start + done, (nuint)(data.Length - done), offset + done);
-                if (n > 0)
-                {
-                    done += (int)n;
-                    continue;
-                }
-                var errno = Marshal.GetLastPInvokeError();
-                if (n < 0 && errno == NativeConvert.FromErrno(Errno.EINTR))
-                    continue;
-                if (n < 0 && errno == NativeConvert.FromErrno(Errno.EINVAL))
-                    return false;
-                throw n == 0
-                    ? new IOException("write: no progress", NativeConvert.FromErrno(Errno.EIO))
-                    : FileSystemFull.WithErrno($"write: {PosixException.Describe(NativeConvert.ToErrno(errno))}", errno);
-            }
-        }
+        var errno = PositionalIo.TryWriteAll(Files.Fd(handle), data, offset);
+        if (errno == NativeConvert.FromErrno(Errno.EINVAL))
+            return false;
+        if (errno != 0)
+            throw PositionalIo.Failure("write", errno);
         return true;
     }
 
@@ -95,9 +78,6 @@ public static unsafe class DirectIo
             throw FileSystemFull.WithErrno($"fcntl: {PosixException.Describe(NativeConvert.ToErrno(errno))}", errno);
         }
     }
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern nint pwrite(int fd, byte* buffer, nuint count, long offset);
 
     [DllImport("libc", SetLastError = true)]
     private static extern int fcntl(int fd, int command, int argument);

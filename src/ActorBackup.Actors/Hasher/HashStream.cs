@@ -18,7 +18,10 @@ public static class HashStream
     /// <summary>
     /// Reads <paramref name="handle"/> to its end; returns the bytes read. A read error stops
     /// the loop and is returned in <paramref name="readError"/> (the hash is then incomplete).
-    /// The sink's own exceptions (it writes elsewhere: no space) leave as exceptions.
+    /// The sink's own exceptions (it writes elsewhere: no space) leave as exceptions. The
+    /// loop reads until a read returns nothing, not up to the size fstat gave: a file whose
+    /// size lies (procfs, some FUSE file systems) then shows as one whose bytes differ from
+    /// its size, never as the first part of it.
     /// </summary>
     public static long Read(SafeFileHandle handle, Span<byte> buffer, IncrementalHash hash, Action<ReadOnlySpan<byte>, long>? sink, out string? readError)
     {
@@ -42,7 +45,7 @@ public static class HashStream
             int n;
             try
             {
-                n = RandomAccess.Read(handle, buffer[..(int)Math.Min(buffer.Length, hole - offset)], offset);
+                n = PositionalIo.Read(handle, buffer[..(int)Math.Min(buffer.Length, hole - offset)], offset);
             }
             catch (IOException e)
             {

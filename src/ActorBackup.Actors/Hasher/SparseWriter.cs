@@ -104,7 +104,7 @@ public sealed class SparseWriter(SafeFileHandle output, bool direct = false)
             DirectIo.Stop(output);
             _direct = false;
         }
-        RandomAccess.Write(output, run, offset);
+        PositionalIo.Write(output, run, offset);
         _end = Math.Max(_end, offset + run.Length);
     }
 }
