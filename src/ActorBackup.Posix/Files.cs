@@ -118,14 +118,14 @@ public static class Files
 
     /// <summary>
     /// A rename that never replaces: 0, or the errno (EEXIST: the name is taken and nothing
-    /// moved). renameat2 with RENAME_NOREPLACE, <paramref name="to"/> reached from its parent
-    /// held in <paramref name="toVia"/> when given. Where the filesystem lacks that flag
+    /// moved). renameat2 with RENAME_NOREPLACE, each path reached from its parent held in
+    /// <paramref name="fromVia"/> and <paramref name="toVia"/> when given. Where the filesystem lacks that flag
     /// (EINVAL), the name is looked up and then renamed: a name made between the two would be
     /// replaced, which the one writer per data folder (its lock) rules out for store entries.
     /// </summary>
-    public static Errno TryRenameNoReplace(string from, string to, OpenDirectories? toVia = null)
+    public static Errno TryRenameNoReplace(string from, string to, OpenDirectories? toVia = null, OpenDirectories? fromVia = null)
     {
-        var errno = OpenDirectories.RenameNoReplace(from, toVia, to);
+        var errno = OpenDirectories.RenameNoReplace(fromVia, from, toVia, to);
         if (errno is not (Errno.EINVAL or Errno.ENOSYS))
             return errno;
         if (TryLstat(to, out _, out var lstatErrno, toVia))

@@ -72,23 +72,34 @@ public sealed class OpenDirectories : IDisposable
     }
 
     /// <summary>
-    /// renameat2(2) of <paramref name="from"/> (as it is; it must fit PATH_MAX) to
-    /// <paramref name="newPath"/> with RENAME_NOREPLACE, from its parent held in
-    /// <paramref name="toDirs"/> when given: EEXIST when the name is taken (nothing moved);
-    /// EINVAL where the filesystem lacks the flag.
+    /// renameat2(2) of <paramref name="from"/> to <paramref name="newPath"/> with
+    /// RENAME_NOREPLACE, each from its parent held in <paramref name="fromDirs"/> and
+    /// <paramref name="toDirs"/> when given (null: the path as it is; <paramref name="from"/>
+    /// must then fit PATH_MAX): EEXIST when the name is taken (nothing moved); EINVAL where
+    /// the filesystem lacks the flag.
     /// </summary>
-    internal static Errno RenameNoReplace(string from, OpenDirectories? toDirs, string newPath)
+    internal static Errno RenameNoReplace(OpenDirectories? fromDirs, string from, OpenDirectories? toDirs, string newPath)
     {
+        var fromFd = LongPath.AtFdCwd;
+        var fromName = from.AsSpan();
+        if (fromDirs is not null && Split(from, out var fromSlash))
+        {
+            var fromErrno = fromDirs.Handle(from.AsSpan(0, fromSlash), out fromFd);
+            if (fromErrno != 0)
+                return fromErrno;
+            fromName = from.AsSpan(fromSlash + 1);
+        }
         if (toDirs is null || !Split(newPath, out var toSlash))
         {
+            var (fd, name) = (fromFd, fromName.ToString());
             Errno errno = 0;
-            var opened = Files.At(newPath, (fd, n) => (errno = TwoNames(LongPath.AtFdCwd, from, fd, n, rename: true)) == 0 ? 0 : -1);
+            var opened = Files.At(newPath, (to, n) => (errno = TwoNames(fd, name, to, n, rename: true)) == 0 ? 0 : -1);
             return errno != 0 ? errno : opened;
         }
-        var toErrno = toDirs.Handle(newPath.AsSpan(0, toSlash), out var to);
+        var toErrno = toDirs.Handle(newPath.AsSpan(0, toSlash), out var toFd);
         if (toErrno != 0)
             return toErrno;
-        return TwoNames(LongPath.AtFdCwd, from, to, newPath.AsSpan(toSlash + 1), rename: true);
+        return TwoNames(fromFd, fromName, toFd, newPath.AsSpan(toSlash + 1), rename: true);
     }
 
     private static Errno LinkAt(int fromFd, ReadOnlySpan<char> fromName, int toFd, ReadOnlySpan<char> toName) =>

@@ -188,6 +188,17 @@ public sealed class FilesTests
         Assert.Equal((Errno)0, Files.TryRenameNoReplace(free, dir["store/AB/by-path"])); // no held folder
         Assert.Equal(tempInode, Files.Lstat(dir["store/AB/by-path"]).Inode);
         Assert.Equal("new bytes", File.ReadAllText(dir["store/AB/by-path"]));
+
+        // Both sides from held folders: the temp folder's and the entry's.
+        using var heldFrom = new OpenDirectories(4);
+        dir.Mkdir("tmp/07");
+        var second = dir.Write("tmp/07/second", "second bytes");
+        Assert.Equal(Errno.EEXIST, Files.TryRenameNoReplace(second, taken, held, heldFrom));
+        Assert.Equal(Errno.ENOENT, Files.TryRenameNoReplace(dir["tmp/07/none"], dir["store/AB/free2"], held, heldFrom));
+        Assert.Equal((Errno)0, Files.TryRenameNoReplace(second, dir["store/AB/second"], held, heldFrom));
+        Assert.False(Files.Exists(second));
+        Assert.Equal("second bytes", File.ReadAllText(dir["store/AB/second"]));
+        Assert.Equal("old bytes", File.ReadAllText(taken));
     }
 
     [Fact]

@@ -21,7 +21,8 @@ namespace ActorBackup.Actors.DataStore;
 /// choice needs. Bounding entries too (starting over past 100,000) made a 1M-file week 1
 /// re-probe its popular hashes a thousand lstat calls at a time: 4x the CPU.
 ///
-/// Level folders (up to 256 of them: one level) are held open, and links land in snapshot
+/// Level folders (up to 256 of them: one level) and the 16 temp folders new entries are
+/// renamed out of are held open, and links land in snapshot
 /// folders held open by the caller (<paramref name="snapshotDirs"/>): each call then
 /// resolves a name, not two whole paths. Two levels (65,536 folders) are reached by path.
 /// </summary>
@@ -33,6 +34,9 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
     public const long FileSystemLinkLimit = 65_000;
 
     private readonly OpenDirectories? _levelDirs = layout.Levels <= 1 ? new OpenDirectories(257) : null;
+
+    /// <summary>The temp folders new entries are renamed out of, held like the level folders.</summary>
+    private readonly OpenDirectories _tempDirs = new(StoreLayout.TempFolderCount + 1);
 
     private readonly HashSet<string> _levelFolders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Entry>> _entries = new(StringComparer.Ordinal);
@@ -198,7 +202,7 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
         var suffix = entries.Count == 0 ? 0 : entries.Max(e => e.Suffix) + 1;
         var path = Layout.EntryPath(hash, suffix);
         Errno errno;
-        while ((errno = Files.TryRenameNoReplace(tempPath, path, _levelDirs)) == Errno.EEXIST)
+        while ((errno = Files.TryRenameNoReplace(tempPath, path, _levelDirs, _tempDirs)) == Errno.EEXIST)
         {
             if (Files.TryLstat(path, out var taken, out _, _levelDirs) && taken!.Type == EntryType.File && entries.All(e => e.Suffix != suffix))
                 entries.Add(new Entry(suffix, taken));
@@ -281,7 +285,11 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
         return Link(hash, ref entry, target, replaceExisting: false);
     }
 
-    public void Dispose() => _levelDirs?.Dispose();
+    public void Dispose()
+    {
+        _levelDirs?.Dispose();
+        _tempDirs.Dispose();
+    }
 
     private void EnsureLevelFolders(string hash)
     {
