@@ -119,9 +119,10 @@ public static class Files
     /// <summary>
     /// A rename that never replaces: 0, or the errno (EEXIST: the name is taken and nothing
     /// moved). renameat2 with RENAME_NOREPLACE, each path reached from its parent held in
-    /// <paramref name="fromVia"/> and <paramref name="toVia"/> when given. Where the filesystem lacks that flag
-    /// (EINVAL), the name is looked up and then renamed: a name made between the two would be
-    /// replaced, which the one writer per data folder (its lock) rules out for store entries.
+    /// <paramref name="fromVia"/> and <paramref name="toVia"/> when given. Where the file
+    /// system lacks that flag (EINVAL), the name is looked up and then renamed: a name made
+    /// between the two would be replaced, which the one writer per data folder (its lock)
+    /// rules out for store entries.
     /// </summary>
     public static Errno TryRenameNoReplace(string from, string to, OpenDirectories? toVia = null, OpenDirectories? fromVia = null)
     {
