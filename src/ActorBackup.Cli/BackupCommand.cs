@@ -15,7 +15,7 @@ namespace ActorBackup.Cli;
 /// actorbackup [backup] ...: checks everything first (nothing is touched before the
 /// checks pass), takes the data folder's lock, runs the coordinator and prints the outcome.
 /// </summary>
-public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter error, TextReader input, bool processEnds = false)
+public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter error, TextReader input, Interruption interruption, bool processEnds = false)
 {
     public ExitCode Run()
     {
@@ -96,6 +96,7 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
             output.WriteLine(ComparedWith(options, "no previous snapshot of this root folder: every file is read"));
         }
 
+        interruption.ThrowIfStopped("before the run began; nothing was written");
         var finished = RunActors(starting, settings, options);
         Report(finished, options);
         if (args.Has("awaituserinput"))
@@ -128,7 +129,7 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
         options = options with { Excluded = StoreSession.Excluded(root, options), PreviousManifest = previous, OneFileSystem = args.Has("one-file-system") };
         if (args.Verbosity > 0)
             output.WriteLine(ComparedWith(options, $"no previous snapshot of {root} readable from this node: every file is read"));
-        var finished = new ClusterRun(output, error).Run(clusterFile, options, spec, args.Value("config"));
+        var finished = new ClusterRun(output, error, interruption).Run(clusterFile, options, spec, args.Value("config"));
         Report(finished, options);
         return finished.Code;
     }
@@ -145,7 +146,9 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
         _systemTaken = true;
         var reporter = system.ActorOf(ConsoleReporter.Props(output, error, input, options.PauseOnError), "reporter");
         var coordinator = system.ActorOf(Coordinator.Props(options, settings, reporter), "coordinator");
-        var finished = coordinator.Ask<RunFinished>(new StartRun(), Timeout.InfiniteTimeSpan).GetAwaiter().GetResult();
+        var run = coordinator.Ask<RunFinished>(new StartRun(), Timeout.InfiniteTimeSpan);
+        interruption.OnStop((code, signal) => coordinator.Tell(new StopRun(code, $"stopped by {signal}")));
+        var finished = run.GetAwaiter().GetResult();
         // The reporter answers this only after the problems queued before it are printed:
         // none is lost when the actors stop, and all come before the summary.
         try
@@ -166,7 +169,7 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
         }
         using (system)
             system.Terminate().Wait(TimeSpan.FromSeconds(10));
-        if (finished.Code is ExitCode.Fatal or ExitCode.NoSpace)
+        if (finished.Code is not (ExitCode.Success or ExitCode.FileErrors))
             Actors.DataStore.DataStore.RemoveOwnTempFiles(options.Store); // hashers may have written after the data-store stopped
         return finished;
     }
@@ -181,7 +184,7 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
             case ExitCode.Fatal:
                 error.WriteLine($"actorbackup: {finished.FatalReason}; the snapshot was not published (its partial tree is {options.PartialFolder}); fix the cause and run again");
                 break;
-            case ExitCode.NoSpace:
+            case ExitCode.NoSpace or ExitCode.Terminated or ExitCode.Interrupted or ExitCode.Hangup:
                 error.WriteLine($"actorbackup: {finished.FatalReason}; the snapshot was not published, and the next run with the same backup folder resumes it (its partial tree is {options.PartialFolder})");
                 break;
             case ExitCode.FileErrors:

@@ -72,13 +72,17 @@ public static class Cli
                 output.WriteLine($"actorbackup {typeof(Cli).Assembly.GetName().Version}");
                 return (int)ExitCode.Success;
             }
+            // A node leaves the cluster on SIGTERM through Akka's own hook; list and stats only read.
+            using var interruption = processEnds && parsed.Command is "backup" or "restore" or "verify" or "prune"
+                ? Interruption.Catch()
+                : Interruption.None();
             return parsed.Command switch
             {
-                "backup" => (int)new BackupCommand(parsed, output, error, input, processEnds).Run(),
+                "backup" => (int)new BackupCommand(parsed, output, error, input, interruption, processEnds).Run(),
                 "node" => (int)new NodeCommand(parsed, output).Run(),
-                "restore" => (int)new RestoreCommand(parsed, output, error).Run(),
-                "verify" => (int)new VerifyCommand(parsed, output, error).Run(),
-                "prune" => (int)new PruneCommand(parsed, output, error).Run(),
+                "restore" => (int)new RestoreCommand(parsed, output, error, interruption).Run(),
+                "verify" => (int)new VerifyCommand(parsed, output, error, interruption).Run(),
+                "prune" => (int)new PruneCommand(parsed, output, error, interruption).Run(),
                 "list" => (int)new ListCommand(parsed, output, error).Run(),
                 "stats" => (int)new StatsCommand(parsed, output, error).Run(),
                 _ => throw new UserError(ExitCode.Usage, $"unknown command '{parsed.Command}'; the commands are backup, restore, verify, prune, list, stats and node (see actorbackup --help)"),

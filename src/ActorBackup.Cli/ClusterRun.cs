@@ -18,7 +18,7 @@ namespace ActorBackup.Cli;
 /// walk here while hash workers everywhere pull batches, streams new content to the storage
 /// node when it cannot read the source itself, then leaves the cluster gracefully.
 /// </summary>
-public sealed class ClusterRun(TextWriter output, TextWriter error)
+public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption interruption)
 {
     public RunFinished Run(string clusterFile, RunOptions local, SessionSpec spec, string? configFile)
     {
@@ -33,7 +33,7 @@ public sealed class ClusterRun(TextWriter output, TextWriter error)
         system.ActorOf(NodeMonitor.Props(output, cluster.JsonLogs, cluster.StatsInterval), "monitor");
         try
         {
-            var storage = AwaitStorage(self, cluster.JoinTimeout);
+            var storage = AwaitStorage(self, cluster.JoinTimeout, interruption);
             var service = system.ActorSelection(new RootActorPath(storage) / "user" / "storage");
             var content = system.ActorOf(ContentSender.Props(local, cluster.ChunkSize, cluster.ChunkWindow), "content");
             var reply = service.Ask<object>(new OpenSession(spec, content), TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
@@ -57,11 +57,15 @@ public sealed class ClusterRun(TextWriter output, TextWriter error)
                 system.ActorOf(Actors.Walker.Walker.Props(options).WithRouter(new Akka.Routing.SmallestMailboxPool(settings.Walkers)), "walkers"),
                 broker,
                 opened.DataStore)), "coordinator");
-            // SIGTERM runs coordinated shutdown (the node leaves the cluster); the run then ends
-            // unpublished instead of waiting forever for an answer that cannot come.
+            // A signal stops the run unpublished (the storage node removes its temp files); the
+            // node then leaves below. A node the cluster downs (a partition, the storage node
+            // unreachable for long) ends its actor system: the run ends unpublished instead of
+            // waiting forever for an answer that cannot come.
             var run = coordinator.Ask<RunFinished>(new StartRun(), Timeout.InfiniteTimeSpan);
+            interruption.OnStop((code, signal) => coordinator.Tell(new StopRun(code, $"stopped by {signal}")));
             if (Task.WaitAny(run, system.WhenTerminated) == 1)
-                return new RunFinished(ExitCode.Fatal, new RunStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, TimeSpan.Zero), "stopped by a signal: the coordinator left the cluster");
+                return new RunFinished(ExitCode.Fatal, new RunStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, TimeSpan.Zero),
+                    "this coordinator was removed from the cluster (downed after it lost contact with the storage node: a network partition, or the storage node stopped)");
             var finished = run.GetAwaiter().GetResult();
             var work = broker.Ask<WorkBroker.WorkStats>(new WorkBroker.GetWorkStats(), TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
             output.WriteLine("files hashed by node: " + string.Join(", ", work.FilesByNode.Select(kv => $"{kv.Key}={kv.Value}")));
@@ -85,11 +89,12 @@ public sealed class ClusterRun(TextWriter output, TextWriter error)
     }
 
     /// <summary>Waits until this node is Up and a storage node is Up; fails fast with exit code 12.</summary>
-    private static Address AwaitStorage(Akka.Cluster.Cluster self, TimeSpan timeout)
+    private static Address AwaitStorage(Akka.Cluster.Cluster self, TimeSpan timeout, Interruption interruption)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
+            interruption.ThrowIfStopped("while joining the cluster; nothing was written");
             var up = self.State.Members.Any(m => m.Address == self.SelfAddress && m.Status == Akka.Cluster.MemberStatus.Up);
             var storage = UpMembers(self, "storage");
             if (up && storage.Count > 0)

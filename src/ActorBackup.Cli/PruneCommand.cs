@@ -17,7 +17,7 @@ namespace ActorBackup.Cli;
 /// and frees the store entries no snapshot links any more (StoreCollector). Holds the data
 /// folder's lock from start to end; --dry-run reads only and takes no lock.
 /// </summary>
-public sealed class PruneCommand(Arguments args, TextWriter output, TextWriter error)
+public sealed class PruneCommand(Arguments args, TextWriter output, TextWriter error, Interruption interruption)
 {
     private readonly List<SnapshotRemoved> _removed = [];
     private readonly List<SnapshotRefusedException> _refused = [];
@@ -41,6 +41,15 @@ public sealed class PruneCommand(Arguments args, TextWriter output, TextWriter e
 
         // A dry run changes nothing at all, not even the lock file.
         using var held = dryRun ? null : Lock(layout);
+        // Prune is made to be stopped anywhere (a snapshot is marked before its tree goes; an
+        // entry is one unlink), so it stops at once and the next prune finishes the work.
+        interruption.OnStop((code, signal) =>
+        {
+            output.Flush();
+            error.WriteLine($"actorbackup: prune stopped by {signal}; a snapshot being removed stays marked 'deleting' and the next prune finishes it");
+            error.Flush();
+            Environment.Exit((int)code);
+        });
         var plan = PrunePlan.Make(SnapshotList.Read(layout, count: false), policy);
         if (!Json)
             PrintPlan(plan, policy, dryRun);

@@ -18,7 +18,7 @@ namespace ActorBackup.Cli;
 /// restore coordinator and its restorer pool and prints the outcome. It reads the data
 /// folder only, so it takes no lock and may run while a backup does.
 /// </summary>
-public sealed class RestoreCommand(Arguments args, TextWriter output, TextWriter error)
+public sealed class RestoreCommand(Arguments args, TextWriter output, TextWriter error, Interruption interruption)
 {
     /// <summary>-v prints a progress line every this many files.</summary>
     public const long ProgressEvery = 10_000;
@@ -56,6 +56,9 @@ public sealed class RestoreCommand(Arguments args, TextWriter output, TextWriter
         {
             case ExitCode.Fatal:
                 error.WriteLine($"actorbackup: the restore stopped: {finished.FatalReason}; what was restored so far stays in {target}");
+                break;
+            case ExitCode.Terminated or ExitCode.Interrupted or ExitCode.Hangup:
+                error.WriteLine($"actorbackup: the restore was {finished.FatalReason}; what was restored so far stays in {target} (its folders keep mode 0700 until a restore completes); run it again with --overwrite to finish it");
                 break;
             case ExitCode.FileErrors:
                 error.WriteLine($"actorbackup: restore of {name} to {target} finished, but {finished.Stats.Problems} entries were not restored exactly (listed above)");
@@ -135,7 +138,9 @@ public sealed class RestoreCommand(Arguments args, TextWriter output, TextWriter
         using var system = BackupSystem.Create(config, settings);
         var reporter = system.ActorOf(Reporter.Props(output, error), "reporter");
         var coordinator = system.ActorOf(RestoreCoordinator.Props(options, settings, reporter), "restore");
-        var finished = coordinator.Ask<RestoreFinished>(new StartRestore(), Timeout.InfiniteTimeSpan).GetAwaiter().GetResult();
+        var run = coordinator.Ask<RestoreFinished>(new StartRestore(), Timeout.InfiniteTimeSpan);
+        interruption.OnStop((code, signal) => coordinator.Tell(new StopRestore(code, $"stopped by {signal}")));
+        var finished = run.GetAwaiter().GetResult();
         // Everything the coordinator reported is in the reporter's mailbox ahead of this.
         reporter.Ask<Flushed>(new Flush(), TimeSpan.FromMinutes(1)).GetAwaiter().GetResult();
         system.Terminate().Wait(TimeSpan.FromSeconds(10));

@@ -17,7 +17,7 @@ namespace ActorBackup.Cli;
 /// lock throughout, so no backup changes the store under it. One line per finding on
 /// standard output, then a summary; exit 0 clean, 20 damage left, 21 all damage healed.
 /// </summary>
-public sealed class VerifyCommand(Arguments args, TextWriter output, TextWriter error)
+public sealed class VerifyCommand(Arguments args, TextWriter output, TextWriter error, Interruption interruption)
 {
     private readonly bool _json = args.Has("json");
 
@@ -59,6 +59,16 @@ public sealed class VerifyCommand(Arguments args, TextWriter output, TextWriter 
             throw new UserError(ExitCode.SnapshotNotFound,
                 $"data folder {data} has no complete snapshot named {snapshot} (no {layout.ManifestPath(snapshot)}); actorbackup list shows the snapshots");
 
+        // Verify changes nothing a stop could leave half-done (a heal rewrites an entry with
+        // its own bytes; the scrub position is written at the end), so it stops at once.
+        interruption.OnStop((code, signal) =>
+        {
+            output.Flush();
+            error.WriteLine($"actorbackup: verify stopped by {signal}; findings so far are above, the rest of data folder {data} was not checked (a --read-data-subset run starts again where the last finished one ended)");
+            error.Flush();
+            Actors.DataStore.DataStore.RemoveOwnTempFiles(layout);
+            Environment.Exit((int)code);
+        });
         var options = new VerifyOptions(layout, snapshot, check, percent, healFrom);
         var verifier = new Verifier(options, settings, () => BackupSystem.Create(config, settings), Print, Verbose);
         var outcome = verifier.Run();

@@ -36,6 +36,12 @@ public enum ExitCode
     /// <summary>restore, verify: the data folder has no (complete) snapshot of the given name.</summary>
     SnapshotNotFound = 9,
 
+    /// <summary>
+    /// The data folder cannot be written: its file system is mounted read-only (EROFS), or
+    /// the user running the command may not write it. Nothing was changed.
+    /// </summary>
+    DataFolderReadOnly = 10,
+
     /// <summary>Another run holds the data folder's lock.</summary>
     Locked = 11,
 
@@ -49,9 +55,25 @@ public enum ExitCode
     /// </summary>
     NoSpace = 13,
 
+    /// <summary>
+    /// backup, run as root: users other than root could reach the snapshots and change the
+    /// files they own there, and with them every snapshot; nothing was written. The README's
+    /// "Letting users browse" gives the safe layout.
+    /// </summary>
+    SnapshotsReachable = 14,
+
     /// <summary>verify: damage was found (and, with --heal, not all of it could be repaired).</summary>
     DamageFound = 20,
 
     /// <summary>verify --heal: damage was found and all of it was repaired.</summary>
     DamageHealed = 21,
+
+    /// <summary>Stopped by SIGHUP (128 + 1): the snapshot was not published; the next run resumes it.</summary>
+    Hangup = 129,
+
+    /// <summary>Stopped by SIGINT (128 + 2, Ctrl-C): the snapshot was not published; the next run resumes it.</summary>
+    Interrupted = 130,
+
+    /// <summary>Stopped by SIGTERM (128 + 15): the snapshot was not published; the next run resumes it.</summary>
+    Terminated = 143,
 }

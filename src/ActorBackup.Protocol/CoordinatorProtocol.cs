@@ -8,6 +8,13 @@ public static class CoordinatorProtocol
     /// <summary>Caller to coordinator: run the backup; the reply is <see cref="RunFinished"/>.</summary>
     public sealed record StartRun : IProtocolMessage;
 
+    /// <summary>
+    /// Caller to coordinator: a signal (SIGTERM, SIGINT, SIGHUP) asks the run to stop. It ends
+    /// unpublished with <paramref name="Code"/>, its temp files removed, unless publishing has
+    /// begun: that finishes first. Sent within the caller's process only, never over the wire.
+    /// </summary>
+    public sealed record StopRun(ExitCode Code, string Reason);
+
     /// <summary>Coordinator to caller.</summary>
     public sealed record RunFinished(ExitCode Code, RunStats Stats, string? FatalReason) : IProtocolMessage;
 

@@ -89,6 +89,13 @@ public sealed class Coordinator : TypeSwitchActor, IWithTimers
         Receive<DirectoryFinalized>(Finalized);
         Receive<SnapshotClosed>(Closed);
         Receive<StoreFailed>(m => Abort(m.Reason, m.Code));
+        Receive<StopRun>(m =>
+        {
+            // Once publishing has begun it finishes: the snapshot is then complete, and the
+            // run ends as if no signal had come. Before, nothing of it is published.
+            if (!_closing)
+                Abort(m.Reason, m.Code);
+        });
         Receive<Terminated>(m =>
         {
             if (m.ActorRef.Equals(_workers.DataStore) && _fatal is null)

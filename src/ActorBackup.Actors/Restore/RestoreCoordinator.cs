@@ -53,6 +53,7 @@ public sealed class RestoreCoordinator : ReceiveActor
     private int _inFlight;
     private bool _endOfManifest;
     private bool _finished;
+    private StopRestore? _stopped;
     private long _lineNumber, _entries, _declaredEntries = -1;
     private long _files, _bytes, _directories, _symlinks, _specials, _skipped, _problems, _nextProgress;
 
@@ -68,6 +69,14 @@ public sealed class RestoreCoordinator : ReceiveActor
         Receive<StartRestore>(_ => Start());
         Receive<ReadMore>(_ => Pump());
         Receive<FilesRestored>(Restored);
+        Receive<StopRestore>(m =>
+        {
+            _stopped = m;
+            _endOfManifest = true;
+            _batch = []; // never sent: not restored
+            if (_inFlight == 0)
+                Finish(m.Reason);
+        });
     }
 
     /// <summary>A coordinator with its own pool of restorers (one per hasher).</summary>
@@ -132,7 +141,7 @@ public sealed class RestoreCoordinator : ReceiveActor
         {
             SendBatch();
             if (_inFlight == 0)
-                Finish(null);
+                Finish(_stopped?.Reason);
         }
         else if (_inFlight < _maxInFlight)
             Self.Tell(new ReadMore());
@@ -392,7 +401,8 @@ public sealed class RestoreCoordinator : ReceiveActor
                 fatal = $"internal error: {e.GetType().Name}: {e.Message}";
             }
         }
-        var code = fatal is not null ? ExitCode.Fatal : _problems > 0 ? ExitCode.FileErrors : ExitCode.Success;
+        // A stopped restore leaves its folders as made (0700, the restorer's): the target is not whole.
+        var code = _stopped is not null ? _stopped.Code : fatal is not null ? ExitCode.Fatal : _problems > 0 ? ExitCode.FileErrors : ExitCode.Success;
         _requester.Tell(new RestoreFinished(code, Stats(), fatal));
     }
 

@@ -11,6 +11,7 @@ namespace ActorBackup.Actors.Restore;
 ///                                                                     at most hashers x batches-per-hasher batches in flight
 ///   FilesRestored(batch)     FileRestorer         RestoreCoordinator  every file of the batch restored, or a problem
 ///   RestoreReported          RestoreCoordinator   reporter (CLI)      a problem or notice, or a -v progress line
+///   StopRestore              CLI                  RestoreCoordinator  a signal: read no further, finish once the batches in flight are back
 ///   RestoreFinished          RestoreCoordinator   CLI                 after the last batch and the folders' metadata
 /// </code>
 /// Paths are root-relative, as in the manifest ("" is the snapshot root, that is the target).
@@ -18,6 +19,9 @@ namespace ActorBackup.Actors.Restore;
 public static class RestoreProtocol
 {
     public sealed record StartRestore;
+
+    /// <summary>A signal came: no more manifest lines are read; the run ends with <paramref name="Code"/> once the batches in flight are back.</summary>
+    public sealed record StopRestore(ExitCode Code, string Reason);
 
     /// <summary>One regular file of the manifest: where it goes, its metadata, and the store entry holding its bytes.</summary>
     public sealed record FileToRestore(string Path, FileMeta Meta, string Hash, int Suffix);
@@ -36,7 +40,7 @@ public static class RestoreProtocol
     /// <summary>What the reporter prints: a problem or notice on standard error, or a progress line.</summary>
     public sealed record RestoreReported(RestoreProblem? Problem, bool Notice, RestoreStats? Progress);
 
-    /// <summary>The outcome: <see cref="ExitCode.Success"/>, <see cref="ExitCode.FileErrors"/> or <see cref="ExitCode.Fatal"/>.</summary>
+    /// <summary>The outcome: <see cref="ExitCode.Success"/>, <see cref="ExitCode.FileErrors"/>, <see cref="ExitCode.Fatal"/>, or a signal's code.</summary>
     public sealed record RestoreFinished(ExitCode Code, RestoreStats Stats, string? FatalReason);
 }
 
