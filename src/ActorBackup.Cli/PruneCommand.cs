@@ -72,13 +72,8 @@ public sealed class PruneCommand(Arguments args, TextWriter output, TextWriter e
 
     private int Keep(string rule) => (int)args.Number("keep-" + rule, 0, 0, int.MaxValue);
 
-    private static DataFolderLock Lock(StoreLayout layout)
-    {
-        Files.CreateFolders(layout.MetaFolder, 0x1C0);
-        return DataFolderLock.TryAcquire(layout.LockFile, out var holder)
-            ?? throw new UserError(ExitCode.Locked,
-                $"data folder {layout.DataFolder} is locked by PID {holder} (a backup or another prune is running); run prune again when it has finished");
-    }
+    private static DataFolderLock Lock(StoreLayout layout) =>
+        StoreSession.Lock(layout, "a backup or another prune is running; run prune again when it has finished");
 
     /// <summary>One snapshot's removal; a refusal or an I/O error is reported and the others go on (exit 3).</summary>
     private void Act(PlannedSnapshot row, Func<SnapshotRemoved> remove)

@@ -51,10 +51,7 @@ public sealed class VerifyCommand(Arguments args, TextWriter output, TextWriter 
             ?? throw new UserError(ExitCode.Usage, $"{data} is not an ActorBackup data folder (no .actorbackup/format and no store entries); check --datafolder");
         var layout = new StoreLayout(data, format.Levels, format.Hash);
 
-        Files.CreateFolders(layout.MetaFolder, 0x1C0);
-        using var held = DataFolderLock.TryAcquire(layout.LockFile, out var holder)
-            ?? throw new UserError(ExitCode.Locked,
-                $"data folder {data} is locked by PID {holder} (a backup, or another verify or prune, is running); wait for it to finish, or check that process");
+        using var held = Lock(layout, healFrom is not null);
         if (snapshot is not null && !File.Exists(layout.ManifestPath(snapshot)))
             throw new UserError(ExitCode.SnapshotNotFound,
                 $"data folder {data} has no complete snapshot named {snapshot} (no {layout.ManifestPath(snapshot)}); actorbackup list shows the snapshots");
@@ -77,6 +74,27 @@ public sealed class VerifyCommand(Arguments args, TextWriter output, TextWriter 
             error.WriteLine($"actorbackup: verify found damage in data folder {data} ({outcome.Problems} problems, {outcome.Damaged - outcome.Healed} damaged entries not healed; listed above)");
         return outcome.Code;
     }
+
+    /// <summary>
+    /// The data folder's lock, so no backup changes the store under the check. On a read-only
+    /// file system no backup can run either: the check goes on without it (a heal, which
+    /// writes, cannot).
+    /// </summary>
+    private DataFolderLock? Lock(StoreLayout layout, bool heal)
+    {
+        try
+        {
+            return StoreSession.Lock(layout, "a backup, or another verify or prune, is running; wait for it to finish, or check that process");
+        }
+        catch (UserError e) when (e.Code == ExitCode.DataFolderReadOnly && !heal && ReadOnlyFileSystem(layout.DataFolder))
+        {
+            Verbose($"data folder {layout.DataFolder} is on a read-only file system: checked without its lock (no backup can change it)");
+            return null;
+        }
+    }
+
+    private static bool ReadOnlyFileSystem(string folder) =>
+        Files.TryStatFs(folder, out var readOnly) && readOnly;
 
     /// <summary>--read-data, or --read-data-subset=P% with 0 &lt; P &lt;= 100 ("5%", "5", "0.5%").</summary>
     private (DataCheck Check, double Percent) DataCheckAsked()

@@ -39,6 +39,9 @@ public static class FileSystemFull
     /// </summary>
     public static string MountPointOf(string path)
     {
+        // The mount table knows bind mounts, which share their device with what they show.
+        if (MountTableEntryOf(path) is { } mounted)
+            return mounted;
         var current = Path.GetFullPath(path).TrimEnd('/');
         if (current.Length == 0)
             return "/";
@@ -52,4 +55,36 @@ public static class FileSystemFull
         }
         return current;
     }
+
+    /// <summary>The longest mount point of /proc/self/mountinfo that holds the path with its symlinks resolved; null without /proc.</summary>
+    private static string? MountTableEntryOf(string path)
+    {
+        string real;
+        string[] lines;
+        try
+        {
+            real = Files.RealPath(path);
+            lines = File.ReadAllLines("/proc/self/mountinfo");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+        string? best = null;
+        foreach (var line in lines)
+        {
+            // "36 35 98:0 /mnt1 /mnt/parent rw,noatime ...": the fifth field, octal-escaped.
+            var fields = line.Split(' ');
+            if (fields.Length < 5)
+                continue;
+            var point = Unescape(fields[4]);
+            var below = point == "/" || real == point || real.StartsWith(point + "/", StringComparison.Ordinal);
+            if (below && (best is null || point.Length >= best.Length))
+                best = point;
+        }
+        return best;
+    }
+
+    private static string Unescape(string field) =>
+        System.Text.RegularExpressions.Regex.Replace(field, @"\\([0-7]{3})", m => ((char)Convert.ToInt32(m.Groups[1].Value, 8)).ToString());
 }

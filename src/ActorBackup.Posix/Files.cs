@@ -117,6 +117,13 @@ public static class Files
         OpenDirectories.Link(existingVia, existingFolder, existingName, newVia, newPath);
 
     /// <summary>
+    /// The type and size of <paramref name="name"/> in <paramref name="folder"/>, reached through
+    /// <paramref name="via"/> (a symlink is reported as one, never followed); 0 or the errno.
+    /// </summary>
+    public static Errno TryTypeAndSize(OpenDirectories via, string folder, string name, out EntryType type, out long size) =>
+        via.TypeAndSize(folder, name, out type, out size);
+
+    /// <summary>
     /// A rename that never replaces: 0, or the errno (EEXIST: the name is taken and nothing
     /// moved). renameat2 with RENAME_NOREPLACE, each path reached from its parent held in
     /// <paramref name="fromVia"/> and <paramref name="toVia"/> when given. Where the file
@@ -253,6 +260,16 @@ public static class Files
     }
 
     public static bool IsTerminal(int fd) => Syscall.isatty(fd);
+
+    /// <summary>statvfs(3): whether the file system holding <paramref name="path"/> is mounted read-only; false when it cannot be examined.</summary>
+    public static bool TryStatFs(string path, out bool readOnly)
+    {
+        readOnly = false;
+        if (Syscall.statvfs(path, out var fs) != 0)
+            return false;
+        readOnly = (fs.f_flag & MountFlags.ST_RDONLY) != 0;
+        return true;
+    }
 
     /// <summary>
     /// Creates a folder with <paramref name="mode"/>, and its missing parents with 0755: a

@@ -2,6 +2,7 @@ using ActorBackup.Core;
 using ActorBackup.Core.Manifest;
 using ActorBackup.Core.Store;
 using ActorBackup.Posix;
+using Mono.Unix.Native;
 
 namespace ActorBackup.Actors.Storage;
 
@@ -56,10 +57,7 @@ public static class StoreSession
     public static (StoreLayout Layout, DataFolderLock Lock) Open(StoreRequest r, StoreFormat format)
     {
         var layout = new StoreLayout(r.DataFolder, format.Levels, format.Hash);
-        Files.CreateFolders(layout.MetaFolder, 0x1C0);
-        var dataLock = DataFolderLock.TryAcquire(layout.LockFile, out var holder)
-            ?? throw new UserError(ExitCode.Locked,
-                $"data folder {r.DataFolder} is locked by PID {holder} (another backup is running); wait for it to finish, or check that process");
+        var dataLock = Lock(layout, "another backup is running; wait for it to finish, or check that process");
         try
         {
             if (!File.Exists(layout.FormatFile))
@@ -76,6 +74,7 @@ public static class StoreSession
                 File.Move(temp, layout.FormatFile, overwrite: true);
                 Files.Chmod(layout.DataFolder, 0x1C0); // the store is reached only through snapshot paths
             }
+            ProbeLink(layout, Path.GetDirectoryName(r.BackupFolder) ?? "/");
         }
         catch
         {
@@ -83,6 +82,61 @@ public static class StoreSession
             throw;
         }
         return (layout, dataLock);
+    }
+
+    /// <summary>
+    /// Links a file of the data folder into the backup folder's parent and removes both. The
+    /// device check cannot see a bind mount of the data folder's own file system: every link
+    /// through it fails with EXDEV, and a run would make a snapshot holding none of its files.
+    /// </summary>
+    private static void ProbeLink(StoreLayout layout, string backupParent)
+    {
+        Files.CreateFolders(layout.TempFolder, 0x1C0);
+        var probe = Path.Combine(layout.TempFolder, $"{Environment.ProcessId}-link-probe.tmp");
+        var linked = Path.Combine(backupParent, $".actorbackup-link-probe-{Environment.ProcessId}");
+        Files.TryUnlink(probe);
+        Files.CreateExclusive(probe).Dispose();
+        try
+        {
+            var errno = Files.TryLink(probe, linked);
+            if (errno == Errno.EXDEV)
+                throw new UserError(ExitCode.DifferentFilesystems,
+                    $"backup folder parent {backupParent} and data folder {layout.DataFolder} are on one file system but reached through different mounts (a bind mount?): hardlinks between them fail (EXDEV); give both folders below one mount point ({FileSystemFull.MountPointOf(layout.DataFolder)} holds the data folder)");
+            if (errno != 0)
+                throw new UserError(ExitCode.Fatal,
+                    $"cannot make a hardlink from the data folder into {backupParent} ({PosixException.Describe(errno)}); snapshot files are hardlinks, so nothing was backed up");
+            Files.Unlink(linked);
+        }
+        finally
+        {
+            Files.TryUnlink(probe);
+        }
+    }
+
+    /// <summary>
+    /// Takes the data folder's lock for a command that changes the data folder. Refused with
+    /// exit 11 while another process holds it (<paramref name="whenLocked"/> says what to do),
+    /// and with exit 10 when the data folder cannot be written at all: a file system mounted
+    /// read-only, or a user without the right to write it.
+    /// </summary>
+    public static DataFolderLock Lock(StoreLayout layout, string whenLocked)
+    {
+        try
+        {
+            Files.CreateFolders(layout.MetaFolder, 0x1C0);
+            return DataFolderLock.TryAcquire(layout.LockFile, out var holder)
+                ?? throw new UserError(ExitCode.Locked, $"data folder {layout.DataFolder} is locked by PID {holder} ({whenLocked})");
+        }
+        catch (PosixException e) when (e.Errno == Errno.EROFS)
+        {
+            throw new UserError(ExitCode.DataFolderReadOnly,
+                $"data folder {layout.DataFolder} is on a read-only file system ({e.Message}); remount {FileSystemFull.MountPointOf(layout.DataFolder)} read-write and run again; nothing was changed");
+        }
+        catch (PosixException e) when (e.Errno is Errno.EACCES or Errno.EPERM)
+        {
+            throw new UserError(ExitCode.DataFolderReadOnly,
+                $"data folder {layout.DataFolder} cannot be written by this user ({e.Message}); run as root (or as the data folder's owner); nothing was changed");
+        }
     }
 
     /// <summary>
