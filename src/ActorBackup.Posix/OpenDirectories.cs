@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using ActorBackup.Core;
 using Mono.Unix;
 using Mono.Unix.Native;
 
@@ -56,6 +57,37 @@ public sealed class OpenDirectories : IDisposable
         if (errno != 0)
             return errno;
         return LinkTo(from, existingName, toDirs, newPath);
+    }
+
+    /// <summary>
+    /// lstat of <paramref name="name"/> in <paramref name="folder"/> (held here, or opened and
+    /// held): its type and size, without a record allocated per call.
+    /// </summary>
+    internal unsafe Errno TypeAndSize(string folder, string name, out EntryType type, out long size)
+    {
+        (type, size) = (EntryType.Socket, 0);
+        int dirfd;
+        if (LongPath.IsLong(folder))
+            return Files.TryLstat(folder + "/" + name, out var meta, out var e) ? Set(meta!, out type, out size) : e;
+        var errno = Handle(folder, out dirfd);
+        if (errno != 0)
+            return errno;
+        Span<byte> bytes = name.Length <= 300 ? stackalloc byte[1024] : new byte[name.Length * 3 + 1];
+        NameBytes.Encode(name, bytes);
+        Statx.Buffer st;
+        fixed (byte* path = bytes)
+        {
+            if (Statx.Raw(dirfd, path, &st) != 0)
+                return NativeConvert.ToErrno(Marshal.GetLastPInvokeError());
+        }
+        (type, size) = (Meta.TypeOf(st.Mode), (long)st.Size);
+        return 0;
+    }
+
+    private static Errno Set(ActorBackup.Core.FileMeta meta, out EntryType type, out long size)
+    {
+        (type, size) = (meta.Type, meta.Size);
+        return 0;
     }
 
     private static Errno LinkTo(int from, ReadOnlySpan<char> fromName, OpenDirectories? toDirs, string newPath)

@@ -27,8 +27,10 @@ public static class DataStoreProtocol
     /// <summary>
     /// Data-store to coordinator: these files are done, linked or failed. Files whose
     /// content had to be copied first come in a later message than their StoreFiles.
+    /// <paramref name="StoreNotices"/>: what the admin should know about the data folder
+    /// itself (an entry found unfit to link); their paths are absolute, not root-relative.
     /// </summary>
-    public sealed record FilesStored(IReadOnlyList<HashedFile> Done, IReadOnlyList<FileProblem> Problems) : IProtocolMessage;
+    public sealed record FilesStored(IReadOnlyList<HashedFile> Done, IReadOnlyList<FileProblem> Problems, IReadOnlyList<FileProblem>? StoreNotices = null) : IProtocolMessage;
 
     /// <summary>Coordinator to data-store: every child is in place; set the directory's owner, mode and times.</summary>
     public sealed record FinalizeDirectory(SourceEntry Directory) : IProtocolMessage;

@@ -351,7 +351,7 @@ public sealed class ProtocolSerializerSpec : Akka.TestKit.Xunit2.TestKit
             nameof(CreateEntries) => [new CreateEntries("", Entries), new CreateEntries($"home/{OddDir}", [])],
             nameof(EntriesCreated) => [new EntriesCreated($"home/{OddDir}", Problems, int.MaxValue), new EntriesCreated("", [], 0)],
             nameof(StoreFiles) => [new StoreFiles(Hashed), TypicalStoreFiles(3)],
-            nameof(FilesStored) => [new FilesStored(Hashed, Problems), new FilesStored([], [])],
+            nameof(FilesStored) => [new FilesStored(Hashed, Problems), new FilesStored([], []), new FilesStored([], [], Problems)],
             nameof(FinalizeDirectory) => [new FinalizeDirectory(Root), new FinalizeDirectory(Entries[2])],
             nameof(DirectoryFinalized) => [new DirectoryFinalized($"home/{OddDir}", null), new DirectoryFinalized("", Problems[0])],
             nameof(CloseSnapshot) => [new CloseSnapshot(true), new CloseSnapshot(false)],

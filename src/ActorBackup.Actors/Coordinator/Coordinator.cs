@@ -292,6 +292,8 @@ public sealed class Coordinator : TypeSwitchActor, IWithTimers
 
     private void Stored(FilesStored m)
     {
+        foreach (var notice in m.StoreNotices ?? [])
+            _reporter.Tell(new ProblemReported(notice, Notice: true));
         foreach (var problem in m.Problems)
         {
             Report(problem);

@@ -94,9 +94,9 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
     /// share policy allows and that has room for another link. EMLINK marks the entry full
     /// and moves on to the next.
     /// </summary>
-    public LinkOutcome TryLinkExisting(string hash, Ownership wanted, string target, bool replaceExisting, out int suffix)
+    public LinkOutcome TryLinkExisting(string hash, long size, Ownership wanted, string target, bool replaceExisting, out int suffix)
     {
-        var entries = CollectionsMarshal.AsSpan(EntriesOf(hash));
+        var entries = CollectionsMarshal.AsSpan(EntriesOf(hash, size));
         for (var i = 0; i < entries.Length; i++)
         {
             ref var entry = ref entries[i];
@@ -125,7 +125,7 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
     /// (<see cref="FileSystemLinkLimit"/> or more): EMLINK marks it full. An entry that is
     /// gone or not a file fails the link, and is then looked at as without the trust.
     /// </summary>
-    public LinkOutcome? TryLinkKnown(string hash, int suffix, Ownership wanted, bool sameOwnership, string target, bool replaceExisting)
+    public LinkOutcome? TryLinkKnown(string hash, long size, int suffix, Ownership wanted, bool sameOwnership, string target, bool replaceExisting)
     {
         if (_entries.TryGetValue(hash, out var cached))
         {
@@ -140,7 +140,7 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
         ref var known = ref CollectionsMarshal.GetValueRefOrNullRef(_known, key);
         if (!Unsafe.IsNullRef(ref known))
             return TryLinkKnown(hash, ref known, wanted, target, replaceExisting);
-        if (sameOwnership && maxLinks >= FileSystemLinkLimit)
+        if (sameOwnership && maxLinks >= FileSystemLinkLimit && Usable(hash, suffix, size))
         {
             // Not remembered: nothing to count, and a full entry fails its next link at once.
             var trusted = new Entry(suffix, wanted);
@@ -162,8 +162,11 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
                 return null;
             throw new PosixException(errno, "stat store entry", path);
         }
-        if (meta!.Type != EntryType.File)
+        if (meta!.Type != EntryType.File || meta.Size != size)
+        {
+            NoteUnusable(path, meta, size);
             return null;
+        }
         if (_known.Count >= HashLimit)
             _known.Clear();
         ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_known, key, out _);
@@ -179,9 +182,9 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
     }
 
     /// <summary>Any existing entry of <paramref name="hash"/>, as a path relative to the data folder; null when none.</summary>
-    public string? AnyEntry(string hash)
+    public string? AnyEntry(string hash, long size)
     {
-        var entries = EntriesOf(hash);
+        var entries = EntriesOf(hash, size);
         if (entries.Count == 0)
             return null;
         return Path.GetRelativePath(Layout.DataFolder, Layout.EntryPath(hash, entries[0].Suffix));
@@ -193,10 +196,10 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
     /// The rename never replaces (RENAME_NOREPLACE): a name taken by what this store did not
     /// know of is skipped, whoever made it.
     /// </summary>
-    public int Commit(string tempPath, string hash)
+    public int Commit(string tempPath, string hash, long size)
     {
         EnsureLevelFolders(hash);
-        var entries = EntriesOf(hash);
+        var entries = EntriesOf(hash, size);
         // The first free name after the known entries. Names past a gap (an entry removed by
         // hand or by prune) were not probed: they are skipped here, never overwritten.
         var suffix = entries.Count == 0 ? 0 : entries.Max(e => e.Suffix) + 1;
@@ -204,7 +207,7 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
         Errno errno;
         while ((errno = Files.TryRenameNoReplace(tempPath, path, _levelDirs, _tempDirs)) == Errno.EEXIST)
         {
-            if (Files.TryLstat(path, out var taken, out _, _levelDirs) && taken!.Type == EntryType.File && entries.All(e => e.Suffix != suffix))
+            if (Files.TryLstat(path, out var taken, out _, _levelDirs) && taken!.Type == EntryType.File && taken.Size == size && entries.All(e => e.Suffix != suffix))
                 entries.Add(new Entry(suffix, taken));
             path = Layout.EntryPath(hash, ++suffix);
         }
@@ -217,9 +220,9 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
     }
 
     /// <summary>Links to a just-committed entry; false when the entry is full (EMLINK) and the file must look again.</summary>
-    public bool TryLinkEntry(string hash, int suffix, string target, bool replaceExisting, out LinkOutcome outcome)
+    public bool TryLinkEntry(string hash, long size, int suffix, string target, bool replaceExisting, out LinkOutcome outcome)
     {
-        var entries = CollectionsMarshal.AsSpan(EntriesOf(hash));
+        var entries = CollectionsMarshal.AsSpan(EntriesOf(hash, size));
         var i = 0;
         while (entries[i].Suffix != suffix)
             i++;
@@ -229,7 +232,12 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
         return result != null;
     }
 
-    private List<Entry> EntriesOf(string hash)
+    /// <summary>
+    /// The entries of <paramref name="hash"/> a file may link to: regular files of the
+    /// content's <paramref name="size"/>. Anything else under an entry name (a symlink or
+    /// folder put there, a truncated file) is never linked into a snapshot, and noted.
+    /// </summary>
+    private List<Entry> EntriesOf(string hash, long size)
     {
         if (_entries.TryGetValue(hash, out var entries))
             return entries;
@@ -245,12 +253,66 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
                     break;
                 throw new PosixException(errno, "stat store entry", path);
             }
-            if (meta!.Type == EntryType.File)
+            if (meta!.Type == EntryType.File && meta.Size == size)
                 entries.Add(new Entry(suffix, meta));
+            else
+                NoteUnusable(path, meta, size);
             _known.Remove((hash, suffix)); // the fresh count replaces it
         }
         _entries[hash] = entries;
         return entries;
+    }
+
+    /// <summary>
+    /// Store entries found unfit to link since the last call (a symlink, folder or device
+    /// under an entry name, or a file whose size is not its content's): the caller reports
+    /// each once; the store needs a look (verify), the files went to another or a new entry.
+    /// </summary>
+    public List<(string Path, string Reason)> TakeUnusable()
+    {
+        var taken = _unusable;
+        _unusable = [];
+        return taken;
+    }
+
+    private List<(string Path, string Reason)> _unusable = [];
+    private readonly HashSet<string> _unusableSeen = new(StringComparer.Ordinal);
+
+    private void NoteUnusable(string path, FileMeta meta, long size)
+    {
+        if (!_unusableSeen.Add(path))
+            return;
+        var what = meta.Type == EntryType.File
+            ? $"has {meta.Size} bytes where its content has {size} (truncated or damaged)"
+            : $"is a {meta.Type.ToString().ToLowerInvariant()}, not a regular file (replaced in the store)";
+        _unusable.Add((path, $"this store entry {what}: not linked into this snapshot (its files went to another entry, or a new one); run actorbackup verify"));
+    }
+
+    /// <summary>
+    /// Whether the entry an unchanged file is about to be linked to without further looking is
+    /// a regular file of the content's size: one statx from its held level folder. A symlink
+    /// swapped in for an entry would otherwise be linked into the snapshot as that symlink.
+    /// </summary>
+    private bool Usable(string hash, int suffix, long size)
+    {
+        var folder = Layout.EntryFolder(hash);
+        var name = StoreLayout.EntryName(hash, suffix);
+        EntryType type;
+        long actual;
+        Errno errno;
+        if (_levelDirs is not null)
+            errno = Files.TryTypeAndSize(_levelDirs, folder, name, out type, out actual);
+        else
+        {
+            var found = Files.TryLstat(Path.Combine(folder, name), out var meta, out errno);
+            (type, actual) = found ? (meta!.Type, meta.Size) : (EntryType.Socket, 0);
+        }
+        if (errno is Errno.ENOENT or Errno.ENOTDIR)
+            return false;
+        if (errno != 0)
+            throw new PosixException(errno, "stat store entry", Path.Combine(folder, name));
+        // A wrong one is looked at again (and noted) by the caller's lstat.
+        return type == EntryType.File && actual == size;
     }
 
     /// <summary>null when the entry is at its link limit.</summary>

@@ -68,7 +68,7 @@ public sealed partial class DataStore
         {
             if (file.Source.Known is { } known && known.Hash == file.Hash)
             {
-                var outcome = _store.TryLinkKnown(file.Hash, known.Suffix, Wanted(file), known.SameOwnership, _tree!.PathOf(file.Source.Path), _replaceExisting);
+                var outcome = _store.TryLinkKnown(file.Hash, file.Source.Meta.Size, known.Suffix, Wanted(file), known.SameOwnership, _tree!.PathOf(file.Source.Path), _replaceExisting);
                 if (outcome is not null)
                 {
                     Discard(file.Temp);
@@ -85,7 +85,7 @@ public sealed partial class DataStore
                 return;
             }
             var target = _tree!.PathOf(file.Source.Path);
-            var linked = _store.TryLinkExisting(file.Hash, Wanted(file), target, _replaceExisting, out var suffix);
+            var linked = _store.TryLinkExisting(file.Hash, file.Source.Meta.Size, Wanted(file), target, _replaceExisting, out var suffix);
             if (linked == ContentStore.LinkOutcome.NeedsContent)
             {
                 pending = new PendingContent(key, file.Hash, file with { Temp = null });
@@ -102,6 +102,7 @@ public sealed partial class DataStore
         catch (PosixException p) when (!FatalErrors.Contains(p.Errno))
         {
             Discard(file.Temp);
+            _linkFailures++;
             problems.Add(new FileProblem(file.Source.Path, $"not in the snapshot: {p.Message}"));
         }
     }
@@ -133,7 +134,7 @@ public sealed partial class DataStore
         var token = ++_nextToken;
         _pendingByToken[token] = pending;
         var w = Wanted(pending.Source);
-        var fromStore = pending.SourceOnly ? null : _store.AnyEntry(pending.Hash);
+        var fromStore = pending.SourceOnly ? null : _store.AnyEntry(pending.Hash, pending.Source.Source.Meta.Size);
         var copy = new CopyContent(token, pending.Source.Source, CopyTempName(token), w.Uid, w.Gid, w.Mode, fromStore);
         (fromStore is null ? _copiers : _storeCopier).Tell(copy);
         pending.FromStore = fromStore is not null;
@@ -227,7 +228,7 @@ public sealed partial class DataStore
     /// <summary>Gives a durable temp file its entry name and links every file waiting for it.</summary>
     private void Name(PendingContent pending, List<HashedFile> done, List<FileProblem> problems)
     {
-        var suffix = _store.Commit(pending.Temp!, pending.Hash);
+        var suffix = _store.Commit(pending.Temp!, pending.Hash, pending.Bytes);
         _newEntries++;
         _newBytes += pending.Bytes;
         Interlocked.Increment(ref StoredEntries);
@@ -240,13 +241,14 @@ public sealed partial class DataStore
         {
             try
             {
-                if (_store.TryLinkEntry(pending.Hash, suffix, _tree!.PathOf(file.Source.Path), _replaceExisting, out var outcome))
+                if (_store.TryLinkEntry(pending.Hash, pending.Bytes, suffix, _tree!.PathOf(file.Source.Path), _replaceExisting, out var outcome))
                     Linked(file, suffix, outcome, done);
                 else
                     StoreOne(file, done, problems); // entry full: link elsewhere or store anew
             }
             catch (PosixException p) when (!FatalErrors.Contains(p.Errno))
             {
+                _linkFailures++;
                 problems.Add(new FileProblem(file.Source.Path, $"not in the snapshot: {p.Message}"));
             }
         }
@@ -284,6 +286,9 @@ public sealed partial class DataStore
     private void Report(List<HashedFile> done, List<FileProblem> problems)
     {
         const int Max = 256;
+        var unusable = _store.TakeUnusable();
+        if (unusable.Count > 0)
+            _coordinator.Tell(new FilesStored([], [], unusable.Select(u => new FileProblem(u.Path, u.Reason)).ToList()));
         for (var i = 0; i < done.Count; i += Max)
             _coordinator.Tell(new FilesStored(done.GetRange(i, Math.Min(Max, done.Count - i)), []));
         for (var i = 0; i < problems.Count; i += Max)

@@ -24,8 +24,11 @@ namespace ActorBackup.Actors.DataStore;
 /// </summary>
 public sealed partial class DataStore : TypeSwitchActor
 {
-    /// <summary>Errors that stop the run (the store cannot go on), not only the file at hand.</summary>
-    internal static readonly HashSet<Errno> FatalErrors = [Errno.ENOSPC, Errno.EDQUOT, Errno.EIO, Errno.EROFS];
+    /// <summary>
+    /// Errors that stop the run (the store cannot go on), not only the file at hand. EXDEV:
+    /// the snapshot is reached through another mount than the store, so no link can succeed.
+    /// </summary>
+    internal static readonly HashSet<Errno> FatalErrors = [Errno.ENOSPC, Errno.EDQUOT, Errno.EIO, Errno.EROFS, Errno.EXDEV];
 
     private readonly RunOptions _options;
     private readonly BackupSettings _settings;
@@ -59,6 +62,8 @@ public sealed partial class DataStore : TypeSwitchActor
     // Only when resuming a partial snapshot: the names each directory got in this run.
     private Dictionary<string, HashSet<string>>? _produced;
     private long _newEntries, _newBytes, _links, _existingLinks, _directories, _symlinks, _specials, _skipped;
+    // Files that could not be linked into the snapshot (not source problems: those never get here).
+    private long _linkFailures;
 
     /// <param name="storeCopier">Copies between store entries (same content, another owner or mode); null: a local copier of its own.</param>
     public DataStore(RunOptions options, BackupSettings settings, IActorRef copiers, IActorRef? storeCopier = null)
@@ -277,6 +282,16 @@ public sealed partial class DataStore : TypeSwitchActor
         }
         try
         {
+            if (m.Publish && _links + _existingLinks == 0 && _linkFailures > 0)
+            {
+                // Not the files: the store or the snapshot folder is wrong (each link failed).
+                // A snapshot holding none of its files must never pass for a backup.
+                _manifest.Dispose();
+                RemoveOwnTempFiles(_options.Store);
+                Sender.Tell(new StoreFailed($"none of the {_linkFailures} files could be linked into the snapshot (each is listed above)"));
+                _manifest = null;
+                return;
+            }
             if (m.Publish)
                 Publish();
             else

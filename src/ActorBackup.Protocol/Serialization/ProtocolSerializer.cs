@@ -82,7 +82,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
             case CreateEntries m: w.Path(m.Directory); w.List(m.Entries, w.Entry); break;
             case EntriesCreated m: w.Path(m.Directory); w.List(m.Problems, w.Problem); w.Int(m.Skipped); break;
             case StoreFiles m: w.List(m.Files, w.Hashed); break;
-            case FilesStored m: w.List(m.Done, w.Hashed); w.List(m.Problems, w.Problem); break;
+            case FilesStored m: w.List(m.Done, w.Hashed); w.List(m.Problems, w.Problem); w.List(m.StoreNotices ?? [], w.Problem); break;
             case FinalizeDirectory m: w.Entry(m.Directory); break;
             case DirectoryFinalized m: w.Path(m.Path); w.Problem(m.Problem); break;
             case CloseSnapshot m: w.Bool(m.Publish); break;
@@ -132,7 +132,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
         "CE" => new CreateEntries(r.Path(), r.List(r.Entry)),
         "EC" => new EntriesCreated(r.Path(), r.List(r.P), r.Int()),
         "SF" => new StoreFiles(r.List(r.Hashed)),
-        "FS" => new FilesStored(r.List(r.Hashed), r.List(r.P)),
+        "FS" => new FilesStored(r.List(r.Hashed), r.List(r.P), r.List(r.P) is { Count: > 0 } notices ? notices : null),
         "FD" => new FinalizeDirectory(r.Entry()),
         "DF" => new DirectoryFinalized(r.Path(), r.Problem()),
         "CS" => new CloseSnapshot(r.Bool()),
