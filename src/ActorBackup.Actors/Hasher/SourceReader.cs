@@ -28,7 +28,18 @@ public sealed class SourceReader(Memory<byte> buffer, HashKind hashKind, int ret
     /// <paramref name="sameHost"/> is false on another node reading through a shared mount,
     /// where the device number differs: then only the inode is compared.
     public Result Read(SourceRoot root, string relative, FileMeta expected, Action<ReadOnlySpan<byte>, long>? sink = null, Action? restart = null, bool sameHost = true) =>
-        Read((Predicate<FileMeta> accept, out FileMeta meta) => root.OpenFile(relative, accept, out meta), root.Shown(relative), expected, sink, restart, sameHost);
+        Read((Predicate<FileMeta> accept, out FileMeta meta) => root.OpenFile(relative, accept, out meta), root.Shown(relative),
+            sameHost ? m => m.SameInodeAs(expected) : m => m.Inode == expected.Inode, sink, restart);
+
+    /// <summary>
+    /// Reads whatever regular file is at <paramref name="relative"/> below <paramref name="root"/>
+    /// (no symlink on the way followed, nothing outside it opened), of <paramref name="size"/>
+    /// bytes when given: a store entry, or a snapshot's copy of a file, which the caller then
+    /// judges by its hash.
+    /// </summary>
+    public Result ReadAny(SourceRoot root, string relative, long? size, Action<ReadOnlySpan<byte>, long>? sink = null, Action? restart = null) =>
+        Read((Predicate<FileMeta> accept, out FileMeta meta) => root.OpenFile(relative, accept, out meta), root.Shown(relative),
+            m => size is null || m.Size == size, sink, restart);
 
     /// <summary>
     /// Reads a file of ours by its path (a store entry, a snapshot file), which must be
@@ -42,15 +53,15 @@ public sealed class SourceReader(Memory<byte> buffer, HashKind hashKind, int ret
                 return handle;
             handle.Dispose();
             return null;
-        }, path, expected, sink, restart, sameHost: true);
+        }, path, m => m.SameInodeAs(expected), sink, restart);
 
-    private Result Read(Opener open, string shown, FileMeta expected, Action<ReadOnlySpan<byte>, long>? sink, Action? restart, bool sameHost)
+    private Result Read(Opener open, string shown, Predicate<FileMeta> accept, Action<ReadOnlySpan<byte>, long>? sink, Action? restart)
     {
         for (var attempt = 0; ; attempt++)
         {
             if (attempt > 0)
                 restart?.Invoke();
-            var outcome = ReadOnce(open, shown, expected, sink, sameHost);
+            var outcome = ReadOnce(open, shown, accept, sink);
             if (outcome.Problem is not ChangedWhileRead || attempt >= retries)
                 return outcome;
         }
@@ -58,14 +69,14 @@ public sealed class SourceReader(Memory<byte> buffer, HashKind hashKind, int ret
 
     private const string ChangedWhileRead = "changed while being read; not in this snapshot, it will be read again next run";
 
-    private Result ReadOnce(Opener open, string shown, FileMeta expected, Action<ReadOnlySpan<byte>, long>? sink, bool sameHost)
+    private Result ReadOnce(Opener open, string shown, Predicate<FileMeta> accept, Action<ReadOnlySpan<byte>, long>? sink)
     {
         var started = DateTimeOffset.UtcNow;
         SafeFileHandle? opened;
         FileMeta before;
         try
         {
-            opened = open(m => m.Type == EntryType.File && (sameHost ? m.SameInodeAs(expected) : m.Inode == expected.Inode), out before);
+            opened = open(m => m.Type == EntryType.File && accept(m), out before);
         }
         catch (PosixException e) when (e.Errno == Mono.Unix.Native.Errno.ENOENT)
         {
@@ -85,7 +96,7 @@ public sealed class SourceReader(Memory<byte> buffer, HashKind hashKind, int ret
         }
         if (opened is null)
         {
-            return new Result(null, null, 0, before.Type switch
+            return new Result(null, before, 0, before.Type switch
             {
                 EntryType.Symlink => "was replaced by a symlink while the backup ran; not followed",
                 EntryType.Fifo => Replaced("a FIFO (not opened)"),

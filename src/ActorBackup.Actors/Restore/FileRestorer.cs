@@ -26,6 +26,7 @@ public sealed class FileRestorer : ReceiveActor
     private readonly SourceReader _reader;
     private readonly bool _chown = Files.IsRoot;
     private TargetTree? _tree;
+    private SourceRoot? _store, _snapshot;
 
     public FileRestorer(RestoreOptions options, BackupSettings settings)
     {
@@ -67,7 +68,13 @@ public sealed class FileRestorer : ReceiveActor
             .WithDispatcher(Dispatchers.Hash)
             .WithRouter(new SmallestMailboxPool(settings.Hashers));
 
-    /// <summary>Restores one file; returns why it is not restored exactly, or null.</summary>
+    /// <summary>
+    /// Restores one file; returns why it is not restored exactly, or null. The bytes come from
+    /// the store entry when it is a regular file of the file's size; else from the snapshot
+    /// tree's copy (a hardlink of the same content) when that hashes to the manifest's hash.
+    /// Both are opened beneath their folder with no symlink followed: the snapshot tree is
+    /// where users may have planted one, and an entry may have been swapped for one.
+    /// </summary>
     private string? Restore(FileToRestore file, List<RestoreProblem> notices, ref long bytes)
     {
         _tree ??= new TargetTree(_options.Target);
@@ -77,44 +84,76 @@ public sealed class FileRestorer : ReceiveActor
             return inTheWay;
 
         var entry = _options.Store.EntryPath(file.Hash, Math.Max(file.Suffix, 0));
-        var source = entry;
-        if (!Files.TryLstat(entry, out var expected, out var errno))
+        _store ??= new SourceRoot(_options.Store.DataFolder);
+        // Any regular file: a damaged entry's bytes are restored (and reported) to salvage what can be.
+        var fromEntry = Copy(directory, name, file, _store, Path.GetRelativePath(_options.Store.DataFolder, entry), anySize: true, out var result);
+        if (fromEntry is null)
         {
-            var copy = _options.SnapshotCopy(file.Path);
-            if (errno != Errno.ENOENT)
-                return $"cannot read its store entry {entry}: {PosixException.Describe(errno)}";
-            if (copy is null || !Files.TryLstat(copy, out expected, out _))
-                return $"its store entry {entry} is missing, and so is the snapshot's copy{(copy is null ? "" : " " + PathBytes.Escape(copy))}; run actorbackup verify";
-            source = copy;
+            bytes += result.Bytes;
+            return result.Hash == file.Hash
+                ? null
+                : $"content does not match its manifest hash {file.Hash} (store entry {entry} is damaged; run actorbackup verify)";
         }
 
-        SourceReader.Result result;
+        // The entry is unusable: the snapshot tree's copy, trusted only for the right bytes.
+        if (_options.SnapshotFolder is null)
+            return $"its store entry {entry} {fromEntry}, and the manifest names no snapshot folder to take a copy from; run actorbackup verify";
+        _snapshot ??= new SourceRoot(_options.SnapshotFolder);
+        var copy = _snapshot.Shown(file.Path);
+        var fromCopy = Copy(directory, name, file, _snapshot, file.Path, anySize: false, out result);
+        if (fromCopy is null && result.Hash == file.Hash)
+        {
+            bytes += result.Bytes;
+            notices.Add(new RestoreProblem(file.Path, $"its store entry {entry} {fromEntry}; restored from the snapshot's copy {PathBytes.Escape(copy)} (run actorbackup verify)"));
+            return null;
+        }
+        if (fromCopy is null)
+        {
+            directory.Remove(name); // bytes nobody vouches for are not restored
+            fromCopy = $"holds other content (it hashes to {result.Hash}): changed since the backup, not restored";
+        }
+        return fromEntry == fromCopy
+            ? $"its store entry {entry} {fromEntry}, and so is the snapshot's copy {PathBytes.Escape(copy)}; run actorbackup verify"
+            : $"its store entry {entry} {fromEntry}, and the snapshot's copy {PathBytes.Escape(copy)} {fromCopy}; run actorbackup verify";
+    }
+
+    /// <summary>
+    /// Copies the regular file (of the manifest's size, unless <paramref name="anySize"/>) at <paramref name="relative"/> below
+    /// <paramref name="root"/> into a new file of the target, hashing it, and gives it the
+    /// manifest's metadata. Null when copied (<paramref name="result"/> has the hash); else why
+    /// not, and nothing is left in the target.
+    /// </summary>
+    private string? Copy(TargetDirectory directory, string name, FileToRestore file, SourceRoot root, string relative, bool anySize, out SourceReader.Result result)
+    {
         using (var output = directory.CreateFile(name))
         {
             var writer = new SparseWriter(output); // a sparse file comes back sparse
-            result = _reader.Read(source, expected!, sink: writer.Write, restart: writer.Restart);
+            result = _reader.ReadAny(root, relative, anySize ? null : file.Meta.Size, sink: writer.Write, restart: writer.Restart);
             if (result.Problem is null)
             {
                 writer.Finish(result.Bytes); // trailing holes were never written
                 Files.SetMeta(output, PathBytes.Escape(file.Path), file.Meta.Uid, file.Meta.Gid, file.Meta.Mode, file.Meta.Mtime, _chown);
+                return null;
             }
         }
-        if (result.Problem is not null)
-        {
-            directory.Remove(name); // no half-written file is left looking restored
-            return $"cannot read {PathBytes.Escape(source)}: {result.Problem}";
-        }
-        bytes += result.Bytes;
-        if (result.Hash != file.Hash)
-        {
-            return source == entry
-                ? $"content does not match its manifest hash {file.Hash} (store entry {entry} is damaged; run actorbackup verify)"
-                : $"content does not match its manifest hash {file.Hash} (its store entry {entry} is missing and the snapshot's copy {PathBytes.Escape(source)} is damaged; run actorbackup verify)";
-        }
-        if (source != entry)
-            notices.Add(new RestoreProblem(file.Path, $"its store entry {entry} is missing; restored from the snapshot's copy {PathBytes.Escape(source)} (run actorbackup verify)"));
-        return null;
+        directory.Remove(name); // no half-written file is left looking restored
+        return Unusable(result, file.Meta.Size);
     }
 
-    protected override void PostStop() => _tree?.Dispose();
+    /// <summary>Why a store entry or snapshot copy could not be read, in restore's words.</summary>
+    private static string Unusable(SourceReader.Result result, long size) => result switch
+    {
+        { Problem: "vanished before it could be read" } => "is missing",
+        { Meta: { Type: EntryType.File } meta } when meta.Size != size => $"has {meta.Size} bytes, the manifest records {size} (truncated or damaged)",
+        { Meta: { Type: not EntryType.File } meta } => $"is a {meta.Type.ToString().ToLowerInvariant()}, not a regular file (not followed)",
+        _ when result.Problem!.StartsWith("was replaced by a symlink", StringComparison.Ordinal) => "is, or lies below, a symlink (not followed)",
+        _ => $"cannot be read ({result.Problem})",
+    };
+
+    protected override void PostStop()
+    {
+        _tree?.Dispose();
+        _store?.Dispose();
+        _snapshot?.Dispose();
+    }
 }

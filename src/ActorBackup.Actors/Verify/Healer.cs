@@ -15,10 +15,11 @@ namespace ActorBackup.Actors.Verify;
 /// truncated to size, owner, mode and mtime put back, fsynced, and the entry re-read from
 /// the disk to confirm. The entry is never written with bytes that do not hash to its name.
 /// </summary>
-public sealed class Healer(StoreLayout layout, BackupSettings settings, string rootFolder)
+public sealed class Healer(StoreLayout layout, BackupSettings settings, string rootFolder) : IDisposable
 {
     private readonly byte[] _buffer = new byte[settings.ReadBuffer];
     private readonly SourceReader _reader = new(new byte[settings.ReadBuffer], layout.Hash, settings.ReadRetries);
+    private readonly SourceRoot _root = new(rootFolder);
     private int _nextTemp;
 
     /// <summary>What became of one entry: healed from <paramref name="Source"/>, or why not.</summary>
@@ -35,7 +36,7 @@ public sealed class Healer(StoreLayout layout, BackupSettings settings, string r
             if (!PathBytes.IsSafeRelative(relative))
                 continue;
             var source = StructureCheck.SnapshotPath(rootFolder, relative);
-            var (result, why) = TryFrom(key, inode, size, source);
+            var (result, why) = TryFrom(key, inode, size, relative, source);
             if (result is not null)
                 return result;
             reasons.Add($"{Finding.Show(source)} {why}");
@@ -43,15 +44,12 @@ public sealed class Healer(StoreLayout layout, BackupSettings settings, string r
         return new Result(false, null, $"no source file has that content any more ({string.Join("; ", reasons)})");
     }
 
-    private (Result? Healed, string Why) TryFrom(EntryKey key, ulong inode, long size, string source)
+    /// <summary>
+    /// One candidate, read below the root folder as a backup reads it: no symlink on its path
+    /// is followed (users own the folders of the live source, and could point one anywhere).
+    /// </summary>
+    private (Result? Healed, string Why) TryFrom(EntryKey key, ulong inode, long size, string relative, string source)
     {
-        if (!Files.TryLstat(source, out var meta, out var errno))
-            return (null, errno == Mono.Unix.Native.Errno.ENOENT ? "is gone" : $"cannot be examined ({PosixException.Describe(errno)})");
-        if (meta!.Type != EntryType.File)
-            return (null, $"is a {StoreIndex.Describe(meta.Type)} now");
-        if (meta.Size != size)
-            return (null, $"has changed ({meta.Size} bytes, the entry holds {size})");
-
         var temp = Path.Combine(layout.TempFolder, $"{Environment.ProcessId}-verify-{++_nextTemp}.tmp");
         Files.CreateFolders(layout.TempFolder, 0x1C0);
         try
@@ -59,11 +57,19 @@ public sealed class Healer(StoreLayout layout, BackupSettings settings, string r
             string hash;
             using (var output = Files.CreateExclusive(temp))
             {
-                var read = _reader.Read(source, meta,
+                var read = _reader.ReadAny(_root, relative, size,
                     sink: (chunk, offset) => RandomAccess.Write(output, chunk, offset),
                     restart: () => RandomAccess.SetLength(output, 0));
                 if (read.Problem is not null)
-                    return (null, read.Problem);
+                {
+                    return (null, read.Meta switch
+                    {
+                        { Type: EntryType.File } meta when meta.Size != size => $"has changed ({meta.Size} bytes, the entry holds {size})",
+                        { Type: not EntryType.File } meta => $"is a {StoreIndex.Describe(meta.Type)} now",
+                        _ when read.Problem == "vanished before it could be read" => "is gone",
+                        _ => read.Problem,
+                    });
+                }
                 hash = read.Hash!;
             }
             if (hash != key.Hash(layout.Hash))
@@ -110,4 +116,6 @@ public sealed class Healer(StoreLayout layout, BackupSettings settings, string r
             ? new Result(true, source, "")
             : new Result(false, null, $"rewritten from {Finding.Show(source)}, but read back from the disk it still fails: {check.Damage}; the disk may be failing: replace it");
     }
+
+    public void Dispose() => _root.Dispose();
 }

@@ -46,6 +46,7 @@ public sealed class StructureCheck(StoreLayout layout, StoreIndex index, Action<
             Problem(root, $"snapshot folder of {name} is missing; restore it from another copy, or let prune remove the manifest");
 
         var missingFolders = new HashSet<string>(StringComparer.Ordinal);
+        using var tree = new TreeLookup(root);
         try
         {
             foreach (var entry in reader.Entries())
@@ -54,7 +55,7 @@ public sealed class StructureCheck(StoreLayout layout, StoreIndex index, Action<
                 if (entry.Meta.Type == EntryType.File && entry.Hash is not null)
                     CountLink(entry, root);
                 if (rootPresent && entry.Path.Length > 0)
-                    CheckPath(entry, root, missingFolders);
+                    CheckPath(entry, root, tree, missingFolders);
             }
         }
         catch (Exception e) when (e is IOException or FormatException)
@@ -85,7 +86,7 @@ public sealed class StructureCheck(StoreLayout layout, StoreIndex index, Action<
         }
     }
 
-    private void CheckPath(ManifestEntry entry, string root, HashSet<string> missingFolders)
+    private void CheckPath(ManifestEntry entry, string root, TreeLookup tree, HashSet<string> missingFolders)
     {
         var path = SnapshotPath(root, entry.Path);
         if (missingFolders.Contains(PathBytes.Parent(entry.Path)))
@@ -95,7 +96,7 @@ public sealed class StructureCheck(StoreLayout layout, StoreIndex index, Action<
                 missingFolders.Add(entry.Path);
             return;
         }
-        if (!Files.TryLstat(path, out var meta, out var errno))
+        if (!tree.TryLstat(entry.Path, out var meta, out var errno))
         {
             if (entry.Meta.Type == EntryType.Socket)
                 return; // recorded, never recreated
@@ -111,6 +112,8 @@ public sealed class StructureCheck(StoreLayout layout, StoreIndex index, Action<
         }
         if (meta!.Type != entry.Meta.Type)
         {
+            if (entry.Meta.Type == EntryType.Directory)
+                missingFolders.Add(entry.Path); // what was below it is not looked for: one line for the folder
             Problem(path, $"is a {StoreIndex.Describe(meta.Type)}, the manifest records a {StoreIndex.Describe(entry.Meta.Type)}; restore it from another copy");
             return;
         }
@@ -129,7 +132,12 @@ public sealed class StructureCheck(StoreLayout layout, StoreIndex index, Action<
 
     private string Missing(ManifestEntry entry, Mono.Unix.Native.Errno errno, string path)
     {
-        var why = errno == Mono.Unix.Native.Errno.ENOENT ? "is missing" : $"cannot be examined ({PosixException.Describe(errno)})";
+        var why = errno switch
+        {
+            Mono.Unix.Native.Errno.ENOENT => "is missing",
+            Mono.Unix.Native.Errno.ELOOP => "lies below a symlink that replaced a folder of the snapshot (not followed)",
+            _ => $"cannot be examined ({PosixException.Describe(errno)})",
+        };
         if (entry.Meta.Type == EntryType.File && entry.Hash is not null)
         {
             var key = EntryKey.From(entry.Hash, Math.Max(entry.EntrySuffix, 0));
@@ -170,4 +178,58 @@ public sealed class StructureCheck(StoreLayout layout, StoreIndex index, Action<
     private void Problem(string path, string text) => report(new Finding(FindingKind.Problem, Finding.Show(path), text));
 
     private void Notice(EntryKey key, string text) => report(new Finding(FindingKind.Notice, Finding.Show(key.PathIn(layout)), text));
+
+    /// <summary>
+    /// Looks entries of one snapshot tree up below its root: each folder opened from the root
+    /// with no symlink followed (a user may have swapped a folder of their snapshot for a
+    /// symlink to anywhere), its entries stat'ed from its handle. Manifests list a folder's
+    /// entries together, so one folder is held at a time.
+    /// </summary>
+    private sealed class TreeLookup(string root) : IDisposable
+    {
+        private readonly SourceRoot _root = new(root);
+        private string? _folder;
+        private DirectoryHandle? _handle;
+        private Mono.Unix.Native.Errno _folderErrno;
+
+        public bool TryLstat(string relative, out FileMeta? meta, out Mono.Unix.Native.Errno errno)
+        {
+            meta = null;
+            var folder = PathBytes.Parent(relative);
+            if (folder != _folder)
+            {
+                _handle?.Dispose();
+                (_handle, _folder, _folderErrno) = (null, folder, 0);
+                try
+                {
+                    _handle = _root.OpenDirectory(folder);
+                }
+                catch (PosixException e)
+                {
+                    _folderErrno = e.Errno == Mono.Unix.Native.Errno.ENOTDIR ? Mono.Unix.Native.Errno.ENOENT : e.Errno;
+                }
+            }
+            if (_handle is null)
+            {
+                errno = _folderErrno;
+                return false;
+            }
+            try
+            {
+                meta = _handle.StatChild(relative[(relative.LastIndexOf('/') + 1)..]);
+                errno = meta is null ? Mono.Unix.Native.Errno.ENOENT : 0;
+            }
+            catch (PosixException e)
+            {
+                errno = e.Errno;
+            }
+            return meta is not null;
+        }
+
+        public void Dispose()
+        {
+            _handle?.Dispose();
+            _root.Dispose();
+        }
+    }
 }

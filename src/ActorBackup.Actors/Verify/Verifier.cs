@@ -167,7 +167,7 @@ public sealed class Verifier(VerifyOptions options, BackupSettings settings, Fun
         if (damage.Count == 0)
             return (0, 0);
         var uses = FindUses(damage.Select(d => d.Key).ToHashSet());
-        var healer = options.HealFrom is { } root ? new Healer(_layout, settings, root) : null;
+        using var healer = options.HealFrom is { } root ? new Healer(_layout, settings, root) : null;
         var healed = 0;
         foreach (var d in damage.OrderBy(d => d.Key))
         {
