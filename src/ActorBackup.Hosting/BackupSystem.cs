@@ -22,29 +22,7 @@ public static class BackupSystem
     }
 
     /// <summary>Parses a HOCON file given on the command line, with one clear line when it is wrong.</summary>
-    public static Config ParseFile(string configFile)
-    {
-        if (!File.Exists(configFile))
-            throw new UserError(ExitCode.Usage, $"configuration file {configFile} does not exist; check --config");
-        try
-        {
-            // Akka's HOCON parser loops forever on some malformed input (an unclosed list):
-            // parse on the side and give up after a few seconds with a clear line.
-            var text = File.ReadAllText(configFile);
-            var parse = Task.Run(() => ConfigurationFactory.ParseString(text));
-            if (!parse.Wait(TimeSpan.FromSeconds(5)))
-                throw new UserError(ExitCode.Usage, $"configuration file {configFile} could not be parsed (unbalanced brackets?); check its syntax");
-            return parse.Result;
-        }
-        catch (AggregateException e) when (e.InnerException is ConfigurationException or FormatException)
-        {
-            throw new UserError(ExitCode.Usage, $"configuration file {configFile} is not valid HOCON: {e.InnerException!.Message}");
-        }
-        catch (Exception e) when (e is ConfigurationException or FormatException)
-        {
-            throw new UserError(ExitCode.Usage, $"configuration file {configFile} is not valid HOCON: {e.Message}");
-        }
-    }
+    public static Config ParseFile(string configFile) => ConfigFile.Parse(configFile);
 
     /// <summary>Dedicated threads of the hash and io dispatchers, sized from the settings.</summary>
     public static Config Sized(BackupSettings settings) => ConfigurationFactory.ParseString($"""
