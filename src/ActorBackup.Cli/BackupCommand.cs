@@ -26,7 +26,7 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
         var askedHash = args.Value("hash") is { } h ? ContentHash.Parse(h) : (HashKind?)null;
         var share = SharePolicies.Parse(args.Value("share") ?? "owner");
         var config = BackupSystem.LoadConfig(args.Value("config"));
-        var settings = BackupSettings.From(config);
+        var settings = BackupSettings.From(config, BackupSystem.Source(args.Value("config")));
 
         if (args.Value("cluster") is { } clusterFile)
             return RunOnCluster(clusterFile, root, backup, data, askedLevels, askedHash, share);

@@ -21,6 +21,10 @@ public static class BackupSystem
         return ParseFile(configFile).WithFallback(reference);
     }
 
+    /// <summary>How an error line names the file a key comes from.</summary>
+    public static string Source(string? configFile) =>
+        configFile is null ? "the file given with --config" : $"configuration file {configFile}";
+
     /// <summary>Parses a HOCON file given on the command line, with one clear line when it is wrong.</summary>
     public static Config ParseFile(string configFile) => ConfigFile.Parse(configFile);
 
