@@ -12,13 +12,18 @@ namespace ActorBackup.Hosting;
 /// </summary>
 public static class BackupSystem
 {
-    /// <summary>The embedded reference configuration, with <paramref name="configFile"/> (if any) over it.</summary>
+    /// <summary>
+    /// The embedded reference configuration, with <paramref name="configFile"/> (if any) over it;
+    /// its akka keys are checked for a run in this one process.
+    /// </summary>
     public static Config LoadConfig(string? configFile)
     {
         var reference = ConfigurationFactory.ParseString(ReadEmbedded("actorbackup.conf"));
         if (configFile is null)
             return reference;
-        return ParseFile(configFile).WithFallback(reference);
+        var config = ParseFile(configFile).WithFallback(reference);
+        AkkaSection.CheckLocal(config, Source(configFile));
+        return config;
     }
 
     /// <summary>How an error line names the file a key comes from.</summary>
@@ -44,5 +49,32 @@ public static class BackupSystem
 
     /// <summary>Creates the local actor system, sizing the dispatchers' dedicated threads from the settings.</summary>
     public static ActorSystem Create(Config config, BackupSettings settings) =>
-        ActorSystem.Create("actorbackup", Sized(settings).WithFallback(config));
+        Started(() => ActorSystem.Create("actorbackup", Sized(settings).WithFallback(config)));
+
+    /// <summary>
+    /// Starts an actor system; a configuration Akka refuses at start (an akka key the checks
+    /// do not cover) stops with exit code 2 and Akka's reason, not as an internal error.
+    /// </summary>
+    public static ActorSystem Started(Func<ActorSystem> create)
+    {
+        try
+        {
+            return create();
+        }
+        catch (Exception e) when (Cause(e) is ConfigurationException or ArgumentException or FormatException or NotSupportedException or TypeLoadException or InvalidCastException)
+        {
+            throw new UserError(ExitCode.Usage, $"the actor system refused the configuration ({Akka(Cause(e))}); check the akka section of the configuration file");
+        }
+    }
+
+    /// <summary>Akka makes some of its parts by reflection (the scheduler, the guardian's strategy): their failure is inside.</summary>
+    private static Exception Cause(Exception e) =>
+        e is System.Reflection.TargetInvocationException { InnerException: { } inner } ? Cause(inner) : e;
+
+    /// <summary>Akka's message, first line only and cut short: the CLI prints one line.</summary>
+    private static string Akka(Exception e)
+    {
+        var line = e.Message.Split('\n')[0].Trim();
+        return line.Length > 200 ? line[..200] + "..." : line;
+    }
 }

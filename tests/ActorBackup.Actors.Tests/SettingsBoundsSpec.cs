@@ -20,12 +20,17 @@ public sealed class SettingsBoundsSpec
         .WithFallback(BackupSystem.LoadConfig(null));
 
     /// <summary>Everything a one-process run checks before its actor system starts.</summary>
-    private static void CheckLocal(Config config) => BackupSettings.From(config);
+    private static void CheckLocal(Config config)
+    {
+        BackupSettings.From(config);
+        AkkaSection.CheckLocal(config, "the test's file");
+    }
 
     private static void CheckNode(Config config)
     {
         BackupSettings.From(config);
         ClusterSettings.From(config);
+        AkkaSection.CheckCluster(config, "the test's file");
     }
 
     private static void Refused(Action check, string key)
@@ -93,6 +98,35 @@ public sealed class SettingsBoundsSpec
         Refused(() => CheckLocal(Local($"actorbackup.{key} = \"{refused}\"")), $"actorbackup.{key}");
     }
 
+    [Theory]
+    [InlineData("loglevel", "info", "FOO")]
+    [InlineData("stdout-loglevel", "OFF", "verbose")]
+    [InlineData("log-dead-letters", "10", "maybe")]
+    [InlineData("log-dead-letters", "on", "1000001")]
+    [InlineData("log-dead-letters-during-shutdown", "on", "1")]
+    [InlineData("actor.provider", "local", "cluster")]
+    [InlineData("coordinated-shutdown.run-by-clr-shutdown-hook", "on", "sometimes")]
+    public void An_akka_key_of_actorbackup_conf_is_checked_for_a_run_in_one_process(string key, string taken, string refused)
+    {
+        CheckLocal(Local($"akka.{key} = {taken}"));
+        Refused(() => CheckLocal(Local($"akka.{key} = {refused}")), $"akka.{key}");
+    }
+
+    [Theory]
+    [InlineData("akka.scheduler.tick-duration = 0s")]
+    [InlineData("akka.actor.default-mailbox.mailbox-type = \"No.Such.Mailbox, Nowhere\"")]
+    [InlineData("akka.actor.default-dispatcher.throughput = many")]
+    public void An_akka_key_Akka_refuses_at_start_is_a_usage_error_not_an_internal_one(string hocon)
+    {
+        var config = Local(hocon);
+
+        var e = Assert.Throws<UserError>(() => BackupSystem.Create(config, BackupSettings.From(config)).Dispose());
+
+        Assert.Equal(ExitCode.Usage, e.Code);
+        Assert.StartsWith("the actor system refused the configuration (", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
     /// <summary>Values of every kind but the right one; each is wrong for every key of the file.</summary>
     public static TheoryData<string> OddValues() =>
         ["[1, 2]", "{ a = 1 }", "null", "\"\"", "1.5", "-7", "1e3", "99999999999TiB", "infinite", "-1s", "3 weeks", "0x10", "9223372036854775808", "\"${x}\""];
@@ -101,7 +135,7 @@ public sealed class SettingsBoundsSpec
     [MemberData(nameof(OddValues))]
     public void Every_key_of_actorbackup_conf_refuses_values_of_the_wrong_kind_by_name(string value)
     {
-        foreach (var key in LeafKeys(BackupSystem.ReadEmbedded("actorbackup.conf")).Where(k => k.StartsWith("actorbackup.", StringComparison.Ordinal)))
+        foreach (var key in LeafKeys(BackupSystem.ReadEmbedded("actorbackup.conf")))
             Refused(() => CheckLocal(Local($"{key} = {value}")), key);
     }
 
@@ -136,6 +170,19 @@ public sealed class SettingsBoundsSpec
     {
         CheckNode(Node($"actorbackup.cluster.{key} = {taken}"));
         Refused(() => CheckNode(Node($"actorbackup.cluster.{key} = {refused}")), $"actorbackup.cluster.{key}");
+    }
+
+    [Theory]
+    [InlineData("remote.dot-netty.tcp.port", "65535", "65536")]
+    [InlineData("remote.dot-netty.tcp.maximum-frame-size", "128000b", "256000b")]
+    [InlineData("cluster.failure-detector.heartbeat-interval", "500ms", "0s")]
+    [InlineData("cluster.split-brain-resolver.active-strategy", "static-quorum", "keep-everyone")]
+    [InlineData("cluster.roles", "[hasher]", "hasher")]
+    [InlineData("actor.provider", "cluster", "local")]
+    public void An_akka_key_of_cluster_conf_is_checked_for_a_node(string key, string taken, string refused)
+    {
+        CheckNode(Node($"akka.{key} = {taken}"));
+        Refused(() => CheckNode(Node($"akka.{key} = {refused}")), $"akka.{key}");
     }
 
     [Theory]
