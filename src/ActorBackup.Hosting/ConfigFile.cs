@@ -9,7 +9,8 @@ namespace ActorBackup.Hosting;
 /// <summary>
 /// Reads a configuration file named on the command line (--config, --cluster, a node's role
 /// file): a regular file of at most <see cref="MaxBytes"/> of UTF-8 text, checked by
-/// <see cref="HoconSyntax"/>, then parsed by Akka. Each error is one line naming the file and,
+/// <see cref="HoconSyntax"/>, parsed by Akka, with every key it sets under actorbackup known to
+/// the reference files (<see cref="KnownKeys"/>). Each error is one line naming the file and,
 /// for syntax, the line; none quotes the file's text.
 /// </summary>
 public static partial class ConfigFile
@@ -34,7 +35,9 @@ public static partial class ConfigFile
             throw new UserError(ExitCode.Usage, $"configuration file {path} is not UTF-8 text; give the path of a HOCON text file");
         }
         var substitutions = HoconSyntax.Check(text, path);
-        return ParseChecked(text, path, substitutions);
+        var config = ParseChecked(text, path, substitutions);
+        KnownKeys.Check(config, path);
+        return config;
     }
 
     private static Config ParseChecked(string text, string path, IReadOnlyList<HoconSyntax.Substitution> substitutions)

@@ -205,6 +205,38 @@ public sealed class ConfigFileSpec
     }
 
     [Theory]
+    [InlineData("actorbackup.walker = 3", "actorbackup.walker")]
+    [InlineData("walkers = 3", "walkers")]
+    [InlineData("actorbackup.dispatchers.hash.executor = thread-pool-executor", "actorbackup.dispatchers.hash.executor")]
+    [InlineData("actorbackup.dispatchers.extra { type = PinnedDispatcher }", "actorbackup.dispatchers.extra")]
+    public void A_key_the_reference_files_do_not_hold_is_refused_by_name(string text, string key)
+    {
+        var e = Refused(text, out var file);
+
+        Assert.Equal($"configuration key {key} is not known: the keys are those of hocon/actorbackup.conf and hocon/cluster.conf (a typo?); fix it in configuration file {file}", e.Message);
+    }
+
+    [Theory]
+    [InlineData("actorbackup = 5", "actorbackup")]
+    [InlineData("akka = [1]", "akka")]
+    [InlineData("actorbackup.dispatchers = on", "actorbackup.dispatchers")]
+    public void A_value_where_the_reference_holds_a_section_is_refused(string text, string key)
+    {
+        var e = Refused(text, out _);
+
+        Assert.StartsWith($"configuration key {key} must be an object", e.Message);
+    }
+
+    [Fact]
+    public void Akka_keys_the_reference_does_not_hold_are_left_to_Akka()
+    {
+        using var dir = new TempDir();
+        var file = dir.Write("site.conf", "akka.actor.default-dispatcher.throughput = 10\n");
+
+        Assert.Equal(10, BackupSystem.LoadConfig(file).GetInt("akka.actor.default-dispatcher.throughput"));
+    }
+
+    [Theory]
     [InlineData("actorbackup.conf")]
     [InlineData("cluster.conf")]
     public void The_reference_files_pass_the_strict_syntax_check(string name)
