@@ -79,6 +79,22 @@ public sealed class RoleFileTests
         Expect.Refusal(run, 2, $"configuration key akka.actor.provider must be cluster for a cluster node; fix it in configuration file {cluster} or {config}");
     }
 
+    [Fact]
+    public void A_coordinators_config_file_is_checked_as_a_cluster_nodes_not_as_a_run_in_one_process()
+    {
+        using var s = new Scenario();
+        s.Source.File("a", "a");
+        var cluster = RoleFile(s.Temp, "coordinator", FreePort(), "");
+        var config = s.Temp.Combine("site.conf");
+        File.WriteAllText(config, "akka.actor.provider = cluster\nactorbackup.cluster.hasher-wait = 0s\n");
+
+        var run = s.Backup("s1", $"--cluster={cluster}", $"--config={config}");
+
+        // Taken: the run went on to join, and gave up after the cluster file's join-timeout.
+        Expect.ExitCode(run, 12);
+        Assert.True(run.StderrLines is [var line] && line.Contains("no storage node reachable within 3 s", StringComparison.Ordinal), run.ToString());
+    }
+
     /// <summary>A role file like those of hocon/, on loopback, seeding itself, with <paramref name="line"/> last.</summary>
     private static string RoleFile(TempDir temp, string role, int port, string line)
     {
