@@ -273,7 +273,7 @@ public sealed class HoconSyntax
                 continue;
             }
             var escape = Peek(1);
-            var hex = escape == 'u' && _pos + 6 <= _text.Length && _text.AsSpan(_pos + 2, 4).ContainsAnyExcept("0123456789abcdefABCDEF") == false;
+            var hex = escape == 'u' && _pos + 6 <= _text.Length && !_text.AsSpan(_pos + 2, 4).ContainsAnyExcept("0123456789abcdefABCDEF");
             if (hex)
             {
                 text.Append((char)Convert.ToUInt16(_text.Substring(_pos + 2, 4), 16));
