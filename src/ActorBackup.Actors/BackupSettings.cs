@@ -25,64 +25,39 @@ public sealed record BackupSettings(
     int StorePriority = 0,
     bool DirectWrites = true)
 {
-    public static BackupSettings From(Config config)
+    /// <summary>Pool sizes: each hasher, walker and copier is a dedicated thread with its own read buffer.</summary>
+    public const int MaxHashers = 128;
+    public const int MaxWalkers = 32;
+    public const int MaxCopiers = 32;
+    public const int MaxReadBuffer = 16 << 20;
+
+    /// <summary>
+    /// Reads and range-checks every key under "actorbackup" except actorbackup.cluster (see
+    /// <see cref="Cluster.ClusterSettings"/>). The ranges are those documented in hocon/actorbackup.conf;
+    /// <paramref name="source"/> ends each error line ("fix it in ...").
+    /// </summary>
+    public static BackupSettings From(Config config, string source = "the file given with --config")
     {
-        var c = config.GetConfig("actorbackup")
-            ?? throw new UserError(ExitCode.Usage, "configuration has no 'actorbackup' section");
-        var hashers = Read(c, "hashers", k => c.GetInt(k));
+        var read = new SettingsReader(config, "actorbackup", source);
+        var hashers = read.Int("hashers", 0, MaxHashers);
         var settings = new BackupSettings(
-            Hashers: hashers == 0 ? Environment.ProcessorCount : hashers,
-            Walkers: Read(c, "walkers", k => c.GetInt(k)),
-            Copiers: Read(c, "copiers", k => c.GetInt(k)),
-            HashBatchFiles: Read(c, "hash-batch-files", k => c.GetInt(k)),
-            HashBatchBytes: Read(c, "hash-batch-bytes", k => c.GetByteSize(k) ?? 0),
-            BatchesPerHasher: Read(c, "batches-per-hasher", k => c.GetInt(k)),
-            MaxQueuedFiles: Read(c, "max-queued-files", k => c.GetInt(k)),
-            ReadBuffer: (int)Read(c, "read-buffer", k => c.GetByteSize(k) ?? 0),
-            ReadRetries: Read(c, "read-retries", k => c.GetInt(k)),
-            MaxLinksPerEntry: Read(c, "max-links-per-entry", k => c.GetLong(k)),
-            Fsync: Read(c, "fsync", k => c.GetBoolean(k)),
-            CopyFirst: Read(c, "copy-first", k => c.GetBoolean(k)),
-            HeapBudget: Read(c, "heap-budget", k => c.GetByteSize(k) ?? 0),
-            ProgressInterval: Read(c, "progress-interval", k => c.GetTimeSpan(k)),
-            StorePriority: Read(c, "store-priority", k => c.GetInt(k)),
-            DirectWrites: Read(c, "direct-writes", k => c.GetBoolean(k)));
-        settings.Check();
+            Hashers: hashers == 0 ? Math.Min(Environment.ProcessorCount, MaxHashers) : hashers,
+            Walkers: read.Int("walkers", 1, MaxWalkers),
+            Copiers: read.Int("copiers", 1, MaxCopiers),
+            HashBatchFiles: read.Int("hash-batch-files", 1, 10_000),
+            HashBatchBytes: read.Size("hash-batch-bytes", 4 << 10, 16L << 30),
+            BatchesPerHasher: read.Int("batches-per-hasher", 1, 64),
+            MaxQueuedFiles: read.Int("max-queued-files", 1, 100_000),
+            ReadBuffer: (int)read.Size("read-buffer", 4 << 10, MaxReadBuffer),
+            ReadRetries: read.Int("read-retries", 0, 10),
+            MaxLinksPerEntry: read.Long("max-links-per-entry", 2, uint.MaxValue),
+            Fsync: read.Bool("fsync"),
+            CopyFirst: read.Bool("copy-first"),
+            HeapBudget: read.Size("heap-budget", 16 << 20, 1L << 40, zeroIsOff: true),
+            ProgressInterval: read.Duration("progress-interval", TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1), zeroIsOff: true),
+            StorePriority: read.Int("store-priority", 0, 19),
+            DirectWrites: read.Bool("direct-writes"));
+        Dispatchers.Check(read);
         return settings;
-    }
-
-    /// <summary>Reads one key; a value of the wrong kind is a usage error naming the key.</summary>
-    private static T Read<T>(Config c, string key, Func<string, T> get)
-    {
-        try
-        {
-            return get(key);
-        }
-        catch (Exception e) when (e is FormatException or NotSupportedException or ConfigurationException or OverflowException or InvalidCastException)
-        {
-            throw new UserError(ExitCode.Usage, $"configuration key actorbackup.{key} has a value of the wrong kind ({e.Message}); fix it in the file given with --config");
-        }
-    }
-
-    private void Check()
-    {
-        Require(Hashers > 0, "actorbackup.hashers", "must be 0 (one per core) or more");
-        Require(Walkers > 0, "actorbackup.walkers", "must be 1 or more");
-        Require(Copiers > 0, "actorbackup.copiers", "must be 1 or more");
-        Require(HashBatchFiles > 0, "actorbackup.hash-batch-files", "must be 1 or more");
-        Require(HashBatchBytes > 0, "actorbackup.hash-batch-bytes", "must be more than 0");
-        Require(BatchesPerHasher > 0, "actorbackup.batches-per-hasher", "must be 1 or more");
-        Require(MaxQueuedFiles > 0, "actorbackup.max-queued-files", "must be 1 or more");
-        Require(ReadBuffer >= 4096, "actorbackup.read-buffer", "must be 4KiB or more");
-        Require(ReadRetries >= 0, "actorbackup.read-retries", "must be 0 or more");
-        Require(MaxLinksPerEntry >= 2, "actorbackup.max-links-per-entry", "must be 2 or more");
-        Require(StorePriority is >= 0 and <= 19, "actorbackup.store-priority", "must be 0 (off) to 19");
-        Require(HeapBudget >= 0, "actorbackup.heap-budget", "must be 0 (off) or a size such as 96MiB");
-    }
-
-    private static void Require(bool ok, string key, string what)
-    {
-        if (!ok)
-            throw new UserError(ExitCode.Usage, $"configuration key {key} {what}; fix it in the file given with --config");
     }
 }

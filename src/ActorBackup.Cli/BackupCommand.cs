@@ -25,11 +25,11 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
         var askedLevels = args.Value("datalevels") is null ? (int?)null : (int)args.Number("datalevels", StoreSession.DefaultLevels, 0, 8);
         var askedHash = args.Value("hash") is { } h ? ContentHash.Parse(h) : (HashKind?)null;
         var share = SharePolicies.Parse(args.Value("share") ?? "owner");
-        var config = BackupSystem.LoadConfig(args.Value("config"));
-        var settings = BackupSettings.From(config);
-
+        // A cluster run reads --config over its --cluster file, and checks both as a cluster node's.
         if (args.Value("cluster") is { } clusterFile)
             return RunOnCluster(clusterFile, root, backup, data, askedLevels, askedHash, share);
+        var config = BackupSystem.LoadConfig(args.Value("config"));
+        var settings = BackupSettings.From(config, BackupSystem.Source(args.Value("config")));
 
         // The actor system takes 120-200 ms to start (HOCON, loggers, serializers) and touches
         // no file: it starts on another core while the checks below run. Its threads inherit

@@ -23,10 +23,10 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
     public RunFinished Run(string clusterFile, RunOptions local, SessionSpec spec, string? configFile)
     {
         var config = ConfigurationFactory.ParseString("akka.cluster.roles = [coordinator]")
-            .WithFallback(configFile is null ? ConfigurationFactory.Empty : BackupSystem.ParseFile(configFile))
-            .WithFallback(ClusterSystem.LoadConfig(clusterFile));
-        var settings = BackupSettings.From(config);
-        var cluster = ClusterSettings.From(config);
+            .WithFallback(ClusterSystem.LoadConfig(clusterFile, configFile));
+        var source = ClusterSystem.Source(clusterFile, configFile);
+        var settings = BackupSettings.From(config, source);
+        var cluster = ClusterSettings.From(config, source);
 
         using var system = ClusterSystem.Create(config, settings, cluster);
         var self = Akka.Cluster.Cluster.Get(system);

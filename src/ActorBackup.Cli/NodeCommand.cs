@@ -17,9 +17,10 @@ public sealed class NodeCommand(Arguments args, TextWriter output)
 {
     public ExitCode Run()
     {
-        var config = ClusterSystem.LoadConfig(args.Required("config"));
-        var settings = BackupSettings.From(config);
-        var cluster = ClusterSettings.From(config);
+        var roleFile = args.Required("config");
+        var config = ClusterSystem.LoadConfig(roleFile);
+        var settings = BackupSettings.From(config, ClusterSystem.Source(roleFile));
+        var cluster = ClusterSettings.From(config, ClusterSystem.Source(roleFile));
         var roles = config.GetStringList("akka.cluster.roles").ToList();
         if (!roles.Contains("storage") && !roles.Contains("hasher"))
             throw new UserError(ExitCode.Usage, "a node's akka.cluster.roles must contain storage or hasher (coordinators are started by 'actorbackup backup --cluster')");

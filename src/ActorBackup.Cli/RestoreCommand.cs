@@ -30,7 +30,7 @@ public sealed class RestoreCommand(Arguments args, TextWriter output, TextWriter
         var target = Preflight.Normalize(args.Required("target"));
         var sub = SubPath(args.Value("path"));
         var config = BackupSystem.LoadConfig(args.Value("config"));
-        var settings = BackupSettings.From(config);
+        var settings = BackupSettings.From(config, BackupSystem.Source(args.Value("config")));
 
         if (!Files.TryLstat(data, out _, out _))
             throw new UserError(ExitCode.FolderMissing, $"data folder {data} does not exist; check --datafolder");

@@ -43,7 +43,7 @@ public sealed class VerifyCommand(Arguments args, TextWriter output, TextWriter 
             throw new UserError(ExitCode.Usage, "--rootfolder is used by verify only with --heal; add --heal, or leave --rootfolder out");
 
         var config = BackupSystem.LoadConfig(args.Value("config"));
-        var settings = BackupSettings.From(config);
+        var settings = BackupSettings.From(config, BackupSystem.Source(args.Value("config")));
 
         if (!Files.TryLstat(data, out var dataMeta, out _) || dataMeta!.Type != EntryType.Directory)
             throw new UserError(ExitCode.FolderMissing, $"data folder {data} does not exist; check --datafolder");

@@ -12,39 +12,26 @@ namespace ActorBackup.Hosting;
 /// </summary>
 public static class BackupSystem
 {
-    /// <summary>The embedded reference configuration, with <paramref name="configFile"/> (if any) over it.</summary>
+    /// <summary>
+    /// The embedded reference configuration, with <paramref name="configFile"/> (if any) over it;
+    /// its akka keys are checked for a run in this one process.
+    /// </summary>
     public static Config LoadConfig(string? configFile)
     {
         var reference = ConfigurationFactory.ParseString(ReadEmbedded("actorbackup.conf"));
         if (configFile is null)
             return reference;
-        return ParseFile(configFile).WithFallback(reference);
+        var config = ParseFile(configFile).WithFallback(reference);
+        AkkaSection.CheckLocal(config, Source(configFile));
+        return config;
     }
 
+    /// <summary>How an error line names the file a key comes from.</summary>
+    public static string Source(string? configFile) =>
+        configFile is null ? "the file given with --config" : $"configuration file {configFile}";
+
     /// <summary>Parses a HOCON file given on the command line, with one clear line when it is wrong.</summary>
-    public static Config ParseFile(string configFile)
-    {
-        if (!File.Exists(configFile))
-            throw new UserError(ExitCode.Usage, $"configuration file {configFile} does not exist; check --config");
-        try
-        {
-            // Akka's HOCON parser loops forever on some malformed input (an unclosed list):
-            // parse on the side and give up after a few seconds with a clear line.
-            var text = File.ReadAllText(configFile);
-            var parse = Task.Run(() => ConfigurationFactory.ParseString(text));
-            if (!parse.Wait(TimeSpan.FromSeconds(5)))
-                throw new UserError(ExitCode.Usage, $"configuration file {configFile} could not be parsed (unbalanced brackets?); check its syntax");
-            return parse.Result;
-        }
-        catch (AggregateException e) when (e.InnerException is ConfigurationException or FormatException)
-        {
-            throw new UserError(ExitCode.Usage, $"configuration file {configFile} is not valid HOCON: {e.InnerException!.Message}");
-        }
-        catch (Exception e) when (e is ConfigurationException or FormatException)
-        {
-            throw new UserError(ExitCode.Usage, $"configuration file {configFile} is not valid HOCON: {e.Message}");
-        }
-    }
+    public static Config ParseFile(string configFile) => ConfigFile.Parse(configFile);
 
     /// <summary>Dedicated threads of the hash and io dispatchers, sized from the settings.</summary>
     public static Config Sized(BackupSettings settings) => ConfigurationFactory.ParseString($"""
@@ -62,5 +49,32 @@ public static class BackupSystem
 
     /// <summary>Creates the local actor system, sizing the dispatchers' dedicated threads from the settings.</summary>
     public static ActorSystem Create(Config config, BackupSettings settings) =>
-        ActorSystem.Create("actorbackup", Sized(settings).WithFallback(config));
+        Started(() => ActorSystem.Create("actorbackup", Sized(settings).WithFallback(config)));
+
+    /// <summary>
+    /// Starts an actor system; a configuration Akka refuses at start (an akka key the checks
+    /// do not cover) stops with exit code 2 and Akka's reason, not as an internal error.
+    /// </summary>
+    public static ActorSystem Started(Func<ActorSystem> create)
+    {
+        try
+        {
+            return create();
+        }
+        catch (Exception e) when (Cause(e) is ConfigurationException or ArgumentException or FormatException or NotSupportedException or TypeLoadException or InvalidCastException)
+        {
+            throw new UserError(ExitCode.Usage, $"the actor system refused the configuration ({Akka(Cause(e))}); check the akka section of the configuration file");
+        }
+    }
+
+    /// <summary>Akka makes some of its parts by reflection (the scheduler, the guardian's strategy): their failure is inside.</summary>
+    private static Exception Cause(Exception e) =>
+        e is System.Reflection.TargetInvocationException { InnerException: { } inner } ? Cause(inner) : e;
+
+    /// <summary>Akka's message, first line only and cut short: the CLI prints one line.</summary>
+    private static string Akka(Exception e)
+    {
+        var line = e.Message.Split('\n')[0].Trim();
+        return line.Length > 200 ? line[..200] + "..." : line;
+    }
 }

@@ -16,19 +16,31 @@ namespace ActorBackup.Hosting;
 /// </summary>
 public static class ClusterSystem
 {
-    public static Config LoadConfig(string roleFile)
+    /// <summary>
+    /// The embedded references, the role file over them and, for a coordinator, its --config
+    /// file over that; the akka keys are checked for a cluster node.
+    /// </summary>
+    public static Config LoadConfig(string roleFile, string? configFile = null)
     {
         var reference = ConfigurationFactory.ParseString(BackupSystem.ReadEmbedded("cluster.conf"))
             .WithFallback(BackupSystem.LoadConfig(null));
-        return BackupSystem.ParseFile(roleFile).WithFallback(reference);
+        var config = BackupSystem.ParseFile(roleFile).WithFallback(reference);
+        if (configFile is not null)
+            config = BackupSystem.ParseFile(configFile).WithFallback(config);
+        AkkaSection.CheckCluster(config, Source(roleFile, configFile));
+        return config;
     }
+
+    /// <summary>How an error line names the files a key may come from.</summary>
+    public static string Source(string roleFile, string? configFile = null) =>
+        configFile is null ? $"configuration file {roleFile}" : $"configuration file {roleFile} or {configFile}";
 
     public static ActorSystem Create(Config config, BackupSettings settings, ClusterSettings cluster)
     {
         var full = BackupSystem.Sized(settings).WithFallback(config);
         var setup = BootstrapSetup.Create();
         if (!cluster.TlsEnabled)
-            return ActorSystem.Create("actorbackup", setup.WithConfig(full));
+            return BackupSystem.Started(() => ActorSystem.Create("actorbackup", setup.WithConfig(full)));
 
         if (!File.Exists(cluster.CertificatePath))
             throw new UserError(ExitCode.Usage, $"node certificate {cluster.CertificatePath} does not exist; check actorbackup.cluster.tls.certificate-path (deploy/make-node-cert.sh makes one)");
@@ -52,7 +64,7 @@ public static class ClusterSystem
             """);
         var ssl = new DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: true,
             CertificateValidation.PinnedCertificate(cluster.PinnedThumbprints.Select(t => t.Replace(":", "").ToUpperInvariant()).ToArray()));
-        return ActorSystem.Create("actorbackup", ActorSystemSetup.Create(setup.WithConfig(tls.WithFallback(full)), ssl));
+        return BackupSystem.Started(() => ActorSystem.Create("actorbackup", ActorSystemSetup.Create(setup.WithConfig(tls.WithFallback(full)), ssl)));
     }
 
     /// <summary>Escapes a value for a quoted HOCON string (a password may hold quotes and backslashes).</summary>

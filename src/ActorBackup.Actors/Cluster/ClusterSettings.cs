@@ -21,47 +21,46 @@ public sealed record ClusterSettings(
     string CertificatePassword,
     IReadOnlyList<string> PinnedThumbprints)
 {
-    public static ClusterSettings From(Config config)
+    /// <summary>
+    /// Reads and range-checks every key under "actorbackup.cluster"; the ranges are those
+    /// documented in hocon/cluster.conf. <paramref name="source"/> ends each error line.
+    /// </summary>
+    public static ClusterSettings From(Config config, string source = "the node's role file")
     {
-        var c = config.GetConfig("actorbackup.cluster")
-            ?? throw new UserError(ExitCode.Usage, "configuration has no 'actorbackup.cluster' section; start from hocon/cluster.conf");
-        try
-        {
-            var map = new Dictionary<string, string>();
-            var pathMap = c.GetConfig("path-map");
-            if (pathMap is not null && !pathMap.IsEmpty)
-                foreach (var (key, value) in pathMap.AsEnumerable())
-                    map[key.Trim('"')] = value.GetString();
-            var format = c.GetString("log-format", "text");
-            if (format is not ("text" or "json"))
-                throw new UserError(ExitCode.Usage, $"actorbackup.cluster.log-format = {format} is not known; use text or json");
-            var settings = new ClusterSettings(
-                JoinTimeout: c.GetTimeSpan("join-timeout"),
-                BatchDeadline: c.GetTimeSpan("batch-deadline"),
-                HasherWait: c.GetTimeSpan("hasher-wait"),
-                MaxBatchesInFlight: c.GetInt("max-batches-in-flight"),
-                StatsInterval: c.GetTimeSpan("stats-interval"),
-                JsonLogs: format == "json",
-                Paths: new PathMap(map),
-                SourceVisible: c.GetBoolean("storage.source-visible"),
-                AllowedFolders: c.GetStringList("storage.allowed-folders").ToList(),
-                ChunkSize: (int)(c.GetByteSize("chunk-size") ?? 0),
-                ChunkWindow: c.GetInt("chunk-window"),
-                TlsEnabled: c.GetBoolean("tls.enabled"),
-                CertificatePath: c.GetString("tls.certificate-path", ""),
-                CertificatePassword: c.GetString("tls.certificate-password", ""),
-                PinnedThumbprints: c.GetStringList("tls.pinned-thumbprints").ToList());
-            if (settings.ChunkSize is < 1024 or > 100 * 1024)
-                throw new UserError(ExitCode.Usage, "actorbackup.cluster.chunk-size must be from 1KiB to 100KiB (the remote frame limit is 128 KB)");
-            if (settings.MaxBatchesInFlight < 1 || settings.ChunkWindow < 1)
-                throw new UserError(ExitCode.Usage, "actorbackup.cluster max-batches-in-flight and chunk-window must be 1 or more");
-            if (settings.TlsEnabled && (settings.CertificatePath.Length == 0 || settings.PinnedThumbprints.Count == 0))
-                throw new UserError(ExitCode.Usage, "actorbackup.cluster.tls is enabled but certificate-path or pinned-thumbprints is empty; see the README's TLS section");
-            return settings;
-        }
-        catch (Exception e) when (e is FormatException or NotSupportedException or ConfigurationException)
-        {
-            throw new UserError(ExitCode.Usage, $"configuration under actorbackup.cluster has a value of the wrong kind: {e.Message}");
-        }
+        var read = new SettingsReader(config, "actorbackup.cluster", source);
+        var paths = read.TextMap("path-map", "absolute folders, \"/home\" = \"/mnt/home\"");
+        if (paths.Any(p => !p.Key.StartsWith('/') || !p.Value.StartsWith('/')))
+            throw read.Wrong("path-map", "an object of absolute folders, \"/home\" = \"/mnt/home\"");
+        var allowed = read.TextList("storage.allowed-folders", "absolute folders");
+        if (allowed.Any(a => !a.StartsWith('/')))
+            throw read.Wrong("storage.allowed-folders", "a list of absolute folders");
+        var settings = new ClusterSettings(
+            JoinTimeout: read.Duration("join-timeout", TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)),
+            BatchDeadline: read.Duration("batch-deadline", TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)),
+            HasherWait: read.Duration("hasher-wait", TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10), zeroIsOff: true),
+            MaxBatchesInFlight: read.Int("max-batches-in-flight", 1, 1024),
+            StatsInterval: read.Duration("stats-interval", TimeSpan.FromMilliseconds(100), TimeSpan.FromDays(1), zeroIsOff: true),
+            JsonLogs: read.Choice("log-format", ["text", "json"]) == "json",
+            Paths: new PathMap(paths),
+            SourceVisible: read.Bool("storage.source-visible"),
+            AllowedFolders: allowed,
+            // The remote frame limit is 128,000 bytes: a chunk and its envelope stay below it.
+            ChunkSize: (int)read.Size("chunk-size", 1 << 10, 100 << 10),
+            ChunkWindow: read.Int("chunk-window", 1, 1024),
+            TlsEnabled: read.Bool("tls.enabled"),
+            CertificatePath: read.Text("tls.certificate-path"),
+            CertificatePassword: read.Text("tls.certificate-password"),
+            PinnedThumbprints: read.TextList("tls.pinned-thumbprints", "SHA1 thumbprints (40 hex digits)"));
+        if (settings.PinnedThumbprints.Any(t => !IsThumbprint(t)))
+            throw read.Wrong("tls.pinned-thumbprints", "a list of SHA1 thumbprints (40 hex digits, colons allowed)");
+        if (settings.TlsEnabled && (settings.CertificatePath.Length == 0 || settings.PinnedThumbprints.Count == 0))
+            throw new UserError(ExitCode.Usage, "actorbackup.cluster.tls is enabled but certificate-path or pinned-thumbprints is empty; see the README's TLS section");
+        return settings;
+    }
+
+    private static bool IsThumbprint(string text)
+    {
+        var hex = text.Replace(":", "");
+        return hex.Length == 40 && hex.All(char.IsAsciiHexDigit);
     }
 }
