@@ -27,15 +27,18 @@ public static class SharePolicies
 
     /// <summary>
     /// The owner, group and mode a new store entry gets for a file with <paramref name="source"/>
-    /// metadata. Without the right to chown (not root), entries belong to the running user.
+    /// metadata and <paramref name="xattrs"/>. Without the right to chown (not root), entries
+    /// belong to the running user. The mode is narrowed by the file's access ACL, which the
+    /// entry does not carry: nobody the ACL kept out may read the snapshot's copy.
     /// </summary>
-    public static Ownership EntryOwnership(this SharePolicy policy, FileMeta source, bool canChown, uint euid, uint egid)
+    public static Ownership EntryOwnership(this SharePolicy policy, FileMeta source, IReadOnlyList<Xattr>? xattrs, bool canChown, uint euid, uint egid)
     {
         var uid = canChown ? source.Uid : euid;
         var gid = canChown ? source.Gid : egid;
+        var mode = Xattrs.SnapshotMode(source.Mode, xattrs);
         return policy == SharePolicy.Owner
-            ? new Ownership(uid, gid, source.Mode)
-            : new Ownership(uid, gid, source.Mode & ~SpecialBits);
+            ? new Ownership(uid, gid, mode)
+            : new Ownership(uid, gid, mode & ~SpecialBits);
     }
 
     /// <summary>True when a file that would get <paramref name="wanted"/> may be linked to an existing entry with <paramref name="entry"/> metadata.</summary>

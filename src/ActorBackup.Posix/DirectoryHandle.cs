@@ -86,6 +86,18 @@ public sealed class DirectoryHandle : IDisposable
         throw new PosixException(errno, "stat", System.IO.Path.Combine(Path, name));
     }
 
+    /// <summary>The value of a child's extended attribute (never a symlink's target's); null when it has none.</summary>
+    public byte[]? ChildXattr(string name, string attribute)
+    {
+        var errno = ExtendedAttributes.TryGetAt(_fd, name, attribute, out var value);
+        if (errno != 0)
+            throw new PosixException(errno, "read extended attributes of", System.IO.Path.Combine(Path, name));
+        return value;
+    }
+
+    /// <summary>The same for this directory itself.</summary>
+    public byte[]? OwnXattr(string attribute) => ChildXattr(".", attribute);
+
     /// <summary>The exact bytes of a child symlink's target.</summary>
     public byte[] ReadLinkChild(string name)
     {

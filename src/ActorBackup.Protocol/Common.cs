@@ -9,7 +9,10 @@ namespace ActorBackup.Protocol;
 /// </summary>
 /// <paramref name="Known"/> is set by the walker for a regular file the previous snapshot
 /// already holds unchanged (same size, mtime, ctime and inode): its content need not be read.
-public sealed record SourceEntry(string Path, FileMeta Meta, byte[]? LinkTarget = null, KnownContent? Known = null) : IProtocolMessage;
+/// <paramref name="Xattrs"/>: the extended attributes the walker read (for now the access
+/// ACL, which narrows the mode a snapshot inode shows), or took unchanged from the previous
+/// manifest; null when there are none.
+public sealed record SourceEntry(string Path, FileMeta Meta, byte[]? LinkTarget = null, KnownContent? Known = null, IReadOnlyList<Xattr>? Xattrs = null) : IProtocolMessage;
 
 /// <summary>
 /// The content a file had in the previous snapshot: its hash and the store entry (suffix) it

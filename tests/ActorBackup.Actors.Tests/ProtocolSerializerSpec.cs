@@ -335,7 +335,8 @@ public sealed class ProtocolSerializerSpec : Akka.TestKit.Xunit2.TestKit
     {
         object[] samples = type.Name switch
         {
-            nameof(SourceEntry) => [Entries[0], Entries[3], Root with { LinkTarget = [] }, Root, Entries[0] with { Known = new KnownContent(new string('C', 40), 65_000, SameOwnership: true) }],
+            nameof(SourceEntry) => [Entries[0], Entries[3], Root with { LinkTarget = [] }, Root, Entries[0] with { Known = new KnownContent(new string('C', 40), 65_000, SameOwnership: true) },
+                Entries[0] with { Xattrs = [new Xattr(PosixAcl.AccessXattr, [2, 0, 0, 0, 0xFF]), new Xattr("user.\u00e9", [])] }, Root with { Xattrs = [] }],
             nameof(KnownContent) => [new KnownContent(new string('A', 40), 0), new KnownContent(new string('F', 64), int.MaxValue, SameOwnership: true)],
             nameof(FileProblem) => [Problems[0], Problems[1]],
             nameof(HashedFile) => [Hashed[0], Hashed[1], Hashed[0] with { Temp = "4242-h17.tmp" }],

@@ -21,6 +21,7 @@ public sealed class ManifestFormatTests
         new ManifestEntry("dev/sda", Meta(EntryType.BlockDevice, 0x1B0, rdev: 0x800), null, -1, null),
         new ManifestEntry("run/sock", Meta(EntryType.Socket, 0x1FF), null, -1, null),
         new ManifestEntry(PathBytes.FromBytes([(byte)'n', 0xFF, 0xFE, (byte)'\n']), Meta(EntryType.File), "DA39A3EE5E6B4B0D3255BFEF95601890AFD80709", 0, null),
+        new ManifestEntry("shared", Meta(EntryType.Directory, 0x1ED), null, -1, null, [new Xattr(PosixAcl.AccessXattr, [2, 0, 0, 0, 1, 0, 7, 0, 255, 255, 255, 255])]),
     ];
 
     public static TheoryData<int> SampleIndexes()
@@ -39,13 +40,24 @@ public sealed class ManifestFormatTests
         var line = ManifestFormat.Render(entry);
         var back = ManifestFormat.Parse(line);
 
-        Assert.Equal(14, line.Split('\t').Length);
+        Assert.Equal(15, line.Split('\t').Length);
         Assert.DoesNotContain('\n', line);
         Assert.Equal(entry.Path, back.Path, StringComparer.Ordinal);
         Assert.Equal(entry.Meta, back.Meta);
         Assert.Equal(entry.Hash, back.Hash);
         Assert.Equal(entry.EntrySuffix, back.EntrySuffix);
         Assert.Equal(entry.LinkTarget, back.LinkTarget);
+        Assert.True(Xattrs.Same(entry.Xattrs, back.Xattrs));
+    }
+
+    [Fact]
+    public void A_line_of_14_fields_written_before_xattrs_were_recorded_reads_as_none()
+    {
+        var back = ManifestFormat.Parse("bin/su\tf\t4755\t0\t0\t12\t1.0\t1.0\t1\t2\t0\tDA39A3EE5E6B4B0D3255BFEF95601890AFD80709\t3\t");
+
+        Assert.Equal("bin/su", back.Path);
+        Assert.Equal(3, back.EntrySuffix);
+        Assert.Null(back.Xattrs);
     }
 
     [Fact]
@@ -54,7 +66,7 @@ public sealed class ManifestFormatTests
         var entry = new ManifestEntry("bin/su", Meta(EntryType.File, 0x9ED, 12), "DA39A3EE5E6B4B0D3255BFEF95601890AFD80709", 3, null);
 
         Assert.Equal(
-            "bin/su\tf\t4755\t4294967294\t100\t12\t1700000000.123456789\t1700000001.000000005\t66305\t18446744073709551000\t0\tDA39A3EE5E6B4B0D3255BFEF95601890AFD80709\t3\t",
+            "bin/su\tf\t4755\t4294967294\t100\t12\t1700000000.123456789\t1700000001.000000005\t66305\t18446744073709551000\t0\tDA39A3EE5E6B4B0D3255BFEF95601890AFD80709\t3\t\t",
             ManifestFormat.Render(entry));
     }
 
@@ -85,12 +97,12 @@ public sealed class ManifestFormatTests
 
     [Theory]
     [InlineData("a\tf\t644")]
-    [InlineData("a\tf\t644\t0\t0\t0\t1.0\t1.0\t1\t2\t0\tH\t0\t\textra")]
-    public void A_line_without_14_fields_is_a_format_error(string line)
+    [InlineData("a\tf\t644\t0\t0\t0\t1.0\t1.0\t1\t2\t0\tH\t0\t\t\textra")]
+    public void A_line_without_15_fields_is_a_format_error(string line)
     {
         var e = Assert.Throws<FormatException>(() => ManifestFormat.Parse(line));
 
-        Assert.Contains("expected 14", e.Message);
+        Assert.Contains("expected 15", e.Message);
     }
 
     [Fact]

@@ -30,7 +30,7 @@ public sealed class SharePolicyTests
     [InlineData(0x3FFu)] // 01777 sticky
     public void Owner_policy_as_root_keeps_owner_group_and_every_mode_bit(uint mode)
     {
-        var ownership = SharePolicy.Owner.EntryOwnership(Meta(mode, 1234, 5678), canChown: true, euid: 0, egid: 0);
+        var ownership = SharePolicy.Owner.EntryOwnership(Meta(mode, 1234, 5678), xattrs: null, canChown: true, euid: 0, egid: 0);
 
         Assert.Equal(new Ownership(1234, 5678, mode), ownership);
     }
@@ -43,7 +43,7 @@ public sealed class SharePolicyTests
     [InlineData(0x180u, 0x180u)] // 0600 stays
     public void Content_policy_strips_setuid_setgid_and_sticky(uint mode, uint expected)
     {
-        var ownership = SharePolicy.Content.EntryOwnership(Meta(mode, 1234, 5678), canChown: true, euid: 0, egid: 0);
+        var ownership = SharePolicy.Content.EntryOwnership(Meta(mode, 1234, 5678), xattrs: null, canChown: true, euid: 0, egid: 0);
 
         Assert.Equal(new Ownership(1234, 5678, expected), ownership);
     }
@@ -53,7 +53,7 @@ public sealed class SharePolicyTests
     [InlineData(SharePolicy.Content)]
     public void Without_the_right_to_chown_entries_belong_to_the_running_user(SharePolicy policy)
     {
-        var ownership = policy.EntryOwnership(Meta(0x1A4, 1234, 5678), canChown: false, euid: 1001, egid: 1002);
+        var ownership = policy.EntryOwnership(Meta(0x1A4, 1234, 5678), xattrs: null, canChown: false, euid: 1001, egid: 1002);
 
         Assert.Equal(1001u, ownership.Uid);
         Assert.Equal(1002u, ownership.Gid);

@@ -139,8 +139,12 @@ public sealed class Coordinator : TypeSwitchActor, IWithTimers
         {
             var root = Files.Lstat(_options.RootFolder);
             _rootDevice = root.Device;
-            _dirs[""] = new DirState(new SourceEntry("", root));
-            _workers.DataStore.Tell(new OpenSnapshot(new SourceEntry("", root)));
+            IReadOnlyList<Xattr>? acl;
+            using (var folder = DirectoryHandle.Open(_options.RootFolder))
+                acl = Walker.Walker.AccessAcl(folder.OwnXattr(PosixAcl.AccessXattr));
+            var entry = new SourceEntry("", root, Xattrs: acl);
+            _dirs[""] = new DirState(entry);
+            _workers.DataStore.Tell(new OpenSnapshot(entry));
         }
         catch (PosixException e)
         {

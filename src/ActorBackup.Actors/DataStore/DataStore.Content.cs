@@ -43,7 +43,7 @@ public sealed partial class DataStore
     }
 
     private Ownership Wanted(HashedFile file) =>
-        _options.Share.EntryOwnership(file.Source.Meta, _canChown, _euid, _egid);
+        _options.Share.EntryOwnership(file.Source.Meta, file.Source.Xattrs, _canChown, _euid, _egid);
 
     private string KeyOf(HashedFile file)
     {
@@ -120,7 +120,7 @@ public sealed partial class DataStore
             _links++;
         else
             _existingLinks++;
-        _manifest!.Write(new ManifestEntry(file.Source.Path, file.Source.Meta, file.Hash, suffix, null));
+        _manifest!.Write(new ManifestEntry(file.Source.Path, file.Source.Meta, file.Hash, suffix, null, file.Source.Xattrs));
         Produced(file.Source.Path);
         done.Add(file);
     }

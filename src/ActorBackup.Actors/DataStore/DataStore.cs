@@ -160,8 +160,9 @@ public sealed partial class DataStore : TypeSwitchActor
             ["root"] = PathBytes.Escape(_options.RootFolder),
             ["snapshot"] = PathBytes.Escape(_options.BackupFolder),
             ["started"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"),
+            [ManifestFormat.XattrsHeader] = ManifestFormat.XattrsAccessAcl,
         }, sortedPath: manifest + ".sorting");
-        _manifest.Write(new ManifestEntry("", m.Root.Meta, null, -1, null));
+        _manifest.Write(new ManifestEntry("", m.Root.Meta, null, -1, null, m.Root.Xattrs));
         Sender.Tell(new SnapshotOpened());
     }
 
@@ -228,7 +229,7 @@ public sealed partial class DataStore : TypeSwitchActor
                         skipped++; // sockets: recorded in the manifest, never recreated
                         break;
                 }
-                _manifest!.Write(new ManifestEntry(e.Path, e.Meta, null, -1, e.LinkTarget));
+                _manifest!.Write(new ManifestEntry(e.Path, e.Meta, null, -1, e.LinkTarget, e.Xattrs));
                 Produced(e.Path);
             }
             catch (PosixException p) when (!FatalErrors.Contains(p.Errno))

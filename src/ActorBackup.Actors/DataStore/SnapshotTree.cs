@@ -72,7 +72,7 @@ internal sealed class SnapshotTree(string root, bool replaceExisting, OpenDirect
             errno = Files.TryMknod(path, e.Meta.Type, 0x180, e.Meta.Rdev);
         }
         Check(errno, "create special file", path);
-        SetMeta(path, e.Meta);
+        SetMeta(path, e.Meta, e.Xattrs);
         return true;
     }
 
@@ -99,14 +99,15 @@ internal sealed class SnapshotTree(string root, bool replaceExisting, OpenDirect
             if (removed)
                 dirs.Clear(); // a folder held open may have been among them
         }
-        SetMeta(path, directory.Meta);
+        SetMeta(path, directory.Meta, directory.Xattrs);
     }
 
-    private void SetMeta(string path, FileMeta meta)
+    /// <summary>Owner, mode (narrowed by an access ACL, which the snapshot does not carry) and times.</summary>
+    private void SetMeta(string path, FileMeta meta, IReadOnlyList<Xattr>? xattrs)
     {
         if (_root)
             Files.Lchown(path, meta.Uid, meta.Gid, dirs);
-        Files.Chmod(path, meta.Mode, dirs);
+        Files.Chmod(path, Xattrs.SnapshotMode(meta.Mode, xattrs), dirs);
         Files.SetTimes(path, meta.Mtime, dirs);
     }
 

@@ -111,7 +111,7 @@ public sealed class Hasher : TypeSwitchActor
                 restart: () => written = TryWrite(writer.Restart));
             if (written && result.Problem is null)
             {
-                var w = _options.Share.EntryOwnership(result.Meta!, _chown, _euid, _egid);
+                var w = _options.Share.EntryOwnership(result.Meta!, file.Xattrs, _chown, _euid, _egid);
                 written = TryWrite(() =>
                 {
                     writer.Finish(result.Bytes);

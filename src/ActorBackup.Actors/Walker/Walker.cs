@@ -22,6 +22,9 @@ public sealed class Walker : TypeSwitchActor
     private readonly RunOptions _options;
     private readonly SourceRoot _root;
     private DirectoryIndex? _previous;
+    // The previous manifest records each entry's access ACL (an older one does not: an
+    // unchanged file's ACL is then read, and its entry re-chosen when the ACL narrows its mode).
+    private bool _previousHasAcls;
 
     public Walker(RunOptions options)
     {
@@ -32,6 +35,7 @@ public sealed class Walker : TypeSwitchActor
             try
             {
                 _previous = DirectoryIndex.Open(manifest);
+                _previousHasAcls = _previous.Header.TryGetValue(ManifestFormat.XattrsHeader, out var read) && read == ManifestFormat.XattrsAccessAcl;
             }
             catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
             {
@@ -71,6 +75,28 @@ public sealed class Walker : TypeSwitchActor
         }
     }
 
+    /// <summary>
+    /// The entry's access ACL, which narrows the mode its snapshot inode shows. Symlinks and
+    /// sockets have none that matters. A file unchanged since the previous snapshot (ctime
+    /// too: setting an ACL moves it) keeps the ACL that manifest recorded, without a call.
+    /// </summary>
+    private IReadOnlyList<Xattr>? Xattrs(DirectoryHandle dir, string name, FileMeta meta, ref KnownContent? known, PreviousFile old)
+    {
+        if (meta.Type is EntryType.Symlink or EntryType.Socket)
+            return null;
+        if (known is { SameOwnership: true } && _previousHasAcls)
+            return old.Xattrs;
+        var xattrs = AccessAcl(dir.ChildXattr(name, PosixAcl.AccessXattr));
+        // The entry the previous run chose did not know of the ACL: it fits only when the ACL narrows nothing.
+        if (known is { SameOwnership: true } && Core.Xattrs.SnapshotMode(meta.Mode, xattrs) != meta.Mode)
+            known = known with { SameOwnership = false };
+        return xattrs;
+    }
+
+    /// <summary>The list an access ACL's value makes: one xattr, or none.</summary>
+    public static IReadOnlyList<Xattr>? AccessAcl(byte[]? value) =>
+        value is null ? null : [new Xattr(PosixAcl.AccessXattr, value)];
+
     private DirectoryWalked Walk(WalkDirectory w)
     {
         var entries = new List<SourceEntry>();
@@ -100,10 +126,12 @@ public sealed class Walker : TypeSwitchActor
                     if (meta.Type == EntryType.Directory && _options.Excluded.Contains(child))
                         continue;
                     var target = meta.Type == EntryType.Symlink ? dir.ReadLinkChild(name) : null;
-                    var known = before is not null && meta.Type == EntryType.File && before.TryGetValue(name, out var old)
+                    PreviousFile old = default;
+                    var known = before is not null && meta.Type == EntryType.File && before.TryGetValue(name, out old)
                         ? FilesCache.Unchanged(meta, old)
                         : null;
-                    entries.Add(new SourceEntry(child, meta, target, known));
+                    var xattrs = Xattrs(dir, name, meta, ref known, old);
+                    entries.Add(new SourceEntry(child, meta, target, known, xattrs));
                 }
                 catch (PosixException e) when (e.Errno is Mono.Unix.Native.Errno.ENOENT or Mono.Unix.Native.Errno.EINVAL)
                 {

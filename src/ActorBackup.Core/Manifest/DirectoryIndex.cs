@@ -50,6 +50,9 @@ public sealed class DirectoryIndex : IDisposable
 
     public string Path { get; private init; } = "";
 
+    /// <summary>The manifest's header lines (#key value), without the '#'.</summary>
+    public IReadOnlyDictionary<string, string> Header { get; private init; } = new Dictionary<string, string>();
+
     /// <summary>
     /// Opens a published manifest. Throws <see cref="FormatException"/> when it is not a
     /// complete manifest sorted by directory (an older one, or a partial one).
@@ -66,7 +69,7 @@ public sealed class DirectoryIndex : IDisposable
             var end = EndLineStart(file, length)
                 ?? throw new FormatException($"{path} has no #end line: the run that wrote it did not finish");
             var start = HeaderEnd(file, end);
-            return new DirectoryIndex(file, start, end) { Path = path };
+            return new DirectoryIndex(file, start, end) { Path = path, Header = header };
         }
         catch
         {

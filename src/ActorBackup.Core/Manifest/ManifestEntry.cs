@@ -8,4 +8,5 @@ namespace ActorBackup.Core.Manifest;
 /// <param name="Hash">Content hash, regular files only.</param>
 /// <param name="EntrySuffix">Which store entry of that hash the file links to (0 = bare hash), -1 when none.</param>
 /// <param name="LinkTarget">Exact target bytes, symlinks only.</param>
-public sealed record ManifestEntry(string Path, FileMeta Meta, string? Hash, int EntrySuffix, byte[]? LinkTarget);
+/// <param name="Xattrs">The extended attributes recorded for the entry; null when none.</param>
+public sealed record ManifestEntry(string Path, FileMeta Meta, string? Hash, int EntrySuffix, byte[]? LinkTarget, IReadOnlyList<Xattr>? Xattrs = null);

@@ -11,16 +11,27 @@ namespace ActorBackup.Core.Manifest;
 ///   #root /home            (escaped like paths)
 ///   #snapshot /backup/week10
 ///   #started 2026-11-26T14:00:00Z
-///   path type mode uid gid size mtime ctime dev ino rdev hash suffix target
+///   #xattrs access-acl     (which xattrs the run read: see <see cref="XattrsHeader"/>)
+///   path type mode uid gid size mtime ctime dev ino rdev hash suffix target xattrs
 ///   ...
 ///   #end 12345             (entry count: a manifest without it is incomplete)
 /// </code>
 /// path and target are escaped (<see cref="PathBytes"/>), mode is octal, times are
-/// seconds.nanoseconds, empty fields mean "none". The root's path is ".".
+/// seconds.nanoseconds, empty fields mean "none". The root's path is ".". xattrs is
+/// <see cref="Xattrs"/>' field; lines written before it existed have 14 fields and none.
 /// </summary>
 public static class ManifestFormat
 {
     public const string Magic = "#actorbackup-manifest 1";
+
+    /// <summary>
+    /// The header naming which extended attributes the run read: <see cref="XattrsAccessAcl"/>
+    /// (the access ACL of every entry). A manifest without it was written before any was read,
+    /// so the files cache cannot take an unchanged file's ACL from it.
+    /// </summary>
+    public const string XattrsHeader = "xattrs";
+
+    public const string XattrsAccessAcl = "access-acl";
 
     public static string Render(ManifestEntry e)
     {
@@ -52,6 +63,8 @@ public static class ManifestFormat
         sb.Append('\t');
         if (e.LinkTarget is not null)
             sb.Append(PathBytes.Escape(e.LinkTarget));
+        sb.Append('\t');
+        Xattrs.Render(e.Xattrs, sb);
     }
 
     private static void AppendOctal(StringBuilder sb, uint value)
@@ -109,10 +122,10 @@ public static class ManifestFormat
 
     private static ManifestEntry ParseFields(ReadOnlySpan<char> span)
     {
-        Span<Range> f = stackalloc Range[15];
+        Span<Range> f = stackalloc Range[16];
         var count = span.Split(f, '\t');
-        if (count != 14)
-            throw new FormatException($"manifest line has {count} fields, expected 14: {span}");
+        if (count is not (14 or 15))
+            throw new FormatException($"manifest line has {count} fields, expected 15: {span}");
         var c = CultureInfo.InvariantCulture;
         var meta = new FileMeta(
             Type: (EntryType)span[f[1]][0],
@@ -135,7 +148,8 @@ public static class ManifestFormat
             Meta: meta,
             Hash: hash.Length == 0 ? null : hash.ToString(),
             EntrySuffix: suffix.Length == 0 ? -1 : int.Parse(suffix, c),
-            LinkTarget: target.Length == 0 ? null : PathBytes.UnescapeBytes(target.ToString()));
+            LinkTarget: target.Length == 0 ? null : PathBytes.UnescapeBytes(target.ToString()),
+            Xattrs: count == 15 ? Xattrs.Parse(span[f[14]]) : null);
     }
 
     private static uint ParseOctal(ReadOnlySpan<char> text, ReadOnlySpan<char> line)

@@ -7,7 +7,8 @@ namespace ActorBackup.Core.Manifest;
 /// A regular file as the previous manifest recorded it: what <c>FilesCache</c> compares with
 /// the file now, and the content and store entry it linked to.
 /// </summary>
-public readonly record struct PreviousFile(uint Mode, uint Uid, uint Gid, long Size, Timestamp Mtime, Timestamp Ctime, ulong Inode, string Hash, int EntrySuffix)
+public readonly record struct PreviousFile(uint Mode, uint Uid, uint Gid, long Size, Timestamp Mtime, Timestamp Ctime, ulong Inode, string Hash, int EntrySuffix,
+    IReadOnlyList<Xattr>? Xattrs = null)
 {
     /// <summary>
     /// Reads a manifest line (its bytes) when it is a regular file with a store entry; false
@@ -18,8 +19,9 @@ public readonly record struct PreviousFile(uint Mode, uint Uid, uint Gid, long S
     {
         name = "";
         file = default;
-        Span<Range> f = stackalloc Range[14];
-        if (!Fields(line, f))
+        Span<Range> f = stackalloc Range[15];
+        var count = Fields(line, f);
+        if (count == 0)
             throw Malformed(line);
         var type = line[f[1]];
         var hash = line[f[11]];
@@ -35,7 +37,8 @@ public readonly record struct PreviousFile(uint Mode, uint Uid, uint Gid, long S
             Ctime: Time(line[f[7]], line),
             Inode: ULong(line[f[9]], line),
             Hash: Encoding.ASCII.GetString(hash),
-            EntrySuffix: Int(suffix, line));
+            EntrySuffix: Int(suffix, line),
+            Xattrs: count == 15 ? Core.Xattrs.Parse(line[f[14]]) : null);
         var path = line[f[0]];
         var escapedName = path[(path.LastIndexOf((byte)'/') + 1)..];
         var ascii = Encoding.ASCII.GetString(escapedName);
@@ -43,22 +46,26 @@ public readonly record struct PreviousFile(uint Mode, uint Uid, uint Gid, long S
         return true;
     }
 
-    /// <summary>Cuts the line at its tabs into exactly <paramref name="fields"/>.Length fields.</summary>
-    private static bool Fields(ReadOnlySpan<byte> line, Span<Range> fields)
+    /// <summary>
+    /// Cuts the line at its tabs into 15 fields (14 in lines written before xattrs were
+    /// recorded); returns how many, or 0 for any other count.
+    /// </summary>
+    private static int Fields(ReadOnlySpan<byte> line, Span<Range> fields)
     {
         var start = 0;
-        for (var i = 0; i < fields.Length - 1; i++)
+        var count = 0;
+        while (count < fields.Length - 1)
         {
             var tab = line[start..].IndexOf((byte)'\t');
             if (tab < 0)
-                return false;
-            fields[i] = new Range(start, start + tab);
+                break;
+            fields[count++] = new Range(start, start + tab);
             start += tab + 1;
         }
         if (line[start..].Contains((byte)'\t'))
-            return false;
-        fields[^1] = new Range(start, line.Length);
-        return true;
+            return 0;
+        fields[count++] = new Range(start, line.Length);
+        return count is 14 or 15 ? count : 0;
     }
 
     private static uint UInt(ReadOnlySpan<byte> text, ReadOnlySpan<byte> line) =>

@@ -51,6 +51,12 @@ internal sealed class WireWriter(BinaryWriter w)
         Path(e.Path);
         Meta(e.Meta);
         Bytes(e.LinkTarget);
+        Int(e.Xattrs?.Count ?? -1);
+        foreach (var x in e.Xattrs ?? [])
+        {
+            Path(x.Name);
+            Bytes(x.Value);
+        }
         Bool(e.Known is not null);
         if (e.Known is null)
             return;
@@ -117,7 +123,25 @@ internal sealed class WireReader(BinaryReader r, ExtendedActorSystem system)
         r.ReadUInt64(),
         r.ReadUInt64());
 
-    public SourceEntry Entry() => new(Path(), Meta(), Bytes(), Bool() ? new KnownContent(S(), Int(), Bool()) : null);
+    public SourceEntry Entry()
+    {
+        var (path, meta, target) = (Path(), Meta(), Bytes());
+        var xattrs = Xattrs();
+        return new SourceEntry(path, meta, target, Bool() ? new KnownContent(S(), Int(), Bool()) : null, xattrs);
+    }
+
+    private List<Xattr>? Xattrs()
+    {
+        var n = Int();
+        if (n < 0)
+            return null;
+        if (n > 100_000)
+            throw new InvalidDataException($"xattr count {n} is out of range");
+        var list = new List<Xattr>(n);
+        for (var i = 0; i < n; i++)
+            list.Add(new Xattr(Path(), Bytes() ?? []));
+        return list;
+    }
 
     public FileProblem? Problem() => Bool() ? new FileProblem(Path(), S()) : null;
 
