@@ -23,7 +23,8 @@ public sealed record BackupSettings(
     long HeapBudget,
     TimeSpan ProgressInterval,
     int StorePriority = 0,
-    bool DirectWrites = true)
+    bool DirectWrites = true,
+    bool RefuseReachableSnapshots = true)
 {
     /// <summary>Pool sizes: each hasher, walker and copier is a dedicated thread with its own read buffer.</summary>
     public const int MaxHashers = 128;
@@ -56,7 +57,8 @@ public sealed record BackupSettings(
             HeapBudget: read.Size("heap-budget", 16 << 20, 1L << 40, zeroIsOff: true),
             ProgressInterval: read.Duration("progress-interval", TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1), zeroIsOff: true),
             StorePriority: read.Int("store-priority", 0, 19),
-            DirectWrites: read.Bool("direct-writes"));
+            DirectWrites: read.Bool("direct-writes"),
+            RefuseReachableSnapshots: read.Choice("reachable-snapshots", ["refuse", "warn"]) == "refuse");
         Dispatchers.Check(read);
         return settings;
     }

@@ -69,8 +69,13 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
         var format = StoreSession.Check(request);
 
         var preflight = new Preflight(output, input, args.Has("createdirs"));
+        // The backup folder's parent first: when it is made, the topmost new folder may be the
+        // root-only one that keeps users away from the snapshots (and from a data folder beside them).
+        var parent = Path.GetDirectoryName(backup) ?? "/";
+        preflight.EnsureFolder(parent, "backup parent folder", () => SnapshotAccess.CreateGuarded(parent));
+        if (SnapshotAccess.Check(backup, settings.RefuseReachableSnapshots) is { } warning)
+            error.WriteLine($"actorbackup: {warning}");
         preflight.EnsureFolder(data, "data folder", 0x1C0);
-        preflight.EnsureFolder(Path.GetDirectoryName(backup) ?? "/", "backup parent folder", 0x1ED);
 
         var (layout, dataLock) = StoreSession.Open(request, format);
         using var heldLock = dataLock;

@@ -34,7 +34,11 @@ public sealed class Preflight(TextWriter output, TextReader input, bool createDi
     }
 
     /// <summary>Creates a missing folder with --createdirs, or after a yes at the prompt; refuses otherwise.</summary>
-    public void EnsureFolder(string folder, string what, uint mode)
+    public void EnsureFolder(string folder, string what, uint mode) =>
+        EnsureFolder(folder, what, () => Files.CreateFolders(folder, mode));
+
+    /// <summary>The same, the folder made by <paramref name="create"/>.</summary>
+    public void EnsureFolder(string folder, string what, Action create)
     {
         if (Files.Exists(folder))
             return;
@@ -48,6 +52,6 @@ public sealed class Preflight(TextWriter output, TextReader input, bool createDi
             if (answer is not ("y" or "yes"))
                 throw new UserError(ExitCode.FolderMissing, $"{what} {folder} was not created; nothing was backed up");
         }
-        Files.CreateFolders(folder, mode);
+        create();
     }
 }

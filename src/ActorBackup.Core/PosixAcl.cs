@@ -44,8 +44,20 @@ public static class PosixAcl
         return (mode & ~0x3Fu) | (group << 3) | other;
     }
 
+    /// <summary>
+    /// Whether a named user or named group entry of <paramref name="acl"/> grants any of the
+    /// <paramref name="permission"/> bits (1 x, 2 w, 4 r) through the mask: users the mode's
+    /// bits do not show. An ACL that does not parse counts as granting.
+    /// </summary>
+    public static bool NamedEntriesGrant(ReadOnlySpan<byte> acl, uint permission)
+    {
+        if (!TryParse(acl, out var parsed))
+            return true;
+        return parsed.Extended && (parsed.AnyNamed & parsed.Mask & permission) != 0;
+    }
+
     /// <summary>What an ACL gives each class; for the named entries, what the least-favoured one gets.</summary>
-    private readonly record struct Parsed(uint GroupObj, uint Other, uint Mask, uint NamedUsers, uint NamedGroups, bool Extended);
+    private readonly record struct Parsed(uint GroupObj, uint Other, uint Mask, uint NamedUsers, uint NamedGroups, bool Extended, uint AnyNamed = 0);
 
     private static bool TryParse(ReadOnlySpan<byte> acl, out Parsed parsed)
     {
@@ -53,7 +65,7 @@ public static class PosixAcl
         if (acl.Length < HeaderBytes || (acl.Length - HeaderBytes) % EntryBytes != 0
             || BinaryPrimitives.ReadUInt32LittleEndian(acl) != Version)
             return false;
-        uint groupObj = 0, other = 0, mask = 7, namedUsers = 7, namedGroups = 7;
+        uint groupObj = 0, other = 0, mask = 7, namedUsers = 7, namedGroups = 7, anyNamed = 0;
         bool seenUserObj = false, seenGroupObj = false, seenOther = false, seenMask = false, extended = false;
         for (var at = HeaderBytes; at < acl.Length; at += EntryBytes)
         {
@@ -66,6 +78,7 @@ public static class PosixAcl
                     break;
                 case User:
                     namedUsers &= perm;
+                    anyNamed |= perm;
                     extended = true;
                     break;
                 case GroupObj:
@@ -74,6 +87,7 @@ public static class PosixAcl
                     break;
                 case Group:
                     namedGroups &= perm;
+                    anyNamed |= perm;
                     extended = true;
                     break;
                 case Mask:
@@ -90,7 +104,7 @@ public static class PosixAcl
         }
         if (!seenUserObj || !seenGroupObj || !seenOther || (extended && !seenMask))
             return false;
-        parsed = new Parsed(groupObj, other, mask, namedUsers, namedGroups, extended || seenMask);
+        parsed = new Parsed(groupObj, other, mask, namedUsers, namedGroups, extended || seenMask, anyNamed);
         return true;
     }
 }

@@ -117,9 +117,9 @@ public sealed class NginxTests(NginxTests.World w) : IClassFixture<NginxTests.Wo
     [NginxFact]
     public void No_url_reaches_the_data_folder_or_its_manifests()
     {
-        // The data folder is inside the backup root and opened up to other users here, so
+        // The data folder is inside the served folder and opened up to other users here, so
         // that only the configuration stands between a URL and the manifests and entries.
-        foreach (var path in new[] { w.Manifest, w.Data + "/" + w.PublicEntry })
+        foreach (var path in new[] { w.ManifestInView, w.Backups + "/data/" + w.PublicEntry })
             Assert.True(World.ReadableByOthers(path), $"{path} should be readable by others for this test to mean anything");
 
         var entry = w.PublicEntry;
@@ -203,8 +203,10 @@ public sealed class NginxTests(NginxTests.World w) : IClassFixture<NginxTests.Wo
     }
 
     /// <summary>
-    /// Two users' home folders backed up once into B/week10 with the data folder at B/data,
-    /// and two nginx servers over B: the shipped configuration, and its public_html variant.
+    /// Two users' home folders backed up once in the README's layout (a root-only folder
+    /// holding snapshots/ and the data folder), the data folder here inside snapshots/ to
+    /// show the configuration alone keeps it out, and two nginx servers over a read-only bind
+    /// mount of snapshots/: the shipped configuration, and its public_html variant.
     /// </summary>
     public sealed class World : IDisposable
     {
@@ -213,6 +215,7 @@ public sealed class NginxTests(NginxTests.World w) : IClassFixture<NginxTests.Wo
         public const string PrivateText = "alice's private notes\n";
 
         private readonly TempDir? _temp;
+        private SafeLayout? _layout;
         private NginxServer? _server;
         private NginxServer? _publicHtmlServer;
 
@@ -232,11 +235,15 @@ public sealed class NginxTests(NginxTests.World w) : IClassFixture<NginxTests.Wo
             }
         }
 
-        public string Backups => _temp!.Combine("backups");
+        /// <summary>What nginx serves: the read-only view of the snapshots folder.</summary>
+        public string Backups => _layout!.View;
 
-        public string Data => Backups + "/data";
+        public string Data => _layout!.Snapshots + "/data";
 
         public string Manifest => Data + "/.actorbackup/snapshots/week10.manifest";
+
+        /// <summary>The manifest as nginx would find it through the view.</summary>
+        public string ManifestInView => Backups + "/data/.actorbackup/snapshots/week10.manifest";
 
         public byte[] PublicBytes { get; } = Scenario.Bytes(70_000, seed: 10);
 
@@ -284,8 +291,8 @@ public sealed class NginxTests(NginxTests.World w) : IClassFixture<NginxTests.Wo
                 source.Chown("bob/" + path, Bob, Bob);
             source.Chown("alice", Alice, Alice).Chown("bob", Bob, Bob).Chmod("alice/secret", 700);
 
-            CreateOpenFolder(Backups);
-            var run = PublishedCli.Run([$"--rootfolder={source.Root}", $"--backupfolder={Backups}/week10", $"--datafolder={Data}", "--createdirs"], PublishedCli.DefaultTimeout);
+            _layout = new SafeLayout(_temp);
+            var run = PublishedCli.Run([$"--rootfolder={source.Root}", $"--backupfolder={_layout.Snapshots}/week10", $"--datafolder={Data}", "--createdirs"], PublishedCli.DefaultTimeout);
             Expect.Success(run);
 
             // Open the data folder's folders and the manifest to others (never the entries:
@@ -305,12 +312,6 @@ public sealed class NginxTests(NginxTests.World w) : IClassFixture<NginxTests.Wo
             _publicHtmlServer = NginxServer.Start(_temp.Combine("nginx-public-html"), Backups, subfolder: "/public_html");
         }
 
-        private static void CreateOpenFolder(string path)
-        {
-            Directory.CreateDirectory(path);
-            Files.Chmod(path, Octal.Mode(755));
-        }
-
         public void Dispose()
         {
             // nginx is stopped whatever happened, before its folders go.
@@ -326,6 +327,7 @@ public sealed class NginxTests(NginxTests.World w) : IClassFixture<NginxTests.Wo
                 }
                 finally
                 {
+                    _layout?.Dispose();
                     _temp?.Dispose();
                 }
             }

@@ -36,6 +36,58 @@ public sealed class TmpfsMount(string folder, int sizeMiB = 4)
 public sealed class BindMount(string source, string mountPoint)
     : TestMount(mountPoint, "mount", "--bind", source, mountPoint);
 
+/// <summary>
+/// A read-only bind mount, as deploy/srv-snapshots.mount gives users their snapshots:
+/// nothing can be written, chmod'ed, removed or made through it, and setuid bits and device
+/// nodes in it do nothing.
+/// </summary>
+public sealed class ReadOnlyBindMount(string source, string mountPoint)
+    : TestMount(mountPoint, "mount", "--bind", "-o", "ro,nosuid,nodev,noexec", source, Directory.CreateDirectory(mountPoint).FullName);
+
+/// <summary>
+/// The layout the README gives for snapshots users may browse, in a test's folder:
+/// <c>T/backup</c> root-only (0700), holding <c>snapshots/</c> (0755) and the data folder
+/// beside it, and <c>T/view</c>, a read-only bind mount of the snapshots, reachable by all
+/// (<c>T</c> itself is opened to 0755 for that).
+/// </summary>
+public sealed class SafeLayout : IDisposable
+{
+    private readonly ReadOnlyBindMount _view;
+
+    public SafeLayout(TempDir temp)
+    {
+        Root = temp.Path;
+        Chmod(Root, 755);
+        Directory.CreateDirectory(Backup);
+        Chmod(Backup, 700);
+        Directory.CreateDirectory(Snapshots);
+        Chmod(Snapshots, 755);
+        _view = new ReadOnlyBindMount(Snapshots, View);
+    }
+
+    private string Root { get; }
+
+    /// <summary>The root-only folder holding snapshots and data.</summary>
+    public string Backup => Root + "/backup";
+
+    /// <summary>Where backup folders go: --backupfolder=Snapshots/week10.</summary>
+    public string Snapshots => Backup + "/snapshots";
+
+    /// <summary>The data folder, beside the snapshots.</summary>
+    public string Data => Backup + "/data";
+
+    /// <summary>What users (and nginx) see: the snapshots, read-only.</summary>
+    public string View => Root + "/view";
+
+    public void Dispose() => _view.Dispose();
+
+    private static void Chmod(string path, int octal)
+    {
+        if (Mono.Unix.Native.Syscall.chmod(path, (Mono.Unix.Native.FilePermissions)Octal.Mode(octal)) != 0)
+            throw PosixFs.Fail("chmod", path);
+    }
+}
+
 public static class Mounts
 {
     /// <summary>Mount points at or below <paramref name="folder"/>, from /proc/self/mounts.</summary>

@@ -5,14 +5,16 @@ namespace ActorBackup.Testing;
 /// <summary>
 /// A fresh folder of the test's own under the system temp folder, removed with everything
 /// in it on Dispose: read-only files, folders chowned to other users, names that are not
-/// UTF-8, trees deeper than PATH_MAX, and file systems a test forgot to unmount.
+/// UTF-8, trees deeper than PATH_MAX, and file systems a test forgot to unmount. Mode 0700,
+/// as mkdtemp makes it: snapshots below it are out of other users' reach, the layout a
+/// backup run as root asks for; a test that lets another user in opens what it needs.
 /// </summary>
 public sealed class TempDir : IDisposable
 {
     public TempDir(string prefix = "actorbackup-test")
     {
         Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
-        if (Syscall.mkdir(Path, FilePermissions.S_IRWXU | FilePermissions.S_IRGRP | FilePermissions.S_IXGRP | FilePermissions.S_IROTH | FilePermissions.S_IXOTH) != 0)
+        if (Syscall.mkdir(Path, FilePermissions.S_IRWXU) != 0)
             throw PosixFs.Fail("mkdir", Path);
     }
 

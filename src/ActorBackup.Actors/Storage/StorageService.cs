@@ -56,8 +56,10 @@ public sealed class StorageService : ReceiveActor
             var request = new StoreRequest(_settings.Paths.Map(spec.RootFolder), spec.BackupFolder, spec.DataFolder,
                 spec.LevelsGiven ? spec.Levels : null, spec.HashGiven ? ContentHash.Parse(spec.Hash) : null, spec.IgnoreFileExists);
             var format = StoreSession.Check(request);
+            SnapshotAccess.CreateGuarded(Path.GetDirectoryName(spec.BackupFolder) ?? "/");
+            if (SnapshotAccess.Check(spec.BackupFolder, _settings.Backup.RefuseReachableSnapshots) is { } warning)
+                _log.Warning("{0}", warning);
             Files.CreateFolders(spec.DataFolder, 0x1C0);
-            Files.CreateFolders(Path.GetDirectoryName(spec.BackupFolder) ?? "/", 0x1ED);
             var (layout, dataLock) = StoreSession.Open(request, format);
             var options = new RunOptions(request.RootFolder, spec.BackupFolder, layout, SharePolicies.Parse(spec.Share), spec.IgnoreFileExists);
             var copiers = _settings.SourceVisible

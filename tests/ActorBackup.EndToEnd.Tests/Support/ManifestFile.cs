@@ -72,7 +72,7 @@ internal sealed class ManifestFile
     }
 }
 
-/// <summary>One entry line: path type mode uid gid size mtime ctime dev ino rdev hash suffix target.</summary>
+/// <summary>One entry line: path type mode uid gid size mtime ctime dev ino rdev hash suffix target xattrs.</summary>
 internal sealed record ManifestLine(string[] Fields)
 {
     /// <summary>The path as a Mono.Posix name string ("" for the root).</summary>
@@ -103,10 +103,19 @@ internal sealed record ManifestLine(string[] Fields)
 
     public byte[] Target => ManifestFile.Unescape(Fields[13]);
 
+    /// <summary>The xattrs field as written: NAME=VALUE pairs separated by spaces, each escaped %XX.</summary>
+    public string Xattrs => Fields[14];
+
+    /// <summary>Each xattr's name and exact value bytes.</summary>
+    public IReadOnlyDictionary<string, byte[]> XattrValues => Fields[14].Length == 0
+        ? new Dictionary<string, byte[]>()
+        : Fields[14].Split(' ').Select(p => p.Split('=')).ToDictionary(
+            p => System.Text.Encoding.UTF8.GetString(ManifestFile.Unescape(p[0])), p => ManifestFile.Unescape(p[1]));
+
     public static ManifestLine Parse(string line)
     {
         var fields = line.Split('\t');
-        Assert.True(fields.Length == 14, $"manifest line has {fields.Length} fields, expected 14: {line}");
+        Assert.True(fields.Length == 15, $"manifest line has {fields.Length} fields, expected 15: {line}");
         return new ManifestLine(fields);
     }
 }
