@@ -42,10 +42,11 @@ public sealed class SnapshotAccessTests : IDisposable
     [Fact]
     public void In_the_safe_layout_a_user_reads_her_snapshot_but_cannot_change_remove_or_plant_anything()
     {
-        var source = Homes();
+        var source = Homes().File("tools/id", File.ReadAllBytes("/usr/bin/id"), mode: 4755);
         using var layout = new SafeLayout(_temp);
         Expect.Success(Backup(source.Root, layout.Snapshots + "/week1", layout.Data));
         var inView = layout.View + "/week1/alice";
+        var setuidRoot = _alice.Shell($"'{layout.View}/week1/tools/id' -u");
         var behind = layout.Snapshots + "/week1/alice";
         var before = Files.Lstat(behind + "/notes.txt");
 
@@ -63,6 +64,8 @@ public sealed class SnapshotAccessTests : IDisposable
             $"ls '{behind}'",
         }.Select(command => (command, result: _alice.Shell(command))).ToList();
 
+        Expect.Mode(4755, layout.Snapshots + "/week1/tools/id");
+        Assert.True(setuidRoot.ExitCode != 0 && setuidRoot.Stdout.Trim() != "0", $"a setuid-root program in the view must not run as root\n{setuidRoot}");
         Assert.Equal(0, read.ExitCode);
         Assert.Equal("alice's notes\n", read.Stdout);
         Assert.NotEqual(0, bobReads.ExitCode);

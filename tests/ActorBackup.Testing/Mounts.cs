@@ -37,12 +37,18 @@ public sealed class BindMount(string source, string mountPoint)
     : TestMount(mountPoint, "mount", "--bind", source, mountPoint);
 
 /// <summary>
-/// A read-only bind mount, as deploy/srv-snapshots.mount gives users their snapshots:
-/// nothing can be written, chmod'ed, removed or made through it, and setuid bits and device
-/// nodes in it do nothing.
+/// A read-only bind mount with the options of the shipped deploy/srv-snapshots.mount, which
+/// gives users their snapshots: nothing can be written, chmod'ed, removed or made through
+/// it, and setuid bits and device nodes in it do nothing.
 /// </summary>
 public sealed class ReadOnlyBindMount(string source, string mountPoint)
-    : TestMount(mountPoint, "mount", "--bind", "-o", "ro,nosuid,nodev,noexec", source, Directory.CreateDirectory(mountPoint).FullName);
+    : TestMount(mountPoint, "mount", "-o", ShippedOptions(), source, Directory.CreateDirectory(mountPoint).FullName)
+{
+    /// <summary>The Options= line of deploy/srv-snapshots.mount ("bind,ro,...").</summary>
+    public static string ShippedOptions() =>
+        File.ReadLines(System.IO.Path.Combine(RepoPaths.Root, "deploy", "srv-snapshots.mount"))
+            .Single(l => l.StartsWith("Options=", StringComparison.Ordinal))["Options=".Length..].Trim();
+}
 
 /// <summary>
 /// The layout the README gives for snapshots users may browse, in a test's folder:

@@ -99,7 +99,7 @@ internal sealed class NginxServer : IDisposable
     public static string Substitute(string config, int port, string backupRoot, string? subfolder)
     {
         config = ReplaceOnce(config, "listen 80;", $"listen 127.0.0.1:{port};");
-        config = ReplaceOnce(config, "set $actorbackup_root /backup;", $"set $actorbackup_root {backupRoot};");
+        config = ReplaceOnce(config, "set $actorbackup_root /srv/snapshots;", $"set $actorbackup_root {backupRoot};");
         if (subfolder is not null)
             config = ReplaceOnce(config, "set $actorbackup_subfolder \"\";", $"set $actorbackup_subfolder \"{subfolder}\";");
         return config;
