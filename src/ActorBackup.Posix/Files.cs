@@ -272,8 +272,9 @@ public static class Files
     }
 
     /// <summary>
-    /// Creates a folder with <paramref name="mode"/>, and its missing parents with 0755: a
-    /// 0700 data folder must not make /backup, the parent of every snapshot, unbrowsable.
+    /// Creates a folder with <paramref name="mode"/>, and its missing parents with 0755 (a
+    /// backup creates the backup folder's parent first, root-only where it must be: see
+    /// SnapshotAccess.CreateGuarded).
     /// </summary>
     public static void CreateFolders(string path, uint mode)
     {
