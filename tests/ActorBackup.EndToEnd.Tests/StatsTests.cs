@@ -115,8 +115,9 @@ public sealed class StatsTests
         var manifest = File.ReadAllLines(s.ManifestPath("week1"));
         var folder = Path.GetDirectoryName(s.ManifestPath("week1"))!;
         File.WriteAllLines(folder + "/truncated.manifest", manifest[..^3]);                      // no #end
-        File.WriteAllLines(folder + "/miscounted.manifest", manifest.Where((_, i) => i != 8));   // #end N, N-1 entries
-        File.WriteAllLines(folder + "/garbled.manifest", manifest.Select((l, i) => i == 9 ? l.Replace('\t', ' ') : l));
+        var entry = Array.FindIndex(manifest, l => !l.StartsWith('#')) + 1;                    // an entry below the root
+        File.WriteAllLines(folder + "/miscounted.manifest", manifest.Where((_, i) => i != entry));   // #end N, N-1 entries
+        File.WriteAllLines(folder + "/garbled.manifest", manifest.Select((l, i) => i == entry + 1 ? l.Replace('\t', ' ') : l));
         File.WriteAllLines(folder + "/week9.manifest.partial", manifest[..^1]);
 
         var result = PublishedCli.Run("stats", $"--datafolder={s.Data}", "--by=user", "--json");
