@@ -67,6 +67,33 @@ public sealed class DirectoryHandle : IDisposable
         return names;
     }
 
+    /// <summary>
+    /// The names in the directory that are not regular files, from the types getdents64
+    /// gives (a name whose type the file system does not give is lstat'ed): one pass over
+    /// the listing, no call per name. Empty for a folder of regular files only.
+    /// </summary>
+    public List<string> NamesNotRegularFiles()
+    {
+        if (Lseek(_fd, 0, SeekSet) < 0)
+            throw PosixException.Last("list", Path);
+        var buffer = _listBuffer ??= new byte[32 * 1024];
+        var odd = new List<string>();
+        int length;
+        while ((length = Dirents.Read(_fd, buffer, Path)) > 0)
+        {
+            var position = 0;
+            while (Dirents.Next(buffer, length, ref position, out var type, out var name))
+            {
+                if (type == Dirents.Regular)
+                    continue;
+                var decoded = NameBytes.Decode(buffer.AsSpan(name, Dirents.NameLength(buffer, name)));
+                if (type != Dirents.Unknown || StatChild(decoded)?.Type is not EntryType.File)
+                    odd.Add(decoded);
+            }
+        }
+        return odd;
+    }
+
     [ThreadStatic]
     private static byte[]? _listBuffer;
 

@@ -289,30 +289,47 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
     }
 
     /// <summary>
-    /// Whether the entry an unchanged file is about to be linked to without further looking is
-    /// a regular file of the content's size: one statx from its held level folder. A symlink
-    /// swapped in for an entry would otherwise be linked into the snapshot as that symlink.
+    /// Whether the entry an unchanged file is about to be linked to without further looking
+    /// is a regular file. A symlink swapped in for an entry would otherwise be linked into
+    /// the snapshot as that symlink. With one level (up to 256 folders) each level folder is
+    /// listed once per run, its types read from the listing, and only names that are not
+    /// regular files remembered (usually none), instead of a statx per link on the data-store's
+    /// thread, the critical path of an incremental. (A swap made after its folder
+    /// was listed is seen by the next run; only root can write the store's 0700 folders.) With
+    /// more levels the entry is statx'ed, type and size. A wrong one is looked at again, and
+    /// noted, by the caller's lstat.
     /// </summary>
     private bool Usable(string hash, int suffix, long size)
     {
         var folder = Layout.EntryFolder(hash);
         var name = StoreLayout.EntryName(hash, suffix);
-        EntryType type;
-        long actual;
-        Errno errno;
         if (_levelDirs is not null)
-            errno = Files.TryTypeAndSize(_levelDirs, folder, name, out type, out actual);
-        else
         {
-            var found = Files.TryLstat(Path.Combine(folder, name), out var meta, out errno);
-            (type, actual) = found ? (meta!.Type, meta.Size) : (EntryType.Socket, 0);
+            if (!_notRegular.TryGetValue(folder, out var odd))
+                _notRegular[folder] = odd = NotRegular(folder);
+            return odd is null || !odd.Contains(name);
         }
-        if (errno is Errno.ENOENT or Errno.ENOTDIR)
-            return false;
-        if (errno != 0)
+        var found = Files.TryLstat(Path.Combine(folder, name), out var meta, out var errno);
+        if (!found && errno is not (Errno.ENOENT or Errno.ENOTDIR))
             throw new PosixException(errno, "stat store entry", Path.Combine(folder, name));
-        // A wrong one is looked at again (and noted) by the caller's lstat.
-        return type == EntryType.File && actual == size;
+        return found && meta!.Type == EntryType.File && meta.Size == size;
+    }
+
+    // Level folders listed this run: the names in each that are not regular files (null: none).
+    private readonly Dictionary<string, HashSet<string>?> _notRegular = new(StringComparer.Ordinal);
+
+    private static HashSet<string>? NotRegular(string folder)
+    {
+        try
+        {
+            using var dir = DirectoryHandle.Open(folder);
+            var odd = dir.NamesNotRegularFiles();
+            return odd.Count == 0 ? null : new HashSet<string>(odd, StringComparer.Ordinal);
+        }
+        catch (PosixException e) when (e.Errno is Errno.ENOENT or Errno.ENOTDIR)
+        {
+            return null; // no folder, no entry: the link fails and the caller looks
+        }
     }
 
     /// <summary>null when the entry is at its link limit.</summary>
