@@ -53,17 +53,8 @@ public sealed class DirectoryHandle : IDisposable
     /// </summary>
     public List<string> ListNames()
     {
-        if (Lseek(_fd, 0, SeekSet) < 0)
-            throw PosixException.Last("list", Path);
-        var buffer = _listBuffer ??= new byte[32 * 1024];
         var names = new List<string>();
-        int length;
-        while ((length = Dirents.Read(_fd, buffer, Path)) > 0)
-        {
-            var position = 0;
-            while (Dirents.Next(buffer, length, ref position, out _, out var name))
-                names.Add(NameBytes.Decode(buffer.AsSpan(name, Dirents.NameLength(buffer, name))));
-        }
+        Each((_, buffer, name) => names.Add(Decode(buffer, name)));
         return names;
     }
 
@@ -74,25 +65,34 @@ public sealed class DirectoryHandle : IDisposable
     /// </summary>
     public List<string> NamesNotRegularFiles()
     {
+        var odd = new List<string>();
+        Each((type, buffer, name) =>
+        {
+            if (type == Dirents.Regular)
+                return;
+            var decoded = Decode(buffer, name);
+            if (type != Dirents.Unknown || StatChild(decoded)?.Type is not EntryType.File)
+                odd.Add(decoded);
+        });
+        return odd;
+    }
+
+    /// <summary>Every record of the listing from its start: its d_type, the buffer, and where its name starts.</summary>
+    private void Each(Action<byte, byte[], int> record)
+    {
         if (Lseek(_fd, 0, SeekSet) < 0)
             throw PosixException.Last("list", Path);
         var buffer = _listBuffer ??= new byte[32 * 1024];
-        var odd = new List<string>();
         int length;
         while ((length = Dirents.Read(_fd, buffer, Path)) > 0)
         {
             var position = 0;
             while (Dirents.Next(buffer, length, ref position, out var type, out var name))
-            {
-                if (type == Dirents.Regular)
-                    continue;
-                var decoded = NameBytes.Decode(buffer.AsSpan(name, Dirents.NameLength(buffer, name)));
-                if (type != Dirents.Unknown || StatChild(decoded)?.Type is not EntryType.File)
-                    odd.Add(decoded);
-            }
+                record(type, buffer, name);
         }
-        return odd;
     }
+
+    private static string Decode(byte[] buffer, int name) => NameBytes.Decode(buffer.AsSpan(name, Dirents.NameLength(buffer, name)));
 
     [ThreadStatic]
     private static byte[]? _listBuffer;
