@@ -31,6 +31,9 @@ public sealed record RunOptions(
     /// <summary>Root-relative paths the walk must not enter: the backup and data folders when they lie inside the root.</summary>
     public IReadOnlySet<string> Excluded { get; init; } = new HashSet<string>(StringComparer.Ordinal);
 
+    /// <summary>--exact-mtime: whether entries are shared only between files of one mtime (auto: where the file system clones).</summary>
+    public ExactMtime ExactMtime { get; init; }
+
     /// <summary>--one-file-system: directories on another file system than the root folder's are not walked (rsync -x).</summary>
     public bool OneFileSystem { get; init; }
 

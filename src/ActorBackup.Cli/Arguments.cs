@@ -17,7 +17,7 @@ public sealed class Arguments
     private static readonly HashSet<string> Valued =
     [
         "rootfolder", "backupfolder", "datafolder", "datalevels", "folderspause", "filespause", "doprogress", "hash",
-        "share", "config", "cluster", "previous",
+        "share", "exact-mtime", "config", "cluster", "previous",
         "snapshot", "path", "target", "read-data-subset", "backuproot",
         "keep-last", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly", "by",
     ];

@@ -25,9 +25,10 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
         var askedLevels = args.Value("datalevels") is null ? (int?)null : (int)args.Number("datalevels", StoreSession.DefaultLevels, 0, 8);
         var askedHash = args.Value("hash") is { } h ? ContentHash.Parse(h) : (HashKind?)null;
         var share = SharePolicies.Parse(args.Value("share") ?? "owner");
+        var exactMtime = ExactMtimes.Parse(args.Value("exact-mtime") ?? "auto");
         // A cluster run reads --config over its --cluster file, and checks both as a cluster node's.
         if (args.Value("cluster") is { } clusterFile)
-            return RunOnCluster(clusterFile, root, backup, data, askedLevels, askedHash, share);
+            return RunOnCluster(clusterFile, root, backup, data, askedLevels, askedHash, share, exactMtime);
         var config = BackupSystem.LoadConfig(args.Value("config"));
         var settings = BackupSettings.From(config, BackupSystem.Source(args.Value("config")));
 
@@ -38,7 +39,7 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
         var starting = Task.Run(() => BackupSystem.Create(config, settings));
         try
         {
-            return Run(starting, root, backup, data, askedLevels, askedHash, share, settings);
+            return Run(starting, root, backup, data, askedLevels, askedHash, share, exactMtime, settings);
         }
         finally
         {
@@ -63,7 +64,7 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
         }
     }
 
-    private ExitCode Run(Task<ActorSystem> starting, string root, string backup, string data, int? askedLevels, HashKind? askedHash, SharePolicy share, BackupSettings settings)
+    private ExitCode Run(Task<ActorSystem> starting, string root, string backup, string data, int? askedLevels, HashKind? askedHash, SharePolicy share, ExactMtime exactMtime, BackupSettings settings)
     {
         var request = new StoreRequest(root, backup, data, askedLevels, askedHash, args.Has("ignorefileexists"));
         var format = StoreSession.Check(request);
@@ -93,7 +94,7 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
             Verbosity: args.Verbosity,
             PreviousManifest: SnapshotCatalog.FindPrevious(layout, root, Path.GetFileName(backup), args.Value("previous")),
             Rehash: args.Has("rehash"));
-        options = options with { Excluded = StoreSession.Excluded(root, options), OneFileSystem = args.Has("one-file-system") };
+        options = options with { Excluded = StoreSession.Excluded(root, options), OneFileSystem = args.Has("one-file-system"), ExactMtime = exactMtime };
 
         if (args.Verbosity > 0)
         {
@@ -113,10 +114,11 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
     }
 
     /// <summary>The storage node checks and locks the data folder; this process walks and coordinates.</summary>
-    private ExitCode RunOnCluster(string clusterFile, string root, string backup, string data, int? levels, HashKind? hash, SharePolicy share)
+    private ExitCode RunOnCluster(string clusterFile, string root, string backup, string data, int? levels, HashKind? hash, SharePolicy share, ExactMtime exactMtime)
     {
         var spec = new SessionSpec(root, backup, data, levels ?? StoreSession.DefaultLevels, (hash ?? HashKind.Sha1).Name(),
-            share.ToString().ToLowerInvariant(), args.Has("ignorefileexists"), levels is not null, hash is not null);
+            share.ToString().ToLowerInvariant(), args.Has("ignorefileexists"), levels is not null, hash is not null,
+            exactMtime.ToString().ToLowerInvariant());
         var options = new RunOptions(
             RootFolder: root,
             BackupFolder: backup,
@@ -131,7 +133,7 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
         var previous = Directory.Exists(options.Store.SnapshotsFolder) || args.Value("previous") is not null
             ? SnapshotCatalog.FindPrevious(options.Store, root, Path.GetFileName(backup), args.Value("previous"))
             : null;
-        options = options with { Excluded = StoreSession.Excluded(root, options), PreviousManifest = previous, OneFileSystem = args.Has("one-file-system") };
+        options = options with { Excluded = StoreSession.Excluded(root, options), PreviousManifest = previous, OneFileSystem = args.Has("one-file-system"), ExactMtime = exactMtime };
         if (args.Verbosity > 0)
             output.WriteLine(ComparedWith(options, $"no previous snapshot of {root} readable from this node: every file is read"));
         var finished = new ClusterRun(output, error, interruption).Run(clusterFile, options, spec, args.Value("config"));

@@ -26,6 +26,9 @@ public static class Cli
           --hash=sha1|sha256     content hash (default sha1; fixed on first use)
           --share=owner|content  owner: share an inode only between files of the same owner, group and
                                  mode (default); content: one inode per content, whoever owns it
+          --exact-mtime=auto|on|off  with --share=owner, share an inode only between files of one
+                                 mtime too, so each snapshot file shows its own (auto, the default: on
+                                 where the data folder's file system clones, e.g. XFS, btrfs)
           --previous=NAME        compare with snapshot NAME (default: the newest complete snapshot of
                                  the same --rootfolder); files unchanged since it are not read
           --rehash               read and hash every file anyway; report files whose content changed

@@ -34,7 +34,17 @@ public sealed class StatsCommand(Arguments args, TextWriter output, TextWriter e
         var c = CultureInfo.InvariantCulture;
         output.WriteLine($"data folder:    {r.DataFolder} ({r.Format.Levels} level{(r.Format.Levels == 1 ? "" : "s")}, {r.Format.Hash.Name()})");
         output.WriteLine($"snapshots:      {r.Snapshots}{(r.SkippedManifests > 0 ? $" ({r.SkippedManifests} damaged or incomplete manifests not counted)" : "")}");
-        output.WriteLine($"store:          {Count(r.StoreEntries)} entries, {Size(r.StoreBytes)}");
+        output.WriteLine($"store:          {Count(r.StoreEntries)} entries, {Size(r.StoreBytes)}, apparent size");
+        var d = r.Disk;
+        if (d.DiskBytes is { } onDisk)
+            output.WriteLine($"on disk:        {Size(onDisk)} (data blocks, each shared block once)");
+        output.WriteLine($"contents:       {Count(d.Contents)} distinct, {Size(d.ContentBytes)} (one copy of each)");
+        if (d.FurtherEntries > 0)
+        {
+            output.WriteLine(d.EntriesMade == "clone"
+                ? $"extra entries:  {Count(d.FurtherEntries)} (a content's entries for other owners, modes or mtimes), {Size(d.FurtherBytes)} apparent: reflink clones sharing their content's blocks"
+                : $"extra entries:  {Count(d.FurtherEntries)} (a content's entries for other owners, modes or mtimes), {Size(d.FurtherBytes)}: whole copies here; on a file system that clones (XFS with reflink, btrfs) they would take no space");
+        }
         output.WriteLine($"logical:        {Count(r.LogicalFiles)} files, {Size(r.LogicalBytes)} (all snapshots, as plain copies)");
         output.WriteLine(r.SavingRatio is { } ratio
             ? string.Create(c, $"saving:         {ratio * 100:F1}% (1 - store/logical)")
@@ -75,6 +85,18 @@ public sealed class StatsCommand(Arguments args, TextWriter output, TextWriter e
             json.WriteNumber("skipped_manifests", r.SkippedManifests);
             json.WriteNumber("store_entries", r.StoreEntries);
             json.WriteNumber("store_bytes", r.StoreBytes);
+            if (r.Disk.DiskBytes is { } onDisk)
+                json.WriteNumber("disk_bytes", onDisk);
+            else
+                json.WriteNull("disk_bytes");
+            json.WriteNumber("contents", r.Disk.Contents);
+            json.WriteNumber("content_bytes", r.Disk.ContentBytes);
+            json.WriteNumber("further_entries", r.Disk.FurtherEntries);
+            json.WriteNumber("further_bytes", r.Disk.FurtherBytes);
+            if (r.Disk.EntriesMade is { } made)
+                json.WriteString("entries_made", made);
+            else
+                json.WriteNull("entries_made");
             json.WriteNumber("logical_files", r.LogicalFiles);
             json.WriteNumber("logical_bytes", r.LogicalBytes);
             if (r.SavingRatio is { } ratio)

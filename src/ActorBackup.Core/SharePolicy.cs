@@ -50,5 +50,37 @@ public static class SharePolicies
         policy == SharePolicy.Content || entry == wanted;
 }
 
+/// <summary>
+/// --exact-mtime: whether two files of one content, owner and mode must also have one mtime
+/// to share a store entry, so that every snapshot file shows its own mtime. Auto: where the
+/// data folder's file system clones (an extra entry is then a clone, no data blocks of its own).
+/// </summary>
+public enum ExactMtime
+{
+    Auto,
+    On,
+    Off,
+}
+
+public static class ExactMtimes
+{
+    public static ExactMtime Parse(string text) => text.ToLowerInvariant() switch
+    {
+        "auto" => ExactMtime.Auto,
+        "on" => ExactMtime.On,
+        "off" => ExactMtime.Off,
+        _ => throw new UserError(ExitCode.Usage, $"--exact-mtime={text} is not known; use auto (default: on where the data folder's file system can clone), on or off"),
+    };
+
+    /// <summary>Whether this run shares entries only between files of one mtime (never under --share=content: one inode per content).</summary>
+    public static bool Resolve(this ExactMtime setting, SharePolicy share, bool canClone) =>
+        share == SharePolicy.Owner && setting switch
+        {
+            ExactMtime.On => true,
+            ExactMtime.Off => false,
+            _ => canClone,
+        };
+}
+
 /// <summary>Owner, group and permission bits of an inode.</summary>
 public readonly record struct Ownership(uint Uid, uint Gid, uint Mode);

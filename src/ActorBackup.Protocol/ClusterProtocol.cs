@@ -57,7 +57,8 @@ public static class ClusterProtocol
         string Share,
         bool IgnoreFileExists,
         bool LevelsGiven,
-        bool HashGiven) : IProtocolMessage;
+        bool HashGiven,
+        string ExactMtime = "auto") : IProtocolMessage;
 
     /// <summary>Storage node to the content source: stream this file's bytes to <paramref name="Receiver"/>.</summary>
     public sealed record SendContent(long Token, SourceEntry Source, IActorRef Receiver) : IProtocolMessage;

@@ -31,7 +31,11 @@ public static class CoordinatorProtocol
     /// <summary>Coordinator to the reporter: every --doprogress files, and on a timer for a live line.</summary>
     public sealed record ProgressReported(RunStats Stats, bool Periodic) : IProtocolMessage;
 
-    /// <summary>Counters of a run, for progress and the --dostats summary. <c>Unchanged</c>: files linked from the previous snapshot without being read.</summary>
+    /// <summary>
+    /// Counters of a run, for progress and the --dostats summary. <c>Unchanged</c>: files
+    /// linked from the previous snapshot without being read; <c>Store</c>: the data-store's
+    /// own figures once the snapshot is closed (clones and copies of stored content).
+    /// </summary>
     public sealed record RunStats(
         long Files,
         long Directories,
@@ -45,5 +49,6 @@ public static class CoordinatorProtocol
         long Links,
         long LogicalBytes,
         TimeSpan Elapsed,
-        long Unchanged = 0) : IProtocolMessage;
+        long Unchanged = 0,
+        DataStoreProtocol.StoreStats? Store = null) : IProtocolMessage;
 }

@@ -51,6 +51,15 @@ public static class DataStoreProtocol
     /// </summary>
     public sealed record StoreFailed(string Reason, ExitCode Code = ExitCode.Fatal) : IProtocolMessage;
 
-    /// <summary>What the data-store did in this run.</summary>
-    public sealed record StoreStats(long NewEntries, long NewBytes, long Links, long ExistingLinks, long Directories, long Symlinks, long Specials, long Skipped) : IProtocolMessage;
+    /// <summary>
+    /// What the data-store did in this run. Of the new entries, <paramref name="ClonedEntries"/>
+    /// were reflink clones of an entry of the same content (another owner, mode or mtime; no
+    /// new data blocks) and <paramref name="CopiedEntries"/> were whole copies of a content the
+    /// store already held (where the file system cannot clone, or a clone failed).
+    /// <paramref name="CanClone"/>: the data folder's file system cloned a probe file this run;
+    /// <paramref name="ExactMtime"/>: entries were shared only between files of one mtime.
+    /// </summary>
+    public sealed record StoreStats(
+        long NewEntries, long NewBytes, long Links, long ExistingLinks, long Directories, long Symlinks, long Specials, long Skipped,
+        long ClonedEntries = 0, long ClonedBytes = 0, long CopiedEntries = 0, long CopiedBytes = 0, bool CanClone = false, bool ExactMtime = false) : IProtocolMessage;
 }

@@ -102,7 +102,7 @@ public sealed class LinkLimitTests
     public void A_real_EMLINK_on_ext4_starts_a_new_entry_and_the_run_succeeds()
     {
         using var s = new Scenario();
-        using var ext4 = new Ext4LoopMount(s.Temp.Combine("ext4.img"), s.Temp.Combine("ext4"));
+        using var ext4 = new LoopMount(s.Temp.Combine("ext4.img"), s.Temp.Combine("ext4"));
         var data = ext4.Path + "/data";
         var backups = ext4.Path + "/backups";
         var same = Scenario.Bytes(5_000, seed: 62);

@@ -77,7 +77,7 @@ public sealed class StatsTests
         Assert.Matches(@"^bob\s+36,000\s+3,000\s+47,000\s+5$", table[2]);
         Assert.Matches(@"^\.\s+100\s+0\s+200\s+2$", table[3]);
         Assert.All(table, row => Assert.Equal(table[0].Length, row.Length));
-        Assert.Contains("store:          10 entries, 106,100 bytes (103.6 KiB)", text.StdoutLines);
+        Assert.Contains("store:          10 entries, 106,100 bytes (103.6 KiB), apparent size", text.StdoutLines);
         Assert.Contains("logical:        20 files, 155,200 bytes (151.6 KiB) (all snapshots, as plain copies)", text.StdoutLines);
         Assert.Contains("saving:         31.6% (1 - store/logical)", text.StdoutLines);
     }

@@ -427,5 +427,5 @@ public sealed class Coordinator : TypeSwitchActor, IWithTimers
 
     private RunStats Stats() => new(
         _files, _directories, _symlinks, _store.Specials, _skipped, _bytesRead, _problems,
-        _store.NewEntries, _store.NewBytes, _store.Links, _logicalBytes, _clock.Elapsed, _unchanged);
+        _store.NewEntries, _store.NewBytes, _store.Links, _logicalBytes, _clock.Elapsed, _unchanged, _store);
 }

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using ActorBackup.Core;
 using ActorBackup.Core.Store;
 using ActorBackup.Posix;
+using Microsoft.Win32.SafeHandles;
 using Mono.Unix.Native;
 
 namespace ActorBackup.Actors.DataStore;
@@ -46,8 +47,15 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
     private readonly Dictionary<(string Hash, int Suffix), Entry> _known = [];
 
     /// <summary>
-    /// What we know of one store entry: its suffix, ownership and link count (24 bytes, held
-    /// inline in its hash's list: a million-file tree of a thousand users has 256,000 of them).
+    /// Whether an entry fits a file only when its mtime is the file's too (the share key
+    /// holds the mtime: each snapshot file shows its own). Set once per run, before any
+    /// file is stored: on where entries of one content are clones sharing their blocks.
+    /// </summary>
+    public bool ExactMtime { get; set; }
+
+    /// <summary>
+    /// What we know of one store entry: its suffix, ownership, mtime and link count (32 bytes,
+    /// held inline in its hash's list: a million-file tree of a thousand users has 256,000 of them).
     /// </summary>
     private struct Entry
     {
@@ -55,6 +63,7 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
         public readonly uint Uid;
         public readonly uint Gid;
         public readonly uint Mode;
+        public readonly long Mtime; // nanoseconds since the epoch
         public int Links; // 0: not known (not stat'ed)
         public bool Full;
 
@@ -62,17 +71,26 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
         {
             Suffix = suffix;
             (Uid, Gid, Mode) = (meta.Uid, meta.Gid, meta.Mode);
+            Mtime = Nanoseconds(meta.Mtime);
             Links = (int)Math.Min(meta.LinkCount, int.MaxValue);
         }
 
-        public Entry(int suffix, Ownership owner)
+        public Entry(int suffix, Ownership owner, Timestamp mtime)
         {
             Suffix = suffix;
             (Uid, Gid, Mode) = (owner.Uid, owner.Gid, owner.Mode);
+            Mtime = Nanoseconds(mtime);
         }
 
         public readonly Ownership Owner => new(Uid, Gid, Mode);
     }
+
+    private static long Nanoseconds(Timestamp t) => unchecked(t.Seconds * 1_000_000_000 + t.Nanoseconds);
+
+    /// <summary>Whether a file wanting <paramref name="wanted"/> and <paramref name="mtime"/> may link to <paramref name="entry"/>.</summary>
+    private bool Fits(in Entry entry, Ownership wanted, Timestamp mtime) =>
+        !entry.Full && entry.Links < maxLinks && share.MayShare(entry.Owner, wanted)
+        && (!ExactMtime || entry.Mtime == Nanoseconds(mtime));
 
     public StoreLayout Layout { get; } = layout;
 
@@ -94,13 +112,13 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
     /// share policy allows and that has room for another link. EMLINK marks the entry full
     /// and moves on to the next.
     /// </summary>
-    public LinkOutcome TryLinkExisting(string hash, long size, Ownership wanted, string target, bool replaceExisting, out int suffix)
+    public LinkOutcome TryLinkExisting(string hash, long size, Ownership wanted, Timestamp mtime, string target, bool replaceExisting, out int suffix)
     {
         var entries = CollectionsMarshal.AsSpan(EntriesOf(hash, size));
         for (var i = 0; i < entries.Length; i++)
         {
             ref var entry = ref entries[i];
-            if (entry.Full || entry.Links >= maxLinks || !share.MayShare(entry.Owner, wanted))
+            if (!Fits(entry, wanted, mtime))
                 continue;
             var outcome = Link(hash, ref entry, target, replaceExisting);
             if (outcome is null)
@@ -118,14 +136,15 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
     /// fits the share policy (owner or mode changed): the caller then looks further.
     ///
     /// When the file's owner, group and mode are as that snapshot recorded
-    /// (<paramref name="sameOwnership"/>), the entry fitted the share policy for them then and
+    /// (<paramref name="sameOwnership"/>; with <see cref="ExactMtime"/>, only when that
+    /// snapshot's entries had their files' own mtimes too), the entry fitted the share policy for them then and
     /// is not stat'ed now (only this program writes the store's 0700 folders): a week 2 run
     /// makes its links without 100,000 lstat calls, as <c>cp -al</c> does. Its link count is
     /// then not known, so this needs <c>max-links-per-entry</c> at the file system's limit
     /// (<see cref="FileSystemLinkLimit"/> or more): EMLINK marks it full. An entry that is
     /// gone or not a file fails the link, and is then looked at as without the trust.
     /// </summary>
-    public LinkOutcome? TryLinkKnown(string hash, long size, int suffix, Ownership wanted, bool sameOwnership, string target, bool replaceExisting)
+    public LinkOutcome? TryLinkKnown(string hash, long size, int suffix, Ownership wanted, Timestamp mtime, bool sameOwnership, string target, bool replaceExisting)
     {
         if (_entries.TryGetValue(hash, out var cached))
         {
@@ -133,20 +152,20 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
             for (var i = 0; i < entries.Length; i++)
             {
                 if (entries[i].Suffix == suffix)
-                    return TryLinkKnown(hash, ref entries[i], wanted, target, replaceExisting);
+                    return TryLinkKnown(hash, ref entries[i], wanted, mtime, target, replaceExisting);
             }
         }
         var key = (hash, suffix);
         ref var known = ref CollectionsMarshal.GetValueRefOrNullRef(_known, key);
         if (!Unsafe.IsNullRef(ref known))
-            return TryLinkKnown(hash, ref known, wanted, target, replaceExisting);
+            return TryLinkKnown(hash, ref known, wanted, mtime, target, replaceExisting);
         if (sameOwnership && maxLinks >= FileSystemLinkLimit && Usable(hash, suffix, size))
         {
             // Not remembered: nothing to count, and a full entry fails its next link at once.
-            var trusted = new Entry(suffix, wanted);
+            var trusted = new Entry(suffix, wanted, mtime);
             try
             {
-                var outcome = TryLinkKnown(hash, ref trusted, wanted, target, replaceExisting);
+                var outcome = TryLinkKnown(hash, ref trusted, wanted, mtime, target, replaceExisting);
                 if (outcome is not null)
                     return outcome;
             }
@@ -171,12 +190,12 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
             _known.Clear();
         ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_known, key, out _);
         entry = new Entry(suffix, meta);
-        return TryLinkKnown(hash, ref entry, wanted, target, replaceExisting);
+        return TryLinkKnown(hash, ref entry, wanted, mtime, target, replaceExisting);
     }
 
-    private LinkOutcome? TryLinkKnown(string hash, ref Entry entry, Ownership wanted, string target, bool replaceExisting)
+    private LinkOutcome? TryLinkKnown(string hash, ref Entry entry, Ownership wanted, Timestamp mtime, string target, bool replaceExisting)
     {
-        if (entry.Full || entry.Links >= maxLinks || !share.MayShare(entry.Owner, wanted))
+        if (!Fits(entry, wanted, mtime))
             return null;
         return Link(hash, ref entry, target, replaceExisting);
     }
@@ -188,6 +207,59 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
         if (entries.Count == 0)
             return null;
         return Path.GetRelativePath(Layout.DataFolder, Layout.EntryPath(hash, entries[0].Suffix));
+    }
+
+    /// <summary>
+    /// Makes <paramref name="tempPath"/> a reflink clone of an existing entry of
+    /// <paramref name="hash"/>: a new inode with the given owner, mode and mtime whose data
+    /// blocks are that entry's (nothing read, nothing written but metadata). The entry is
+    /// opened without following a symlink and must still be a regular file of the content's
+    /// size. Returns 0, ENOENT when the hash has no usable entry, or the clone's errno (the
+    /// caller tells "cannot clone here" from the rest); the temp file is gone on failure.
+    /// </summary>
+    public Errno TryClone(string hash, long size, string tempPath, Ownership owner, Timestamp mtime, bool chown)
+    {
+        var entries = EntriesOf(hash, size);
+        if (entries.Count == 0)
+            return Errno.ENOENT;
+        var path = Layout.EntryPath(hash, entries[0].Suffix);
+        SafeFileHandle source;
+        try
+        {
+            source = Files.OpenSource(path, out var meta);
+            if (meta.Type != EntryType.File || meta.Size != size)
+            {
+                source.Dispose();
+                NoteUnusable(path, meta, size);
+                _entries.Remove(hash);
+                return Errno.ENOENT;
+            }
+        }
+        catch (PosixException e) when (e.Errno is Errno.ENOENT or Errno.ELOOP or Errno.ENOTDIR)
+        {
+            _entries.Remove(hash); // changed under us: looked at again next time
+            return Errno.ENOENT;
+        }
+        using (source)
+        using (var output = Files.CreateExclusive(tempPath))
+        {
+            var done = false;
+            try
+            {
+                var errno = Reflink.TryClone(output, source);
+                if (errno == 0)
+                {
+                    Files.SetMeta(output, tempPath, owner.Uid, owner.Gid, owner.Mode, mtime, chown);
+                    done = true;
+                }
+                return errno;
+            }
+            finally
+            {
+                if (!done)
+                    Files.TryUnlink(tempPath);
+            }
+        }
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using ActorBackup.Core.Store;
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
 using Akka.Actor;
+using Mono.Unix.Native;
 using static ActorBackup.Protocol.CopierProtocol;
 using static ActorBackup.Protocol.DataStoreProtocol;
 
@@ -31,7 +32,19 @@ public sealed partial class DataStore
         /// <summary>The copy in flight reads a store entry; SourceOnly after that entry proved unusable.</summary>
         public bool FromStore { get; set; }
         public bool SourceOnly { get; set; }
+
+        /// <summary>The temp file is a reflink clone of an entry of the same content.</summary>
+        public bool Cloned { get; set; }
+
+        /// <summary>
+        /// Entries of the same content for other owners, modes or mtimes that wait for this
+        /// one, the content's first, to be named: then they are cloned from it.
+        /// </summary>
+        public List<PendingContent> Followers { get; } = [];
     }
+
+    /// <summary>Per hash, the pending entry that will be its content's first in the store (only where entries are cloned).</summary>
+    private readonly Dictionary<string, PendingContent> _firstOfHash = new(StringComparer.Ordinal);
 
     private void StoreFiles(StoreFiles m)
     {
@@ -50,7 +63,9 @@ public sealed partial class DataStore
         if (_options.Share == SharePolicy.Content)
             return file.Hash;
         var w = Wanted(file);
-        return $"{file.Hash}:{w.Uid}:{w.Gid}:{w.Mode}";
+        return _store.ExactMtime
+            ? $"{file.Hash}:{w.Uid}:{w.Gid}:{w.Mode}:{file.Source.Meta.Mtime}"
+            : $"{file.Hash}:{w.Uid}:{w.Gid}:{w.Mode}";
     }
 
     private string TempPath(string name) => Path.Combine(_options.Store.TempFolder, name);
@@ -68,7 +83,9 @@ public sealed partial class DataStore
         {
             if (file.Source.Known is { } known && known.Hash == file.Hash)
             {
-                var outcome = _store.TryLinkKnown(file.Hash, file.Source.Meta.Size, known.Suffix, Wanted(file), known.SameOwnership, _tree!.PathOf(file.Source.Path), _replaceExisting);
+                // Trusted to fit without a look only when its snapshot shared entries the way this run does.
+                var trusted = known.SameOwnership && (!_store.ExactMtime || _previousOwnMtime);
+                var outcome = _store.TryLinkKnown(file.Hash, file.Source.Meta.Size, known.Suffix, Wanted(file), file.Source.Meta.Mtime, trusted, _tree!.PathOf(file.Source.Path), _replaceExisting);
                 if (outcome is not null)
                 {
                     Discard(file.Temp);
@@ -85,11 +102,25 @@ public sealed partial class DataStore
                 return;
             }
             var target = _tree!.PathOf(file.Source.Path);
-            var linked = _store.TryLinkExisting(file.Hash, file.Source.Meta.Size, Wanted(file), target, _replaceExisting, out var suffix);
+            var linked = _store.TryLinkExisting(file.Hash, file.Source.Meta.Size, Wanted(file), file.Source.Meta.Mtime, target, _replaceExisting, out var suffix);
             if (linked == ContentStore.LinkOutcome.NeedsContent)
             {
                 pending = new PendingContent(key, file.Hash, file with { Temp = null });
                 _pendingByKey[key] = pending;
+                if (_canClone && _firstOfHash.TryGetValue(file.Hash, out var first))
+                {
+                    // The content's first entry is still on its way: cloned from it once named.
+                    Discard(file.Temp);
+                    first.Followers.Add(pending);
+                    return;
+                }
+                if (_canClone && TryClone(pending))
+                {
+                    Discard(file.Temp);
+                    return;
+                }
+                if (_canClone)
+                    _firstOfHash[file.Hash] = pending;
                 if (file.Temp is not null)
                     Ready(pending, TempPath(file.Temp), file.Source.Meta.Size);
                 else
@@ -105,6 +136,53 @@ public sealed partial class DataStore
             _linkFailures++;
             problems.Add(new FileProblem(file.Source.Path, $"not in the snapshot: {p.Message}"));
         }
+    }
+
+    /// <summary>
+    /// Makes the pending entry a reflink clone of an entry of the same content, when there is
+    /// one: its own inode (owner, mode, mtime of the file) on the other's data blocks, nothing
+    /// read or written but metadata. The clone waits for the group commit like any new entry.
+    /// False when there is nothing to clone, or the clone failed for a reason that does not
+    /// stop the run (the entry is then copied, as where the file system cannot clone; a
+    /// file system that stops cloning is not asked again this run).
+    /// </summary>
+    private bool TryClone(PendingContent pending)
+    {
+        var file = pending.Source;
+        var token = ++_nextToken;
+        var temp = TempPath(CopyTempName(token));
+        var w = Wanted(file);
+        var errno = _store.TryClone(file.Hash, file.Source.Meta.Size, temp, w, file.Source.Meta.Mtime, _canChown);
+        if (errno == Errno.ENOENT)
+            return false; // the first entry of this content: written as always
+        if (errno != 0)
+        {
+            if (FatalErrors.Contains(errno))
+                throw new PosixException(errno, "clone a store entry to", temp);
+            if (errno is Errno.EOPNOTSUPP or Errno.EINVAL or Errno.ENOTTY or Errno.EXDEV or Errno.ENOSYS)
+                _canClone = false;
+            return false;
+        }
+        pending.Cloned = true;
+        Ready(pending, temp, file.Source.Meta.Size);
+        return true;
+    }
+
+    /// <summary>
+    /// The content's first entry is named, or will not be (its file changed or vanished): the
+    /// entries waiting to be cloned from it are cloned now, or copied (from the store when it
+    /// has the content, else from their own source files).
+    /// </summary>
+    private void ReleaseFollowers(PendingContent first)
+    {
+        if (_firstOfHash.TryGetValue(first.Hash, out var registered) && registered == first)
+            _firstOfHash.Remove(first.Hash);
+        foreach (var follower in first.Followers)
+        {
+            if (!(_canClone && TryClone(follower)))
+                StartCopy(follower);
+        }
+        first.Followers.Clear();
     }
 
     /// <summary>Removes a hasher's temp copy that is not needed (its content is stored already).</summary>
@@ -165,6 +243,7 @@ public sealed partial class DataStore
                 var file = new HashedFile(pending.Source.Source with { Known = null }, m.Hash, Path.GetFileName(temp));
                 var waiters = pending.Waiters.ToList();
                 _pendingByKey.Remove(pending.Key);
+                ReleaseFollowers(pending);
                 var done = new List<HashedFile>();
                 var problems = new List<FileProblem>();
                 StoreOne(file, done, problems);
@@ -228,12 +307,24 @@ public sealed partial class DataStore
     /// <summary>Gives a durable temp file its entry name and links every file waiting for it.</summary>
     private void Name(PendingContent pending, List<HashedFile> done, List<FileProblem> problems)
     {
+        var another = pending.Cloned || _store.AnyEntry(pending.Hash, pending.Bytes) is not null;
         var suffix = _store.Commit(pending.Temp!, pending.Hash, pending.Bytes);
         _newEntries++;
         _newBytes += pending.Bytes;
+        if (pending.Cloned)
+        {
+            _clonedEntries++;
+            _clonedBytes += pending.Bytes;
+        }
+        else if (another)
+        {
+            _copiedEntries++;
+            _copiedBytes += pending.Bytes;
+        }
         Interlocked.Increment(ref StoredEntries);
         Interlocked.Add(ref StoredBytes, pending.Bytes);
         _pendingByKey.Remove(pending.Key);
+        ReleaseFollowers(pending);
 
         var files = new List<HashedFile> { pending.Source };
         files.AddRange(pending.Waiters);
@@ -279,7 +370,10 @@ public sealed partial class DataStore
             StartCopy(pending);
         }
         else
+        {
             _pendingByKey.Remove(pending.Key);
+            ReleaseFollowers(pending);
+        }
     }
 
     /// <summary>Tells the coordinator, in messages of at most 256 files (one content may wait for thousands).</summary>

@@ -62,6 +62,15 @@ public sealed partial class DataStore : TypeSwitchActor
     // Only when resuming a partial snapshot: the names each directory got in this run.
     private Dictionary<string, HashSet<string>>? _produced;
     private long _newEntries, _newBytes, _links, _existingLinks, _directories, _symlinks, _specials, _skipped;
+    // New entries of a content the store held already: reflink clones (no data blocks of their
+    // own) and whole copies (where the file system cannot clone).
+    private long _clonedEntries, _clonedBytes, _copiedEntries, _copiedBytes;
+
+    /// <summary>The data folder's file system cloned a probe file at Open: further entries of a content are clones.</summary>
+    private bool _canClone;
+
+    /// <summary>The previous snapshot's entries had their files' own mtimes, so its entries can be trusted to fit by mtime too.</summary>
+    private bool _previousOwnMtime;
     // Files that could not be linked into the snapshot (not source problems: those never get here).
     private long _linkFailures;
 
@@ -144,6 +153,7 @@ public sealed partial class DataStore : TypeSwitchActor
             if (errno != 0 && errno != Errno.EEXIST)
                 throw new PosixException(errno, "create snapshot folder", root);
         }
+        ProbeClones(layout);
         _snapshotDirs.Clear(); // nothing held from an earlier snapshot of this data-store
         _tree = new SnapshotTree(root, _replaceExisting, _snapshotDirs);
         if (_finisher is not null)
@@ -161,9 +171,26 @@ public sealed partial class DataStore : TypeSwitchActor
             ["snapshot"] = PathBytes.Escape(_options.BackupFolder),
             ["started"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"),
             [ManifestFormat.XattrsHeader] = ManifestFormat.XattrsAccessAcl,
+            [ManifestFormat.EntriesHeader] = _canClone ? ManifestFormat.EntriesClone : ManifestFormat.EntriesCopy,
+            [ManifestFormat.EntryMtimeHeader] = _store.ExactMtime ? ManifestFormat.EntryMtimeOwn : ManifestFormat.EntryMtimeFirst,
         }, sortedPath: manifest + ".sorting");
         _manifest.Write(new ManifestEntry("", m.Root.Meta, null, -1, null, m.Root.Xattrs));
         Sender.Tell(new SnapshotOpened());
+    }
+
+    /// <summary>
+    /// Whether further entries of a content can be clones here (one probe clone in the temp
+    /// folder), and so whether entries are shared by mtime too (--exact-mtime=auto). A store
+    /// whose previous snapshot did not share by mtime has its entries stat'ed before an
+    /// unchanged file is linked to one (their mtime may be another file's).
+    /// </summary>
+    private void ProbeClones(StoreLayout layout)
+    {
+        var errno = Reflink.Probe(layout.TempFolder);
+        _canClone = errno == 0;
+        _store.ExactMtime = _options.ExactMtime.Resolve(_options.Share, _canClone);
+        _previousOwnMtime = _options.PreviousManifest is { } previous && File.Exists(previous)
+            && ManifestReader.ReadLeadingHeader(previous).GetValueOrDefault(ManifestFormat.EntryMtimeHeader) == ManifestFormat.EntryMtimeOwn;
     }
 
     /// <summary>
@@ -241,6 +268,9 @@ public sealed partial class DataStore : TypeSwitchActor
         Sender.Tell(new EntriesCreated(m.Directory, problems, skipped));
     }
 
+    private StoreStats Stats() => new(_newEntries, _newBytes, _links, _existingLinks, _directories, _symlinks, _specials, _skipped,
+        _clonedEntries, _clonedBytes, _copiedEntries, _copiedBytes, _canClone, _store.ExactMtime);
+
     private void Produced(string path)
     {
         if (_produced is null)
@@ -275,7 +305,7 @@ public sealed partial class DataStore : TypeSwitchActor
 
     private void Close(CloseSnapshot m)
     {
-        var stats = new StoreStats(_newEntries, _newBytes, _links, _existingLinks, _directories, _symlinks, _specials, _skipped);
+        var stats = Stats();
         if (_manifest is null)
         {
             Sender.Tell(new SnapshotClosed(stats));
@@ -342,7 +372,7 @@ public sealed partial class DataStore : TypeSwitchActor
         // written by the syncfs below only to be removed.
         Files.Rename(manifest + ".sorting", manifest + ".partial");
         // What this run added, for `list`: durable (the syncfs below) before the manifest is published.
-        Storage.SnapshotList.WriteSummary(layout, _options.SnapshotName, _newEntries, _newBytes, _links);
+        Storage.SnapshotList.WriteSummary(layout, _options.SnapshotName, Stats());
         if (_settings.Fsync)
             Files.SyncFileSystem(layout.DataFolder);
         Files.Rename(manifest + ".partial", manifest);

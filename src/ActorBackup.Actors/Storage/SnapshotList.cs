@@ -219,14 +219,17 @@ public static class SnapshotList
     /// with the snapshot and before the manifest gets its final name, so a published
     /// snapshot's summary is on disk. Not fsynced on its own: that syncfs follows.
     /// </summary>
-    public static void WriteSummary(StoreLayout layout, string name, long newFiles, long newBytes, long links)
+    public static void WriteSummary(StoreLayout layout, string name, Protocol.DataStoreProtocol.StoreStats s)
     {
         var path = SummaryPath(layout, name);
         var temp = path + ".tmp";
         using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 4096))
         {
             file.Write(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture,
-                $"new-files {newFiles}\nnew-bytes {newBytes}\nlinks {links}\nfinished {DateTime.UtcNow:yyyy-MM-dd'T'HH:mm:ss'Z'}\n")));
+                $"new-files {s.NewEntries}\nnew-bytes {s.NewBytes}\nlinks {s.Links}\n" +
+                $"cloned-files {s.ClonedEntries}\ncloned-bytes {s.ClonedBytes}\ncopied-files {s.CopiedEntries}\ncopied-bytes {s.CopiedBytes}\n" +
+                $"entries {(s.CanClone ? "clone" : "copy")}\nentry-mtime {(s.ExactMtime ? "own" : "first")}\n" +
+                $"finished {DateTime.UtcNow:yyyy-MM-dd'T'HH:mm:ss'Z'}\n")));
         }
         File.Move(temp, path, overwrite: true);
     }

@@ -61,7 +61,10 @@ public sealed class StorageService : ReceiveActor
                 _log.Warning("{0}", warning);
             Files.CreateFolders(spec.DataFolder, 0x1C0);
             var (layout, dataLock) = StoreSession.Open(request, format);
-            var options = new RunOptions(request.RootFolder, spec.BackupFolder, layout, SharePolicies.Parse(spec.Share), spec.IgnoreFileExists);
+            var options = new RunOptions(request.RootFolder, spec.BackupFolder, layout, SharePolicies.Parse(spec.Share), spec.IgnoreFileExists)
+            {
+                ExactMtime = ExactMtimes.Parse(spec.ExactMtime),
+            };
             var copiers = _settings.SourceVisible
                 ? Context.ActorOf(Copier.Pool(options, _settings.Backup))
                 : Context.ActorOf(ContentReceiver.Props(options, _settings.Backup, m.ContentSource, _settings.StallTimeout));

@@ -23,6 +23,7 @@ public sealed record UserUsage(string User, long UniqueBytes, long SharedBytes, 
 /// <param name="Users">Per user, by unique bytes descending; null without --by=user.</param>
 /// <param name="UnreferencedEntries">Entries no counted snapshot links to (by user only).</param>
 /// <param name="MissingEntries">Entries a counted manifest names that the store lacks (by user only; run verify).</param>
+/// <param name="Disk">The store as the file system sees it: shared data blocks counted once.</param>
 public sealed record StoreStatsReport(
     string DataFolder,
     StoreFormat Format,
@@ -35,11 +36,24 @@ public sealed record StoreStatsReport(
     IReadOnlyList<UserUsage>? Users,
     long UnreferencedEntries,
     long UnreferencedBytes,
-    long MissingEntries)
+    long MissingEntries,
+    StoreDisk Disk)
 {
     /// <summary>1 - stored/logical; null when the snapshots hold no bytes.</summary>
     public double? SavingRatio => LogicalBytes == 0 ? null : 1.0 - (double)StoreBytes / LogicalBytes;
 }
+
+/// <summary>
+/// The store's space as the file system sees it. A content with entries for several owners,
+/// modes or mtimes has <paramref name="FurtherEntries"/> beyond its first, of
+/// <paramref name="FurtherBytes"/> apparent size: whole copies where the file system cannot
+/// clone, clones sharing the first's data blocks where it can.
+/// </summary>
+/// <param name="Contents">Distinct contents (hashes) in the store.</param>
+/// <param name="ContentBytes">One copy of each: what the store would take with no per-owner entries.</param>
+/// <param name="DiskBytes">Data blocks the entries use, each shared block once (FIEMAP); null when the file system cannot tell.</param>
+/// <param name="EntriesMade">How the newest run made further entries: "clone", "copy", or null when no run recorded it.</param>
+public sealed record StoreDisk(long Contents, long ContentBytes, long FurtherEntries, long FurtherBytes, long? DiskBytes, string? EntriesMade);
 
 /// <summary>
 /// actorbackup stats: read-only, no lock (a running backup only adds). Manifests are
@@ -110,11 +124,12 @@ public static class StoreStats
             foreach (var path in sound)
                 Attribute(path, users, entries, notice);
         }
-        var (storeEntries, storeBytes) = WalkStore(layout, entries);
+        var (storeEntries, storeBytes, disk) = WalkStore(layout, entries);
         var usage = entries is null ? null : users.Usage(entries);
         return new StoreStatsReport(
             layout.DataFolder, format, storeEntries, storeBytes, sound.Count, skipped, files, bytes, usage,
-            entries?.UnreferencedEntries ?? 0, entries?.UnreferencedBytes ?? 0, entries?.MissingEntries ?? 0);
+            entries?.UnreferencedEntries ?? 0, entries?.UnreferencedBytes ?? 0, entries?.MissingEntries ?? 0,
+            disk with { EntriesMade = NewestEntriesMade(layout, sound) });
     }
 
     /// <summary>The user a snapshot-relative path belongs to: its first component.</summary>
@@ -206,14 +221,36 @@ public static class StoreStats
         }
     }
 
+    /// <summary>How the newest counted snapshot made further entries of a content (its manifest's #entries line).</summary>
+    private static string? NewestEntriesMade(StoreLayout layout, List<string> manifests)
+    {
+        foreach (var path in manifests.OrderByDescending(File.GetLastWriteTimeUtc))
+        {
+            try
+            {
+                if (ManifestReader.ReadLeadingHeader(path).TryGetValue(ManifestFormat.EntriesHeader, out var made))
+                    return made;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+            {
+                // Another manifest may say it.
+            }
+        }
+        return null;
+    }
+
     /// <summary>
     /// Walks the level folders down to the entries. An inode is counted once: two entry
     /// names can share an inode only when their bytes are the same, so they sit in one
-    /// folder, and one folder's inodes are all that need remembering.
+    /// folder, and one folder's inodes are all that need remembering. Each inode's data
+    /// extents are asked of the file system (FIEMAP): blocks shared between clones are
+    /// counted once, by their disk address.
     /// </summary>
-    private static (long Entries, long Bytes) WalkStore(StoreLayout layout, EntryUsers? entries)
+    private static (long Entries, long Bytes, StoreDisk Disk) WalkStore(StoreLayout layout, EntryUsers? entries)
     {
-        long count = 0, bytes = 0;
+        long count = 0, bytes = 0, contents = 0, contentBytes = 0, further = 0, furtherBytes = 0;
+        var disk = new DiskBlocks();
+        string? lastHash = null;
         var seen = new HashSet<ulong>();
         void Visit(string folder, int depth)
         {
@@ -240,11 +277,83 @@ public static class StoreStats
                 {
                     count++;
                     bytes += meta.Size;
+                    if (parsed.Hash != lastHash)
+                    {
+                        contents++;
+                        contentBytes += meta.Size;
+                        lastHash = parsed.Hash;
+                    }
+                    else
+                    {
+                        further++;
+                        furtherBytes += meta.Size;
+                    }
+                    disk.Add(folder + "/" + name, meta);
                 }
                 entries?.Found(EntryKey.Of(parsed.Hash, parsed.Suffix), first ? meta.Size : 0, first);
             }
         }
         Visit(layout.DataFolder, 0);
-        return (count, bytes);
+        return (count, bytes, new StoreDisk(contents, contentBytes, further, furtherBytes, disk.Total, null));
+    }
+
+    /// <summary>
+    /// Sums the data blocks of store entries as the file system allocated them: extents only
+    /// one file uses are added as they come; shared ones (clones) are remembered by disk
+    /// address and merged at the end, so a block shared by a hundred entries counts once.
+    /// </summary>
+    private sealed class DiskBlocks
+    {
+        private readonly List<(long Start, long End)> _shared = [];
+        private long _own;
+        private bool _unknown;
+
+        public void Add(string path, FileMeta meta)
+        {
+            if (_unknown || meta.Size == 0)
+                return;
+            try
+            {
+                using var file = Files.OpenSource(path, out var now);
+                if (!now.SameInodeAs(meta))
+                    return; // replaced since listed: counted as it was listed, without blocks
+                var extents = Reflink.Extents(file, sync: false, out var errno);
+                if (errno != 0)
+                {
+                    _unknown = true; // no FIEMAP here (tmpfs, some network file systems)
+                    return;
+                }
+                foreach (var e in extents)
+                {
+                    if (e.Shared && !e.NotLocated)
+                        _shared.Add((e.Physical, e.Physical + e.Length));
+                    else
+                        _own += e.Length;
+                }
+            }
+            catch (PosixException)
+            {
+                // Gone or unreadable since listed: its blocks are not counted.
+            }
+        }
+
+        public long? Total
+        {
+            get
+            {
+                if (_unknown)
+                    return null;
+                _shared.Sort();
+                long total = _own, end = long.MinValue;
+                foreach (var (start, stop) in _shared)
+                {
+                    if (stop <= end)
+                        continue;
+                    total += stop - Math.Max(start, end);
+                    end = stop;
+                }
+                return total;
+            }
+        }
     }
 }

@@ -12,6 +12,8 @@ namespace ActorBackup.Core.Manifest;
 ///   #snapshot /backup/week10
 ///   #started 2026-11-26T14:00:00Z
 ///   #xattrs access-acl     (which xattrs the run read: see <see cref="XattrsHeader"/>)
+///   #entries clone         (how further entries of a content were made: see <see cref="EntriesHeader"/>)
+///   #entry-mtime own       (whether entries were shared by mtime too: see <see cref="EntryMtimeHeader"/>)
 ///   path type mode uid gid size mtime ctime dev ino rdev hash suffix target xattrs
 ///   ...
 ///   #end 12345             (entry count: a manifest without it is incomplete)
@@ -32,6 +34,26 @@ public static class ManifestFormat
     public const string XattrsHeader = "xattrs";
 
     public const string XattrsAccessAcl = "access-acl";
+
+    /// <summary>
+    /// How the run made a further entry of a content the store held (another owner, mode or
+    /// mtime): <see cref="EntriesClone"/> (a reflink clone sharing the data blocks) or
+    /// <see cref="EntriesCopy"/> (a whole copy: the file system cannot clone).
+    /// </summary>
+    public const string EntriesHeader = "entries";
+
+    public const string EntriesClone = "clone";
+    public const string EntriesCopy = "copy";
+
+    /// <summary>
+    /// <see cref="EntryMtimeOwn"/>: files shared an entry only when their mtimes were equal, so
+    /// every snapshot file has its own mtime (--exact-mtime); <see cref="EntryMtimeFirst"/>:
+    /// an entry has the mtime of the first file stored with it. Without the header: first.
+    /// </summary>
+    public const string EntryMtimeHeader = "entry-mtime";
+
+    public const string EntryMtimeOwn = "own";
+    public const string EntryMtimeFirst = "first";
 
     public static string Render(ManifestEntry e)
     {

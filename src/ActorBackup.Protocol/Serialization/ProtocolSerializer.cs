@@ -175,22 +175,27 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
 
     private static void WriteStoreStats(WireWriter w, StoreStats s)
     {
-        foreach (var v in new[] { s.NewEntries, s.NewBytes, s.Links, s.ExistingLinks, s.Directories, s.Symlinks, s.Specials, s.Skipped })
+        foreach (var v in new[] { s.NewEntries, s.NewBytes, s.Links, s.ExistingLinks, s.Directories, s.Symlinks, s.Specials, s.Skipped, s.ClonedEntries, s.ClonedBytes, s.CopiedEntries, s.CopiedBytes })
             w.Long(v);
+        w.Bool(s.CanClone);
+        w.Bool(s.ExactMtime);
     }
 
     private static StoreStats ReadStoreStats(WireReader r) =>
-        new(r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long());
+        new(r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Bool(), r.Bool());
 
     private static void WriteRunStats(WireWriter w, RunStats s)
     {
         foreach (var v in new[] { s.Files, s.Directories, s.Symlinks, s.Specials, s.Skipped, s.BytesRead, s.Problems, s.NewEntries, s.NewBytes, s.Links, s.LogicalBytes, s.Elapsed.Ticks, s.Unchanged })
             w.Long(v);
+        w.Bool(s.Store is not null);
+        if (s.Store is not null)
+            WriteStoreStats(w, s.Store);
     }
 
     private static RunStats ReadRunStats(WireReader r) => new(
         r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(),
-        TimeSpan.FromTicks(r.Long()), r.Long());
+        TimeSpan.FromTicks(r.Long()), r.Long(), r.Bool() ? ReadStoreStats(r) : null);
 
     private static void WriteSpec(WireWriter w, SessionSpec s)
     {
@@ -203,8 +208,9 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
         w.Bool(s.IgnoreFileExists);
         w.Bool(s.LevelsGiven);
         w.Bool(s.HashGiven);
+        w.Str(s.ExactMtime);
     }
 
     private static SessionSpec ReadSpec(WireReader r) =>
-        new(r.Path(), r.Path(), r.Path(), r.Int(), r.S(), r.S(), r.Bool(), r.Bool(), r.Bool());
+        new(r.Path(), r.Path(), r.Path(), r.Int(), r.S(), r.S(), r.Bool(), r.Bool(), r.Bool(), r.S());
 }
