@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using ActorBackup.EndToEnd.Tests.Support;
@@ -52,8 +51,8 @@ public sealed partial class ReflinkCloneTests
         /// <summary>df's used bytes of the mounted file system, after a sync so delayed allocations count.</summary>
         public long DfUsed()
         {
-            Output("sync", "-f", Mount.Path);
-            var lines = Output("df", "-B1", "--output=used", Mount.Path).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Commands.Output("sync", "-f", Mount.Path);
+            var lines = Commands.Output("df", "-B1", "--output=used", Mount.Path).Split('\n', StringSplitOptions.RemoveEmptyEntries);
             return long.Parse(lines[^1].Trim(), CultureInfo.InvariantCulture);
         }
 
@@ -120,6 +119,14 @@ public sealed partial class ReflinkCloneTests
             Expect.SameInode(w.Entry(hash, int.Parse(manifest.Entry(path).Suffix, CultureInfo.InvariantCulture)), snapshot);
         }
         Expect.DifferentInode(w.InSnapshot("w1", "alice/setup.bin"), w.InSnapshot("w1", "dave/setup.bin"));
+
+        // Restore reads clones like any entry: each file comes back with its own metadata.
+        var target = w.Scenario.Temp.Combine("restored");
+        Expect.Success(w.Run("restore", $"--datafolder={w.Data}", "--snapshot=w1", $"--target={target}"));
+        Expect.Owner(1003, 1003, target + "/carol/setup.bin");
+        Expect.Mode(640, target + "/carol/setup.bin");
+        Expect.Mtime(1_600_000_000, 5, target + "/carol/setup.bin");
+        Assert.Equal(Installer, PosixFs.ReadBytes(target + "/carol/setup.bin"));
 
         var stats = w.Run("stats", $"--datafolder={w.Data}");
         Expect.Success(stats);
@@ -294,7 +301,7 @@ public sealed partial class ReflinkCloneTests
     private static List<string> PhysicalExtents(string path)
     {
         var extents = new List<string>();
-        foreach (var line in Output("filefrag", "-v", path).Split('\n'))
+        foreach (var line in Commands.Output("filefrag", "-v", path).Split('\n'))
         {
             var m = ExtentLine().Match(line);
             if (m.Success)
@@ -311,19 +318,5 @@ public sealed partial class ReflinkCloneTests
     {
         var line = stats.StdoutLines.Single(l => l.StartsWith("on disk:", StringComparison.Ordinal));
         return long.Parse(Regex.Match(line, @"([\d,]+) bytes").Groups[1].Value.Replace(",", ""), CultureInfo.InvariantCulture);
-    }
-
-    private static string Output(string program, params string[] args)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed ({process.ExitCode}): {stderr.Result}");
-        return stdout;
     }
 }

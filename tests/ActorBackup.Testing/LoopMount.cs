@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace ActorBackup.Testing;
 
 /// <summary>The file systems a test can make on a loop device.</summary>
@@ -82,16 +80,5 @@ public sealed class LoopMount : IDisposable
     }
 
     /// <summary>Runs losetup; its standard output, or "" when it failed (Dispose must go on).</summary>
-    private static string Losetup(params string[] args)
-    {
-        var start = new ProcessStartInfo("losetup") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        _ = stderr.Result;
-        return process.ExitCode == 0 ? stdout : "";
-    }
+    private static string Losetup(params string[] args) => Commands.TryOutput(["losetup", .. args]) ?? "";
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace ActorBackup.Testing;
 
 /// <summary>A mount made for one test (needs root), undone on Dispose, also when the test failed.</summary>
@@ -114,26 +112,9 @@ public static class Mounts
             Run("umount", "-l", folder); // busy (a child still in it): detach now, freed when released
     }
 
-    internal static void Run(params string[] command)
-    {
-        if (!TryRun(command, out var output))
-            throw new InvalidOperationException($"{string.Join(' ', command)} failed: {output}");
-    }
+    internal static void Run(params string[] command) => Commands.Output(command);
 
-    private static bool TryRun(params string[] command) => TryRun(command, out _);
-
-    private static bool TryRun(string[] command, out string output)
-    {
-        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in command.Skip(1))
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        output = stdout.Result + stderr;
-        return process.ExitCode == 0;
-    }
+    private static bool TryRun(params string[] command) => Commands.TryOutput(command) is not null;
 
     /// <summary>/proc/self/mounts writes space, tab, newline and backslash as \040-style octal.</summary>
     private static string Unescape(string field) =>

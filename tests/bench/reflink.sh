@@ -30,6 +30,7 @@ while [ $# -gt 0 ]; do
         --keep) KEEP=1; shift ;;
         --commit) REV=$2; shift 2 ;;
         -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --only) FSES=($2); shift 2 ;;
         *) echo "reflink.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -89,7 +90,7 @@ used() { sync -f "$WORK/mnt/$1"; echo $(( $(df -B1 --output=used "$WORK/mnt/$1" 
 warm() { find "$HOME_DIR" -type f -print0 | xargs -0 cat >/dev/null; }
 gb() { awk -v b="$1" 'BEGIN{printf "%.3f GB", b/1e9}'; }
 
-declare -A WALL USED CONTENT
+declare -A WALL USED CONTENT DISK BLOCKS
 run() { # fs week
     local fs=$1 week=$2 t0 t1
     warm; sync
@@ -101,6 +102,10 @@ run() { # fs week
     USED[$fs,$week]=$(used "$fs")
     "$AB" stats --datafolder="$WORK/mnt/$fs/backup/data" --json >"$WORK/logs/$fs-stats$week.json"
     CONTENT[$fs,$week]=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["content_bytes"])' "$WORK/logs/$fs-stats$week.json")
+    DISK[$fs,$week]=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["disk_bytes"])' "$WORK/logs/$fs-stats$week.json")
+    # One copy per content as a file system stores it: each first entry (no .N suffix) in whole 4 KiB blocks.
+    BLOCKS[$fs,$week]=$(find "$WORK/mnt/$fs/backup/data" -path '*/.actorbackup' -prune -o -type f -regex '.*/[0-9A-F]+$' -printf '%s\n' \
+        | awk '{b += int(($1 + 4095) / 4096) * 4096} END {printf "%d", b}')
     log "$fs week $week: ${WALL[$fs,$week]} s, df +$(gb "${USED[$fs,$week]}")"
 }
 
@@ -118,6 +123,8 @@ for fs in "${FSES[@]}"; do run "$fs" 2; done
 echo
 echo "one copy per distinct content (stats content_bytes, same on every file system):"
 echo "  after week 1: $(gb "${CONTENT[ext4,1]}") (${CONTENT[ext4,1]} bytes); after week 2: $(gb "${CONTENT[ext4,2]}") (${CONTENT[ext4,2]} bytes)"
+echo "  the same in whole 4 KiB blocks (the first entry of each content, as any file system allocates it):"
+echo "  after week 1: $(gb "${BLOCKS[xfs,1]}"); after week 2: $(gb "${BLOCKS[xfs,2]}")"
 echo "cp -a of week 1 onto the ext4 image: $CPA s"
 echo
 printf '%-6s %-6s %9s %16s %12s %12s %s\n' fs week wall "df used" "/one copy" "/ext4 used" "clones / per-owner copies (from --dostats)"
@@ -127,6 +134,16 @@ for week in 1 2; do
         vsext4=$(awk -v u="${USED[$fs,$week]}" -v e="${USED[ext4,$week]}" 'BEGIN{printf "%.3fx", u/e}')
         made=$(grep -E '^(clones|per-owner copies):' "$WORK/logs/$fs-week$week.txt" | sed 's/  */ /g' | cut -c1-60 || true)
         printf '%-6s %-6s %8ss %16s %12s %12s %s\n' "$fs" "$week" "${WALL[$fs,$week]}" "$(gb "${USED[$fs,$week]}")" "$ratio" "$vsext4" "${made:--}"
+    done
+done
+echo
+echo "where df's bytes go: the entries' data blocks (stats disk_bytes, shared blocks once) and the rest"
+echo "(inodes, folders, manifests, the file system's trees), against one copy per content in blocks:"
+printf '%-6s %-6s %16s %12s %16s\n' fs week "entry blocks" "/one copy" "rest of df"
+for week in 1 2; do
+    for fs in "${FSES[@]}"; do
+        printf '%-6s %-6s %16s %12s %16s\n' "$fs" "$week" "$(gb "${DISK[$fs,$week]}")" \
+            "$(awk -v d="${DISK[$fs,$week]}" -v b="${BLOCKS[$fs,$week]}" 'BEGIN{printf "%.3fx", d/b}')" "$(gb $(( USED[$fs,$week] - DISK[$fs,$week] )))"
     done
 done
 echo
