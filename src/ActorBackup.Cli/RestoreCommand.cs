@@ -70,7 +70,7 @@ public sealed class RestoreCommand(Arguments args, TextWriter output, TextWriter
     /// <summary>The counts of a progress or final line.</summary>
     public static string Figures(RestoreStats s) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"{s.Files} files ({Summary.Bytes(s.Bytes)}), {s.Directories} directories, {s.Symlinks} symlinks, {s.Specials} special files, {s.Skipped} skipped, {s.Problems} problems, {s.Elapsed.TotalSeconds:F1} s");
+            $"{s.Files} files ({Summary.Bytes(s.Bytes)}), {s.Directories} directories, {s.Symlinks} symlinks, {s.Specials} special files, {s.Skipped} skipped, {s.Problems} problems{(s.XattrsNotSet > 0 ? $", {s.XattrsNotSet} without some xattrs" : "")}, {s.Elapsed.TotalSeconds:F1} s");
 
     private static string SnapshotName(string name)
     {

@@ -30,6 +30,10 @@ public static class Summary
             else if (store.CopiedEntries > 0)
                 yield return $"per-owner copies: {store.CopiedEntries} entries, {Bytes(store.CopiedBytes)} (content stored already, another owner or mode); on a file system that clones (XFS with reflink, btrfs) they would take no space";
             yield return $"entry mtimes:     {(store.ExactMtime ? "each file's own (--exact-mtime)" : "the first file's of each entry")}";
+            var xattrs = store.EntriesCarryXattrs
+                ? "on snapshot files, folders and symlinks (files share an entry only when their xattrs and ACLs match)"
+                : "in the manifest (restore sets them); snapshot files do not show them (--share=content, or the data folder's file system keeps none)";
+            yield return $"xattrs and ACLs:  {xattrs}{(store.XattrsNotSet > 0 ? $"; {store.XattrsNotSet} entries lack some (see the notice above)" : "")}";
         }
         yield return $"links made:       {s.Links}";
         yield return string.Create(CultureInfo.InvariantCulture,

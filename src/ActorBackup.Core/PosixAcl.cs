@@ -18,6 +18,12 @@ public static class PosixAcl
     /// <summary>The xattr that holds a file's or folder's access ACL.</summary>
     public const string AccessXattr = "system.posix_acl_access";
 
+    /// <summary>The xattr that holds a folder's default ACL (what entries made in it inherit).</summary>
+    public const string DefaultXattr = "system.posix_acl_default";
+
+    /// <summary>Both ACL xattrs: an entry made in a folder with a default ACL inherits them.</summary>
+    public static readonly string[] Xattrs = [AccessXattr, DefaultXattr];
+
     private const uint Version = 2;
     private const ushort UserObj = 0x01, User = 0x02, GroupObj = 0x04, Group = 0x08, Mask = 0x10, Other = 0x20;
     private const int HeaderBytes = 4, EntryBytes = 8;

@@ -26,15 +26,20 @@ public static class SharePolicies
     };
 
     /// <summary>
-    /// The owner, group and mode a new store entry gets for a file with <paramref name="source"/>
+    /// The owner, group, mode and xattrs a new store entry gets for a file with <paramref name="source"/>
     /// metadata and <paramref name="xattrs"/>. Without the right to chown (not root), entries
-    /// belong to the running user. The mode is narrowed by the file's access ACL, which the
-    /// entry does not carry: nobody the ACL kept out may read the snapshot's copy.
+    /// belong to the running user. Where entries carry their files' xattrs
+    /// (<paramref name="entriesCarryXattrs"/>: --share=owner on a data folder that keeps them),
+    /// the xattrs are part of the key, so files with different ACLs never share an inode. Where
+    /// they do not, the mode is narrowed by the file's access ACL: nobody the ACL kept out may
+    /// read the snapshot's copy.
     /// </summary>
-    public static Ownership EntryOwnership(this SharePolicy policy, FileMeta source, IReadOnlyList<Xattr>? xattrs, bool canChown, uint euid, uint egid)
+    public static Ownership EntryOwnership(this SharePolicy policy, FileMeta source, IReadOnlyList<Xattr>? xattrs, bool canChown, uint euid, uint egid, bool entriesCarryXattrs = false)
     {
         var uid = canChown ? source.Uid : euid;
         var gid = canChown ? source.Gid : egid;
+        if (policy == SharePolicy.Owner && entriesCarryXattrs)
+            return new Ownership(uid, gid, source.Mode, Xattrs.Key(xattrs));
         var mode = Xattrs.SnapshotMode(source.Mode, xattrs);
         return policy == SharePolicy.Owner
             ? new Ownership(uid, gid, mode)
@@ -82,5 +87,8 @@ public static class ExactMtimes
         };
 }
 
-/// <summary>Owner, group and permission bits of an inode.</summary>
-public readonly record struct Ownership(uint Uid, uint Gid, uint Mode);
+/// <summary>
+/// Owner, group and permission bits of an inode, and the <see cref="Xattrs.Key"/> of the
+/// extended attributes it carries (0: none, or not part of the share key).
+/// </summary>
+public readonly record struct Ownership(uint Uid, uint Gid, uint Mode, ulong Xattrs = 0);

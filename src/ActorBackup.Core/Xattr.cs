@@ -41,6 +41,33 @@ public static class Xattrs
     public static uint SnapshotMode(uint mode, IReadOnlyList<Xattr>? xattrs) =>
         AccessAcl(xattrs) is { } acl ? PosixAcl.Narrow(mode, acl) : mode;
 
+    /// <summary>
+    /// A 64-bit key of the list (SHA-256 of its names and values, 0 for none) that tells entries
+    /// with different xattrs apart in the share key; a store entry's key is made from what
+    /// listing it gives, a file's from what the walker read, in the same name order.
+    /// </summary>
+    public static ulong Key(IReadOnlyList<Xattr>? xattrs)
+    {
+        if (xattrs is null || xattrs.Count == 0)
+            return 0;
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        Span<byte> length = stackalloc byte[4];
+        foreach (var x in xattrs)
+        {
+            var name = PathBytes.ToBytes(x.Name);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(length, name.Length);
+            sha.AppendData(length);
+            sha.AppendData(name);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(length, x.Value.Length);
+            sha.AppendData(length);
+            sha.AppendData(x.Value);
+        }
+        Span<byte> digest = stackalloc byte[32];
+        sha.GetHashAndReset(digest);
+        var key = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(digest);
+        return key == 0 ? 1 : key;
+    }
+
     /// <summary>True when both lists hold the same names with the same bytes (null and empty alike).</summary>
     public static bool Same(IReadOnlyList<Xattr>? a, IReadOnlyList<Xattr>? b)
     {

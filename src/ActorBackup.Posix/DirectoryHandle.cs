@@ -125,6 +125,25 @@ public sealed class DirectoryHandle : IDisposable
     /// <summary>The same for this directory itself.</summary>
     public byte[]? OwnXattr(string attribute) => ChildXattr(".", attribute);
 
+    /// <summary>
+    /// Every extended attribute of a child (a symlink's own, never its target's), in name byte
+    /// order; null when it has none. ENOENT: the child vanished.
+    /// </summary>
+    public List<Xattr>? ChildXattrs(string name)
+    {
+        var errno = ExtendedAttributes.TryListAt(_fd, name, out var xattrs);
+        if (errno != 0)
+            throw new PosixException(errno, "read extended attributes of", System.IO.Path.Combine(Path, name));
+        return xattrs;
+    }
+
+    /// <summary>The same for this directory itself.</summary>
+    public List<Xattr>? OwnXattrs() => ChildXattrs(".");
+
+    /// <summary>Gives a child exactly these xattrs (see <see cref="ExtendedAttributes.TrySetAll(string, IReadOnlyList{Xattr})"/>); what failed, or null.</summary>
+    public List<(string Name, Errno Errno)>? SetChildXattrs(string name, IReadOnlyList<Xattr>? xattrs) =>
+        ExtendedAttributes.TrySetAllAt(_fd, name, xattrs);
+
     /// <summary>The exact bytes of a child symlink's target.</summary>
     public byte[] ReadLinkChild(string name)
     {

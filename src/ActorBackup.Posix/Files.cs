@@ -185,6 +185,21 @@ public static class Files
             throw new PosixException(errno, "chmod", path);
     }
 
+    /// <summary>
+    /// Gives the entry at <paramref name="path"/> (a symlink itself) exactly these xattrs, see
+    /// <see cref="ExtendedAttributes.TrySetAll(string, IReadOnlyList{Xattr})"/>; what could not be set, or null.
+    /// </summary>
+    public static List<(string Name, Errno Errno)>? SetXattrs(string path, IReadOnlyList<Xattr>? xattrs, OpenDirectories? via = null)
+    {
+        List<(string Name, Errno Errno)>? failed = null;
+        var errno = At(path, (fd, name) =>
+        {
+            failed = ExtendedAttributes.TrySetAllAt(fd, name, xattrs);
+            return 0;
+        }, via);
+        return errno == 0 ? failed : [.. (xattrs ?? []).Select(x => (x.Name, errno))];
+    }
+
     /// <summary>Sets mtime (and leaves atime to equal it) without following a symlink.</summary>
     public static void SetTimes(string path, Timestamp mtime, OpenDirectories? via = null)
     {

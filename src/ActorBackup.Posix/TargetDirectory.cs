@@ -141,6 +141,24 @@ public sealed class TargetDirectory : IDisposable
             throw PosixException.Last("set times of", Child(name));
     }
 
+    /// <summary>
+    /// Gives a child (a symlink itself) exactly <paramref name="xattrs"/>, ACLs included (see
+    /// <see cref="ExtendedAttributes"/>); what could not be set, or null.
+    /// </summary>
+    public List<(string Name, Errno Errno)>? SetChildXattrs(string name, IReadOnlyList<Xattr>? xattrs) =>
+        ExtendedAttributes.TrySetAllAt(_fd, name, xattrs);
+
+    /// <summary>The same for this directory itself, through its handle.</summary>
+    public List<(string Name, Errno Errno)>? SetXattrs(IReadOnlyList<Xattr>? xattrs) =>
+        ExtendedAttributes.TrySetAllAt(_fd, "", xattrs);
+
+    /// <summary>This directory's default ACL (what entries made in it inherit); null when none.</summary>
+    public byte[]? DefaultAcl()
+    {
+        var errno = ExtendedAttributes.TryGetAt(_fd, "", PosixAcl.DefaultXattr, out var value);
+        return errno == 0 ? value : null;
+    }
+
     /// <summary>Owner (when <paramref name="chown"/>), mode and mtime of this directory itself, through its handle.</summary>
     public void SetMeta(FileMeta meta, bool chown)
     {

@@ -61,5 +61,6 @@ public static class DataStoreProtocol
     /// </summary>
     public sealed record StoreStats(
         long NewEntries, long NewBytes, long Links, long ExistingLinks, long Directories, long Symlinks, long Specials, long Skipped,
-        long ClonedEntries = 0, long ClonedBytes = 0, long CopiedEntries = 0, long CopiedBytes = 0, bool CanClone = false, bool ExactMtime = false) : IProtocolMessage;
+        long ClonedEntries = 0, long ClonedBytes = 0, long CopiedEntries = 0, long CopiedBytes = 0, bool CanClone = false, bool ExactMtime = false,
+        bool EntriesCarryXattrs = false, long XattrsNotSet = 0) : IProtocolMessage;
 }

@@ -139,10 +139,10 @@ public sealed class Coordinator : TypeSwitchActor, IWithTimers
         {
             var root = Files.Lstat(_options.RootFolder);
             _rootDevice = root.Device;
-            IReadOnlyList<Xattr>? acl;
+            IReadOnlyList<Xattr>? xattrs;
             using (var folder = DirectoryHandle.Open(_options.RootFolder))
-                acl = Walker.Walker.AccessAcl(folder.OwnXattr(PosixAcl.AccessXattr));
-            var entry = new SourceEntry("", root, Xattrs: acl);
+                xattrs = folder.OwnXattrs();
+            var entry = new SourceEntry("", root, Xattrs: xattrs);
             _dirs[""] = new DirState(entry);
             _workers.DataStore.Tell(new OpenSnapshot(entry));
         }

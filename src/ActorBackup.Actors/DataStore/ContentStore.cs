@@ -54,7 +54,14 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
     public bool ExactMtime { get; set; }
 
     /// <summary>
-    /// What we know of one store entry: its suffix, ownership, mtime and link count (32 bytes,
+    /// Whether entries carry their files' extended attributes (ACLs included), which are then
+    /// part of the share key: an entry found on disk is listed for them once, when probed.
+    /// Set once per run, before any file is stored.
+    /// </summary>
+    public bool EntriesCarryXattrs { get; set; }
+
+    /// <summary>
+    /// What we know of one store entry: its suffix, ownership, xattrs' key, mtime and link count (40 bytes,
     /// held inline in its hash's list: a million-file tree of a thousand users has 256,000 of them).
     /// </summary>
     private struct Entry
@@ -64,13 +71,14 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
         public readonly uint Gid;
         public readonly uint Mode;
         public readonly long Mtime; // nanoseconds since the epoch
+        public readonly ulong Xattrs;
         public int Links; // 0: not known (not stat'ed)
         public bool Full;
 
-        public Entry(int suffix, FileMeta meta)
+        public Entry(int suffix, FileMeta meta, ulong xattrs)
         {
             Suffix = suffix;
-            (Uid, Gid, Mode) = (meta.Uid, meta.Gid, meta.Mode);
+            (Uid, Gid, Mode, Xattrs) = (meta.Uid, meta.Gid, meta.Mode, xattrs);
             Mtime = Nanoseconds(meta.Mtime);
             Links = (int)Math.Min(meta.LinkCount, int.MaxValue);
         }
@@ -78,11 +86,11 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
         public Entry(int suffix, Ownership owner, Timestamp mtime)
         {
             Suffix = suffix;
-            (Uid, Gid, Mode) = (owner.Uid, owner.Gid, owner.Mode);
+            (Uid, Gid, Mode, Xattrs) = (owner.Uid, owner.Gid, owner.Mode, owner.Xattrs);
             Mtime = Nanoseconds(mtime);
         }
 
-        public readonly Ownership Owner => new(Uid, Gid, Mode);
+        public readonly Ownership Owner => new(Uid, Gid, Mode, Xattrs);
     }
 
     private static long Nanoseconds(Timestamp t) => unchecked(t.Seconds * 1_000_000_000 + t.Nanoseconds);
@@ -189,7 +197,7 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
         if (_known.Count >= HashLimit)
             _known.Clear();
         ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_known, key, out _);
-        entry = new Entry(suffix, meta);
+        entry = new Entry(suffix, meta, XattrsKeyOf(path));
         return TryLinkKnown(hash, ref entry, wanted, mtime, target, replaceExisting);
     }
 
@@ -268,7 +276,7 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
     /// The rename never replaces (RENAME_NOREPLACE): a name taken by what this store did not
     /// know of is skipped, whoever made it.
     /// </summary>
-    public int Commit(string tempPath, string hash, long size)
+    public int Commit(string tempPath, string hash, long size, ulong xattrs)
     {
         EnsureLevelFolders(hash);
         var entries = EntriesOf(hash, size);
@@ -280,14 +288,14 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
         while ((errno = Files.TryRenameNoReplace(tempPath, path, _levelDirs, _tempDirs)) == Errno.EEXIST)
         {
             if (Files.TryLstat(path, out var taken, out _, _levelDirs) && taken!.Type == EntryType.File && taken.Size == size && entries.All(e => e.Suffix != suffix))
-                entries.Add(new Entry(suffix, taken));
+                entries.Add(new Entry(suffix, taken, XattrsKeyOf(path)));
             path = Layout.EntryPath(hash, ++suffix);
         }
         if (errno != 0)
             throw new PosixException(errno, $"rename {tempPath} to", path);
         entries.Add(new Entry(suffix, Files.TryLstat(path, out var committed, out var lstatErrno, _levelDirs)
             ? committed!
-            : throw new PosixException(lstatErrno, "stat", path)));
+            : throw new PosixException(lstatErrno, "stat", path), xattrs));
         return suffix;
     }
 
@@ -326,13 +334,25 @@ internal sealed class ContentStore(StoreLayout layout, SharePolicy share, long m
                 throw new PosixException(errno, "stat store entry", path);
             }
             if (meta!.Type == EntryType.File && meta.Size == size)
-                entries.Add(new Entry(suffix, meta));
+                entries.Add(new Entry(suffix, meta, XattrsKeyOf(path)));
             else
                 NoteUnusable(path, meta, size);
             _known.Remove((hash, suffix)); // the fresh count replaces it
         }
         _entries[hash] = entries;
         return entries;
+    }
+
+    /// <summary>
+    /// The key of the xattrs a store entry carries, when entries carry them (else 0: not part
+    /// of the key). An entry whose xattrs cannot be listed gets a key no file has: it is not shared.
+    /// </summary>
+    private ulong XattrsKeyOf(string path)
+    {
+        if (!EntriesCarryXattrs)
+            return 0;
+        var errno = ExtendedAttributes.TryList(path, out var xattrs);
+        return errno == 0 ? Xattrs.Key(xattrs) : ulong.MaxValue;
     }
 
     /// <summary>

@@ -56,7 +56,7 @@ public sealed partial class DataStore
     }
 
     private Ownership Wanted(HashedFile file) =>
-        _options.Share.EntryOwnership(file.Source.Meta, file.Source.Xattrs, _canChown, _euid, _egid);
+        _options.Share.EntryOwnership(file.Source.Meta, file.Source.Xattrs, _canChown, _euid, _egid, _entriesCarryXattrs);
 
     private string KeyOf(HashedFile file)
     {
@@ -64,9 +64,20 @@ public sealed partial class DataStore
             return file.Hash;
         var w = Wanted(file);
         return _store.ExactMtime
-            ? $"{file.Hash}:{w.Uid}:{w.Gid}:{w.Mode}:{file.Source.Meta.Mtime}"
-            : $"{file.Hash}:{w.Uid}:{w.Gid}:{w.Mode}";
+            ? $"{file.Hash}:{w.Uid}:{w.Gid}:{w.Mode}:{w.Xattrs}:{file.Source.Meta.Mtime}"
+            : $"{file.Hash}:{w.Uid}:{w.Gid}:{w.Mode}:{w.Xattrs}";
     }
+
+    /// <summary>
+    /// Whether the entry the previous snapshot linked an unchanged file to (same owner, group
+    /// and mode) fits it without a look: that snapshot shared entries by mtime and by xattrs
+    /// the way this run does (a file without xattrs fits an entry either way: entries made
+    /// without them carry none).
+    /// </summary>
+    private bool Trusted(HashedFile file, KnownContent known) =>
+        known.SameOwnership
+        && (!_store.ExactMtime || _previousOwnMtime)
+        && (file.Source.Xattrs is not { Count: > 0 } || _entriesCarryXattrs == _previousOwnXattrs);
 
     private string TempPath(string name) => Path.Combine(_options.Store.TempFolder, name);
 
@@ -83,9 +94,7 @@ public sealed partial class DataStore
         {
             if (file.Source.Known is { } known && known.Hash == file.Hash)
             {
-                // Trusted to fit without a look only when its snapshot shared entries the way this run does.
-                var trusted = known.SameOwnership && (!_store.ExactMtime || _previousOwnMtime);
-                var outcome = _store.TryLinkKnown(file.Hash, file.Source.Meta.Size, known.Suffix, Wanted(file), file.Source.Meta.Mtime, trusted, _tree!.PathOf(file.Source.Path), _replaceExisting);
+                var outcome = _store.TryLinkKnown(file.Hash, file.Source.Meta.Size, known.Suffix, Wanted(file), file.Source.Meta.Mtime, Trusted(file, known), _tree!.PathOf(file.Source.Path), _replaceExisting);
                 if (outcome is not null)
                 {
                     Discard(file.Temp);
@@ -185,6 +194,27 @@ public sealed partial class DataStore
         first.Followers.Clear();
     }
 
+    /// <summary>The xattr failures not yet told (each kind once per run; the finisher's too).</summary>
+    private void TellXattrNotices()
+    {
+        var notices = _xattrFailures.TakeNotices();
+        if (notices.Count > 0)
+            _coordinator.Tell(new FilesStored([], [], notices.ConvertAll(n => new FileProblem(n.Path, n.Reason))));
+    }
+
+    /// <summary>
+    /// Gives a new entry, before it is named, the xattrs of the file it is made for, where
+    /// entries carry them. Where the temp folder has a default ACL (inherited from where the
+    /// data folder was made), every new entry is given exactly its list, so none carries an
+    /// ACL its files do not have.
+    /// </summary>
+    private void SetEntryXattrs(HashedFile file, string temp)
+    {
+        var xattrs = _entriesCarryXattrs ? file.Source.Xattrs : null;
+        if (xattrs is { Count: > 0 } || _tempInherits)
+            _xattrFailures.Note(PathBytes.Escape(file.Source.Path), ExtendedAttributes.TrySetAll(temp, xattrs));
+    }
+
     /// <summary>Removes a hasher's temp copy that is not needed (its content is stored already).</summary>
     private void Discard(string? temp)
     {
@@ -270,6 +300,7 @@ public sealed partial class DataStore
     /// </summary>
     private void Ready(PendingContent pending, string temp, long bytes)
     {
+        SetEntryXattrs(pending.Source, temp);
         pending.Temp = temp;
         pending.Bytes = bytes;
         if (!_settings.Fsync)
@@ -308,7 +339,7 @@ public sealed partial class DataStore
     private void Name(PendingContent pending, List<HashedFile> done, List<FileProblem> problems)
     {
         var another = pending.Cloned || _store.AnyEntry(pending.Hash, pending.Bytes) is not null;
-        var suffix = _store.Commit(pending.Temp!, pending.Hash, pending.Bytes);
+        var suffix = _store.Commit(pending.Temp!, pending.Hash, pending.Bytes, Wanted(pending.Source).Xattrs);
         _newEntries++;
         _newBytes += pending.Bytes;
         if (pending.Cloned)
@@ -383,6 +414,7 @@ public sealed partial class DataStore
         var unusable = _store.TakeUnusable();
         if (unusable.Count > 0)
             _coordinator.Tell(new FilesStored([], [], unusable.Select(u => new FileProblem(u.Path, u.Reason)).ToList()));
+        TellXattrNotices();
         for (var i = 0; i < done.Count; i += Max)
             _coordinator.Tell(new FilesStored(done.GetRange(i, Math.Min(Max, done.Count - i)), []));
         for (var i = 0; i < problems.Count; i += Max)

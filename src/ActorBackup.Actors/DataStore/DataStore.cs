@@ -71,6 +71,24 @@ public sealed partial class DataStore : TypeSwitchActor
 
     /// <summary>The previous snapshot's entries had their files' own mtimes, so its entries can be trusted to fit by mtime too.</summary>
     private bool _previousOwnMtime;
+
+    /// <summary>
+    /// Store entries carry their files' xattrs (--share=owner, and the data folder's file
+    /// system keeps them: probed at Open), so the xattrs are part of the share key.
+    /// </summary>
+    private bool _entriesCarryXattrs;
+
+    /// <summary>The previous snapshot's entries carried their files' xattrs too: its entries can be trusted to fit by them.</summary>
+    private bool _previousOwnXattrs;
+
+    /// <summary>Xattrs the snapshot's entries, folders and symlinks could not get (shared with the finisher).</summary>
+    private XattrFailures _xattrFailures = NewXattrFailures();
+
+    /// <summary>The store's temp folder has a default ACL: new entries would inherit it unless given their list.</summary>
+    private bool _tempInherits;
+
+    private static XattrFailures NewXattrFailures() =>
+        new("the data folder", "the snapshot does not show it; the manifest keeps it and restore sets it");
     // Files that could not be linked into the snapshot (not source problems: those never get here).
     private long _linkFailures;
 
@@ -154,11 +172,13 @@ public sealed partial class DataStore : TypeSwitchActor
                 throw new PosixException(errno, "create snapshot folder", root);
         }
         ProbeClones(layout);
+        ProbeXattrs(layout);
         _snapshotDirs.Clear(); // nothing held from an earlier snapshot of this data-store
-        _tree = new SnapshotTree(root, _replaceExisting, _snapshotDirs);
+        var inherits = HasDefaultAcl(root);
+        _tree = new SnapshotTree(root, _replaceExisting, _snapshotDirs, _xattrFailures, inherits);
         if (_finisher is not null)
             Context.Stop(_finisher); // an earlier snapshot's
-        _finisher = Context.ActorOf(Finisher.Props(root, layout.DataFolder));
+        _finisher = Context.ActorOf(Finisher.Props(root, layout.DataFolder, _xattrFailures, inherits));
         if (_replaceExisting)
             _produced = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         var manifest = layout.ManifestPath(_options.SnapshotName);
@@ -170,7 +190,8 @@ public sealed partial class DataStore : TypeSwitchActor
             ["root"] = PathBytes.Escape(_options.RootFolder),
             ["snapshot"] = PathBytes.Escape(_options.BackupFolder),
             ["started"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"),
-            [ManifestFormat.XattrsHeader] = ManifestFormat.XattrsAccessAcl,
+            [ManifestFormat.XattrsHeader] = ManifestFormat.XattrsAll,
+            [ManifestFormat.EntryXattrsHeader] = _entriesCarryXattrs ? ManifestFormat.EntryXattrsOwn : ManifestFormat.EntryXattrsNone,
             [ManifestFormat.EntriesHeader] = _canClone ? ManifestFormat.EntriesClone : ManifestFormat.EntriesCopy,
             [ManifestFormat.EntryMtimeHeader] = _store.ExactMtime ? ManifestFormat.EntryMtimeOwn : ManifestFormat.EntryMtimeFirst,
         }, sortedPath: manifest + ".sorting");
@@ -191,6 +212,31 @@ public sealed partial class DataStore : TypeSwitchActor
         _store.ExactMtime = _options.ExactMtime.Resolve(_options.Share, _canClone);
         _previousOwnMtime = _options.PreviousManifest is { } previous && File.Exists(previous)
             && ManifestReader.ReadLeadingHeader(previous).GetValueOrDefault(ManifestFormat.EntryMtimeHeader) == ManifestFormat.EntryMtimeOwn;
+    }
+
+    /// <summary>
+    /// Whether the data folder's file system keeps xattrs (one probe file in the temp folder).
+    /// Where it does not, a run says so once and goes on: entries are shared without them
+    /// (modes narrowed by ACLs), the manifest still keeps every xattr for restore.
+    /// </summary>
+    private void ProbeXattrs(StoreLayout layout)
+    {
+        _xattrFailures = NewXattrFailures();
+        var errno = ExtendedAttributes.Probe(layout.TempFolder);
+        if (errno != 0)
+            _xattrFailures.Note(layout.DataFolder, [("user.*", errno)], count: false);
+        _entriesCarryXattrs = errno == 0 && _options.Share == SharePolicy.Owner;
+        _store.EntriesCarryXattrs = _entriesCarryXattrs;
+        _tempInherits = errno == 0 && HasDefaultAcl(layout.TempFolder);
+        _previousOwnXattrs = _options.PreviousManifest is { } previous && File.Exists(previous)
+            && ManifestReader.ReadLeadingHeader(previous).GetValueOrDefault(ManifestFormat.EntryXattrsHeader) == ManifestFormat.EntryXattrsOwn;
+    }
+
+    /// <summary>Whether entries made in <paramref name="folder"/> inherit ACLs (it has a default ACL, as its parent did).</summary>
+    private static bool HasDefaultAcl(string folder)
+    {
+        using var dir = DirectoryHandle.Open(folder);
+        return dir.OwnXattr(PosixAcl.DefaultXattr) is not null;
     }
 
     /// <summary>
@@ -265,11 +311,13 @@ public sealed partial class DataStore : TypeSwitchActor
             }
         }
         _skipped += skipped;
+        TellXattrNotices();
         Sender.Tell(new EntriesCreated(m.Directory, problems, skipped));
     }
 
     private StoreStats Stats() => new(_newEntries, _newBytes, _links, _existingLinks, _directories, _symlinks, _specials, _skipped,
-        _clonedEntries, _clonedBytes, _copiedEntries, _copiedBytes, _canClone, _store.ExactMtime);
+        _clonedEntries, _clonedBytes, _copiedEntries, _copiedBytes, _canClone, _store.ExactMtime,
+        _entriesCarryXattrs, _xattrFailures.Entries);
 
     private void Produced(string path)
     {
@@ -305,6 +353,7 @@ public sealed partial class DataStore : TypeSwitchActor
 
     private void Close(CloseSnapshot m)
     {
+        TellXattrNotices(); // the finisher's, set on folders since the last report
         var stats = Stats();
         if (_manifest is null)
         {

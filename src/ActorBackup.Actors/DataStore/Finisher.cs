@@ -10,7 +10,7 @@ namespace ActorBackup.Actors.DataStore;
 /// data-store's. The coordinator asks for a folder only once every entry in it is made and
 /// every subfolder finished (a new entry would change its mtime); the data-store forwards
 /// the request here and this child answers the coordinator. Three calls per folder
-/// (fchownat, fchmodat, utimensat), 45,000 for a 15,000-folder tree, were up to a tenth of
+/// (fchownat, fchmodat, utimensat; and its xattrs when it has any), 45,000 for a 15,000-folder tree, were up to a tenth of
 /// the data-store's thread, which alone makes links and is the critical path of an
 /// incremental run. It writes no store entry and no link: those stay the data-store's alone.
 ///
@@ -22,9 +22,9 @@ internal sealed class Finisher : TypeSwitchActor
     private readonly OpenDirectories _dirs = new(64);
     private readonly SnapshotTree _tree;
 
-    public Finisher(string snapshotRoot, string dataFolder)
+    public Finisher(string snapshotRoot, string dataFolder, XattrFailures xattrFailures, bool inherits)
     {
-        _tree = new SnapshotTree(snapshotRoot, replaceExisting: false, _dirs);
+        _tree = new SnapshotTree(snapshotRoot, replaceExisting: false, _dirs, xattrFailures, inherits);
         Receive<FinalizeDirectory>(m =>
         {
             FileProblem? problem = null;
@@ -46,8 +46,8 @@ internal sealed class Finisher : TypeSwitchActor
         });
     }
 
-    public static Props Props(string snapshotRoot, string dataFolder) =>
-        Akka.Actor.Props.Create(() => new Finisher(snapshotRoot, dataFolder)).WithDispatcher(Dispatchers.Io);
+    public static Props Props(string snapshotRoot, string dataFolder, XattrFailures xattrFailures, bool inherits) =>
+        Akka.Actor.Props.Create(() => new Finisher(snapshotRoot, dataFolder, xattrFailures, inherits)).WithDispatcher(Dispatchers.Io);
 
     protected override void PostStop()
     {

@@ -13,8 +13,13 @@ namespace ActorBackup.Actors.DataStore;
 /// Directories are created 0700 and get their real owner and mode when finalized, so
 /// nobody can look into a snapshot before it is complete. Its folders are reached through
 /// <paramref name="dirs"/> (parents held open), which forgets them when leftovers are removed.
+/// Each gets the extended attributes (ACLs included) of its source: a folder's when it is
+/// finalized, after its children are made (so none inherits its default ACL); what cannot be
+/// set goes to <paramref name="xattrFailures"/>. Where the snapshot's folder inherited a default
+/// ACL (<paramref name="inherits"/>: from the folder it was made in), every entry made is given
+/// exactly its list, so none keeps an ACL its source does not have.
 /// </summary>
-internal sealed class SnapshotTree(string root, bool replaceExisting, OpenDirectories dirs)
+internal sealed class SnapshotTree(string root, bool replaceExisting, OpenDirectories dirs, XattrFailures xattrFailures, bool inherits)
 {
     private readonly bool _root = Files.IsRoot;
 
@@ -54,6 +59,7 @@ internal sealed class SnapshotTree(string root, bool replaceExisting, OpenDirect
         Check(errno, "create symlink", path);
         if (_root)
             Files.Lchown(path, e.Meta.Uid, e.Meta.Gid);
+        SetXattrs(path, e.Xattrs, made: !inherits, via: null);
         Files.SetTimes(path, e.Meta.Mtime);
     }
 
@@ -102,13 +108,30 @@ internal sealed class SnapshotTree(string root, bool replaceExisting, OpenDirect
         SetMeta(path, directory.Meta, directory.Xattrs);
     }
 
-    /// <summary>Owner, mode (narrowed by an access ACL, which the snapshot does not carry) and times.</summary>
+    /// <summary>
+    /// Owner, mode, xattrs and times. The mode is first narrowed by the access ACL; setting the
+    /// ACL then gives the exact bits (where it cannot be set, the narrowed mode keeps out whom
+    /// the ACL kept out).
+    /// </summary>
     private void SetMeta(string path, FileMeta meta, IReadOnlyList<Xattr>? xattrs)
     {
         if (_root)
             Files.Lchown(path, meta.Uid, meta.Gid, dirs);
         Files.Chmod(path, Xattrs.SnapshotMode(meta.Mode, xattrs), dirs);
+        SetXattrs(path, xattrs, made: !replaceExisting && !inherits, dirs);
         Files.SetTimes(path, meta.Mtime, dirs);
+    }
+
+    /// <summary>
+    /// Sets the entry's xattrs. An entry this run made has none to remove (its folder's default
+    /// ACL is set only once its children are made), so one without xattrs costs no call; one
+    /// kept from an interrupted run is given exactly its list.
+    /// </summary>
+    private void SetXattrs(string path, IReadOnlyList<Xattr>? xattrs, bool made, OpenDirectories? via)
+    {
+        if (made && (xattrs is null || xattrs.Count == 0))
+            return;
+        xattrFailures.Note(path, Files.SetXattrs(path, xattrs, via));
     }
 
     private static void Check(Errno errno, string operation, string path)

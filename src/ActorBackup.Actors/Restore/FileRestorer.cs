@@ -14,7 +14,7 @@ namespace ActorBackup.Actors.Restore;
 /// Restores batches of regular files: each is a new file (never a link into the store),
 /// created in its folder's handle with O_EXCL|O_NOFOLLOW, filled from its store entry (or,
 /// when the entry is missing, from the snapshot tree's copy) through one read that also
-/// hashes the bytes, and given its owner, mode and mtime through its own descriptor. A hash
+/// hashes the bytes, and given its owner, mode, mtime and xattrs (ACLs included) through its own descriptor. A hash
 /// that differs from the manifest's is reported: the bytes are restored anyway (they may be
 /// worth salvaging), and the store entry is named as damaged. Every file of a batch ends
 /// in the reply, restored or as a problem: nothing thrown leaves the actor, so a routee
@@ -27,6 +27,9 @@ public sealed class FileRestorer : ReceiveActor
     private readonly bool _chown = Files.IsRoot;
     private TargetTree? _tree;
     private SourceRoot? _store, _snapshot;
+    // The batch in hand: whether every file gets exactly its xattrs, and the files that could not get them all.
+    private bool _exactXattrs;
+    private List<(string Path, List<(string Name, Errno Errno)> Failed)>? _xattrsNotSet;
 
     public FileRestorer(RestoreOptions options, BackupSettings settings)
     {
@@ -38,6 +41,8 @@ public sealed class FileRestorer : ReceiveActor
             var notices = new List<RestoreProblem>();
             var restored = 0;
             long bytes = 0;
+            _exactXattrs = batch.ExactXattrs;
+            _xattrsNotSet = null;
             foreach (var file in batch.Files)
             {
                 string? problem;
@@ -58,7 +63,7 @@ public sealed class FileRestorer : ReceiveActor
                 else
                     problems.Add(new RestoreProblem(file.Path, problem));
             }
-            Sender.Tell(new FilesRestored(batch.BatchId, restored, bytes, problems, notices));
+            Sender.Tell(new FilesRestored(batch.BatchId, restored, bytes, problems, notices, _xattrsNotSet));
         });
     }
 
@@ -133,6 +138,12 @@ public sealed class FileRestorer : ReceiveActor
             {
                 writer.Finish(result.Bytes); // trailing holes were never written
                 Files.SetMeta(output, PathBytes.Escape(file.Path), file.Meta.Uid, file.Meta.Gid, file.Meta.Mode, file.Meta.Mtime, _chown);
+                // After the chown, which clears security.capability; an xattr leaves the mtime as set.
+                if (file.Xattrs is { Count: > 0 } || _exactXattrs)
+                {
+                    if (ExtendedAttributes.TrySetAll(output, file.Xattrs) is { } failed)
+                        (_xattrsNotSet ??= []).Add((file.Path, failed));
+                }
                 return null;
             }
         }

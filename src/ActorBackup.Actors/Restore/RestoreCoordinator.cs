@@ -40,6 +40,11 @@ public sealed class RestoreCoordinator : ReceiveActor
     private readonly Stopwatch _clock = new();
     // Every folder made (or found) in the target, with its manifest metadata; null until its own line is read.
     private readonly Dictionary<string, FileMeta?> _folders = new(StringComparer.Ordinal);
+    // The xattrs of folders that have any, set with their metadata at the end.
+    private readonly Dictionary<string, IReadOnlyList<Xattr>> _folderXattrs = new(StringComparer.Ordinal);
+    private readonly XattrFailures _xattrFailures = new("the restore target", "the restored entry lacks it (the manifest keeps it)");
+    // The target has a default ACL: entries made in it inherit ACLs, so each is given exactly its list.
+    private bool _exactXattrs;
     // Folders that could not be made: nothing below them is attempted.
     private readonly HashSet<string> _failed = new(StringComparer.Ordinal);
 
@@ -99,6 +104,7 @@ public sealed class RestoreCoordinator : ReceiveActor
         try
         {
             _tree = new TargetTree(_options.Target);
+            _exactXattrs = _tree.Root.DefaultAcl() is not null;
             _lines = File.ReadLines(_options.ManifestPath).GetEnumerator();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -176,6 +182,8 @@ public sealed class RestoreCoordinator : ReceiveActor
         }
         if (!_options.InScope(entry.Path))
             return;
+        if (entry.Meta.Type == EntryType.Directory && entry.Xattrs is { Count: > 0 } xattrs)
+            _folderXattrs[entry.Path] = xattrs;
         if (entry.Path.Length == 0)
         {
             _folders[""] = entry.Meta;
@@ -224,7 +232,7 @@ public sealed class RestoreCoordinator : ReceiveActor
             Problem(entry.Path, "not restored: its manifest line names no content hash");
             return;
         }
-        _batch.Add(new FileToRestore(entry.Path, entry.Meta, entry.Hash, entry.EntrySuffix));
+        _batch.Add(new FileToRestore(entry.Path, entry.Meta, entry.Hash, entry.EntrySuffix, entry.Xattrs));
         _batchBytes += entry.Meta.Size;
         if (_batch.Count >= _settings.HashBatchFiles || _batchBytes >= _settings.HashBatchBytes)
             SendBatch();
@@ -234,7 +242,7 @@ public sealed class RestoreCoordinator : ReceiveActor
     {
         if (_batch.Count == 0)
             return;
-        _restorers.Tell(new RestoreFiles(++_nextBatch, _batch));
+        _restorers.Tell(new RestoreFiles(++_nextBatch, _batch, _exactXattrs));
         _inFlight++;
         _batch = [];
         _batchBytes = 0;
@@ -249,6 +257,9 @@ public sealed class RestoreCoordinator : ReceiveActor
             Problem(problem.Path, problem.Reason);
         foreach (var notice in m.Notices)
             _reporter.Tell(new RestoreReported(notice, Notice: true, null));
+        foreach (var (path, failed) in m.XattrsNotSet ?? [])
+            _xattrFailures.Note(path, failed);
+        TellXattrNotices();
         if (_options.ProgressEvery > 0 && _files >= _nextProgress)
         {
             _reporter.Tell(new RestoreReported(null, false, Stats()));
@@ -342,6 +353,8 @@ public sealed class RestoreCoordinator : ReceiveActor
             if (errno != 0)
                 throw new PosixException(errno, operation, entry.Path);
             directory.SetChildMeta(name, entry.Meta, _root);
+            if (entry.Xattrs is { Count: > 0 } || _exactXattrs)
+                _xattrFailures.Note(entry.Path, directory.SetChildXattrs(name, entry.Xattrs));
             return true;
         }
         catch (PosixException e)
@@ -365,6 +378,9 @@ public sealed class RestoreCoordinator : ReceiveActor
             {
                 var directory = path.Length == 0 ? _tree!.Root : _tree!.Directory(path);
                 directory.SetMeta(meta, _root);
+                // After its children are made: none of them inherited its default ACL.
+                if (_folderXattrs.TryGetValue(path, out var xattrs) || _exactXattrs)
+                    _xattrFailures.Note(path, directory.SetXattrs(xattrs));
             }
             catch (PosixException e)
             {
@@ -373,13 +389,20 @@ public sealed class RestoreCoordinator : ReceiveActor
         }
     }
 
+    /// <summary>Each kind of xattr that could not be set, once per run (the summary counts the entries).</summary>
+    private void TellXattrNotices()
+    {
+        foreach (var (path, reason) in _xattrFailures.TakeNotices())
+            _reporter.Tell(new RestoreReported(new RestoreProblem(path, reason), Notice: true, null));
+    }
+
     private void Problem(string path, string reason)
     {
         _problems++;
         _reporter.Tell(new RestoreReported(new RestoreProblem(path, reason), Notice: false, null));
     }
 
-    private RestoreStats Stats() => new(_files, _bytes, _directories, _symlinks, _specials, _skipped, _problems, _clock.Elapsed);
+    private RestoreStats Stats() => new(_files, _bytes, _directories, _symlinks, _specials, _skipped, _problems, _clock.Elapsed, _xattrFailures.Entries);
 
     private void Finish(string? fatal)
     {
@@ -395,6 +418,7 @@ public sealed class RestoreCoordinator : ReceiveActor
             try
             {
                 FinalizeFolders();
+                TellXattrNotices();
             }
             catch (Exception e)
             {

@@ -23,10 +23,14 @@ public static class RestoreProtocol
     /// <summary>A signal came: no more manifest lines are read; the run ends with <paramref name="Code"/> once the batches in flight are back.</summary>
     public sealed record StopRestore(ExitCode Code, string Reason);
 
-    /// <summary>One regular file of the manifest: where it goes, its metadata, and the store entry holding its bytes.</summary>
-    public sealed record FileToRestore(string Path, FileMeta Meta, string Hash, int Suffix);
+    /// <summary>One regular file of the manifest: where it goes, its metadata and xattrs, and the store entry holding its bytes.</summary>
+    public sealed record FileToRestore(string Path, FileMeta Meta, string Hash, int Suffix, IReadOnlyList<Xattr>? Xattrs = null);
 
-    public sealed record RestoreFiles(long BatchId, IReadOnlyList<FileToRestore> Files);
+    /// <summary>
+    /// A batch of files. <paramref name="ExactXattrs"/>: the target has a default ACL, so a new
+    /// file inherits an ACL; each is then given exactly its list (an ACL it lacks is removed).
+    /// </summary>
+    public sealed record RestoreFiles(long BatchId, IReadOnlyList<FileToRestore> Files, bool ExactXattrs = false);
 
     /// <summary>A file (or folder, or manifest line) that was not restored exactly; the restore goes on.</summary>
     public sealed record RestoreProblem(string Path, string Reason);
@@ -34,8 +38,11 @@ public static class RestoreProtocol
     /// <summary>
     /// <paramref name="Restored"/> files were written exactly; each one in <paramref name="Problems"/>
     /// was not (or not exactly). <paramref name="Notices"/> were restored exactly, from another source.
+    /// <paramref name="XattrsNotSet"/>: restored files that lack some of their xattrs, and which
+    /// (the coordinator tells each kind once per run and counts the files).
     /// </summary>
-    public sealed record FilesRestored(long BatchId, int Restored, long Bytes, IReadOnlyList<RestoreProblem> Problems, IReadOnlyList<RestoreProblem> Notices);
+    public sealed record FilesRestored(long BatchId, int Restored, long Bytes, IReadOnlyList<RestoreProblem> Problems, IReadOnlyList<RestoreProblem> Notices,
+        IReadOnlyList<(string Path, List<(string Name, Mono.Unix.Native.Errno Errno)> Failed)>? XattrsNotSet = null);
 
     /// <summary>What the reporter prints: a problem or notice on standard error, or a progress line.</summary>
     public sealed record RestoreReported(RestoreProblem? Problem, bool Notice, RestoreStats? Progress);
@@ -48,4 +55,4 @@ public static class RestoreProtocol
 /// Counts of one restore. <paramref name="Skipped"/>: sockets (never restored, as a backup
 /// never recreates them); <paramref name="Problems"/>: entries not restored exactly.
 /// </summary>
-public sealed record RestoreStats(long Files, long Bytes, long Directories, long Symlinks, long Specials, long Skipped, long Problems, TimeSpan Elapsed);
+public sealed record RestoreStats(long Files, long Bytes, long Directories, long Symlinks, long Specials, long Skipped, long Problems, TimeSpan Elapsed, long XattrsNotSet = 0);

@@ -229,6 +229,7 @@ public static class SnapshotList
                 $"new-files {s.NewEntries}\nnew-bytes {s.NewBytes}\nlinks {s.Links}\n" +
                 $"cloned-files {s.ClonedEntries}\ncloned-bytes {s.ClonedBytes}\ncopied-files {s.CopiedEntries}\ncopied-bytes {s.CopiedBytes}\n" +
                 $"entries {(s.CanClone ? "clone" : "copy")}\nentry-mtime {(s.ExactMtime ? "own" : "first")}\n" +
+                $"entry-xattrs {(s.EntriesCarryXattrs ? "own" : "none")}\nxattrs-not-set {s.XattrsNotSet}\n" +
                 $"finished {DateTime.UtcNow:yyyy-MM-dd'T'HH:mm:ss'Z'}\n")));
         }
         File.Move(temp, path, overwrite: true);

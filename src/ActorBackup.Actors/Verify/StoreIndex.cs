@@ -10,7 +10,7 @@ namespace ActorBackup.Actors.Verify;
 /// verify needs of it: size, inode, link count, and the number of manifest paths naming it.
 /// Names that are no entry (half-written, misnamed, misplaced) are reported while listing.
 ///
-/// Memory: one 72-byte <see cref="Slot"/> per entry in one array kept in hash order (the
+/// Memory: one 80-byte <see cref="Slot"/> per entry in one array kept in hash order (the
 /// level folders are listed in order and each folder's entries sorted), found by binary
 /// search: about 75 MB per million entries. The order is also the order of
 /// --read-data-subset, so a data check needs no second copy of the keys. Names that only
@@ -24,6 +24,12 @@ public sealed class StoreIndex
     /// <summary>A size mismatch for this entry was reported already (report once, not per path).</summary>
     public const byte SizeReported = 2;
 
+    /// <summary>The entry's xattrs were listed (<see cref="Info.Xattrs"/> holds their key).</summary>
+    public const byte XattrsRead = 4;
+
+    /// <summary>An xattr mismatch for this entry was reported already.</summary>
+    public const byte XattrsReported = 8;
+
     public struct Info
     {
         public long Size;
@@ -31,6 +37,7 @@ public sealed class StoreIndex
         public ulong LinkCount;
         public int ManifestLinks;
         public byte Flags;
+        public ulong Xattrs; // Core.Xattrs.Key of what the entry carries, once XattrsRead
     }
 
     public struct Slot

@@ -8,7 +8,8 @@ namespace ActorBackup.Actors.Verify;
 /// <summary>
 /// The fast check: each manifest's entries are in its snapshot tree with the recorded type,
 /// every snapshot regular file is the inode of the store entry its manifest names, the store
-/// entry has the recorded size, and (all snapshots checked) link counts add up. Manifests are
+/// entry has the recorded size and (where entries carry their files' xattrs) the recorded
+/// xattrs and ACLs, and (all snapshots checked) link counts add up. Manifests are
 /// streamed; the only growing state is the <see cref="StoreIndex"/> and the set of missing
 /// directories of one snapshot (their contents are not reported one by one).
 /// </summary>
@@ -46,6 +47,7 @@ public sealed class StructureCheck(StoreLayout layout, StoreIndex index, Action<
             Problem(root, $"snapshot folder of {name} is missing; restore it from another copy, or let prune remove the manifest");
 
         var missingFolders = new HashSet<string>(StringComparer.Ordinal);
+        var entryXattrs = reader.Header.GetValueOrDefault(ManifestFormat.EntryXattrsHeader) == ManifestFormat.EntryXattrsOwn;
         using var tree = new TreeLookup(root);
         try
         {
@@ -53,7 +55,7 @@ public sealed class StructureCheck(StoreLayout layout, StoreIndex index, Action<
             {
                 Paths++;
                 if (entry.Meta.Type == EntryType.File && entry.Hash is not null)
-                    CountLink(entry, root);
+                    CountLink(entry, root, entryXattrs);
                 if (rootPresent && entry.Path.Length > 0)
                     CheckPath(entry, root, tree, missingFolders);
             }
@@ -64,8 +66,11 @@ public sealed class StructureCheck(StoreLayout layout, StoreIndex index, Action<
         }
     }
 
-    /// <summary>One more manifest path names the entry; its size must be the store entry's.</summary>
-    private void CountLink(ManifestEntry entry, string root)
+    /// <summary>
+    /// One more manifest path names the entry; its size must be the store entry's, and where
+    /// entries carry their files' xattrs (<paramref name="entryXattrs"/>), so must its xattrs.
+    /// </summary>
+    private void CountLink(ManifestEntry entry, string root, bool entryXattrs)
     {
         var key = EntryKey.From(entry.Hash!, Math.Max(entry.EntrySuffix, 0));
         ref var info = ref index.Find(key, out var added);
@@ -84,6 +89,27 @@ public sealed class StructureCheck(StoreLayout layout, StoreIndex index, Action<
             Problem(key.PathIn(layout),
                 $"store entry has {info.Size} bytes, the manifests record {entry.Meta.Size} (half-written or truncated); verify --heal --rootfolder=SOURCE rewrites it from the source");
         }
+        if (entryXattrs && (info.Flags & (StoreIndex.Missing | StoreIndex.XattrsReported)) == 0)
+            CheckXattrs(ref info, key, entry, root);
+    }
+
+    /// <summary>The store entry carries the xattrs (ACLs included) its manifest line records: listed once per entry.</summary>
+    private void CheckXattrs(ref StoreIndex.Info info, EntryKey key, ManifestEntry entry, string root)
+    {
+        var store = key.PathIn(layout);
+        if ((info.Flags & StoreIndex.XattrsRead) == 0)
+        {
+            var errno = ExtendedAttributes.TryList(store, out var carried);
+            info.Xattrs = errno == 0 ? Xattrs.Key(carried) : ulong.MaxValue;
+            info.Flags |= StoreIndex.XattrsRead;
+        }
+        if (info.Xattrs == Xattrs.Key(entry.Xattrs))
+            return;
+        info.Flags |= StoreIndex.XattrsReported;
+        var path = SnapshotPath(root, entry.Path);
+        var wanted = entry.Xattrs is { Count: > 0 } list ? string.Join(", ", list.Select(x => x.Name)) : "none";
+        Problem(store,
+            $"store entry's extended attributes or ACLs are not what the manifests record for its files (first: {Finding.Show(path)}, which should carry: {wanted}): changed with setfacl/setfattr through a snapshot path or in the store; every snapshot file linked to it shows them. Set them back as the source has them (getfacl/getfattr of the source file), or restore the files: restore sets what the manifest records");
     }
 
     private void CheckPath(ManifestEntry entry, string root, TreeLookup tree, HashSet<string> missingFolders)

@@ -22,9 +22,9 @@ public sealed class Walker : TypeSwitchActor
     private readonly RunOptions _options;
     private readonly SourceRoot _root;
     private DirectoryIndex? _previous;
-    // The previous manifest records each entry's access ACL (an older one does not: an
-    // unchanged file's ACL is then read, and its entry re-chosen when the ACL narrows its mode).
-    private bool _previousHasAcls;
+    // The previous manifest records every xattr of each entry (an older one does not: an
+    // unchanged file's xattrs are then read; the data-store re-chooses its entry when it has any).
+    private bool _previousHasXattrs;
 
     public Walker(RunOptions options)
     {
@@ -35,7 +35,7 @@ public sealed class Walker : TypeSwitchActor
             try
             {
                 _previous = DirectoryIndex.Open(manifest);
-                _previousHasAcls = _previous.Header.TryGetValue(ManifestFormat.XattrsHeader, out var read) && read == ManifestFormat.XattrsAccessAcl;
+                _previousHasXattrs = _previous.Header.TryGetValue(ManifestFormat.XattrsHeader, out var read) && read == ManifestFormat.XattrsAll;
             }
             catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
             {
@@ -76,26 +76,25 @@ public sealed class Walker : TypeSwitchActor
     }
 
     /// <summary>
-    /// The entry's access ACL, which narrows the mode its snapshot inode shows. Symlinks and
-    /// sockets have none that matters. A file unchanged since the previous snapshot (ctime
-    /// too: setting an ACL moves it) keeps the ACL that manifest recorded, without a call.
+    /// Every extended attribute of the entry (POSIX ACLs included), read relative to the held
+    /// directory, never through a symlink. A file unchanged since the previous snapshot (ctime
+    /// too: setting an xattr or ACL moves it) keeps what that manifest recorded, without a call.
+    /// One that cannot be read (other than vanished) is reported and the entry goes on without.
     /// </summary>
-    private IReadOnlyList<Xattr>? Xattrs(DirectoryHandle dir, string name, FileMeta meta, ref KnownContent? known, PreviousFile old)
+    private IReadOnlyList<Xattr>? Xattrs(DirectoryHandle dir, string name, string child, KnownContent? known, PreviousFile old, List<FileProblem> problems)
     {
-        if (meta.Type is EntryType.Symlink or EntryType.Socket)
-            return null;
-        if (known is { SameOwnership: true } && _previousHasAcls)
+        if (known is { SameOwnership: true } && _previousHasXattrs)
             return old.Xattrs;
-        var xattrs = AccessAcl(dir.ChildXattr(name, PosixAcl.AccessXattr));
-        // The entry the previous run chose did not know of the ACL: it fits only when the ACL narrows nothing.
-        if (known is { SameOwnership: true } && Core.Xattrs.SnapshotMode(meta.Mode, xattrs) != meta.Mode)
-            known = known with { SameOwnership = false };
-        return xattrs;
+        try
+        {
+            return dir.ChildXattrs(name);
+        }
+        catch (PosixException e) when (e.Errno != Mono.Unix.Native.Errno.ENOENT)
+        {
+            problems.Add(new FileProblem(child, $"extended attributes not read ({PosixException.Describe(e.Errno)}): in the snapshot without them"));
+            return null;
+        }
     }
-
-    /// <summary>The list an access ACL's value makes: one xattr, or none.</summary>
-    public static IReadOnlyList<Xattr>? AccessAcl(byte[]? value) =>
-        value is null ? null : [new Xattr(PosixAcl.AccessXattr, value)];
 
     private DirectoryWalked Walk(WalkDirectory w)
     {
@@ -130,7 +129,7 @@ public sealed class Walker : TypeSwitchActor
                     var known = before is not null && meta.Type == EntryType.File && before.TryGetValue(name, out old)
                         ? FilesCache.Unchanged(meta, old)
                         : null;
-                    var xattrs = Xattrs(dir, name, meta, ref known, old);
+                    var xattrs = Xattrs(dir, name, child, known, old, problems);
                     entries.Add(new SourceEntry(child, meta, target, known, xattrs));
                 }
                 catch (PosixException e) when (e.Errno is Mono.Unix.Native.Errno.ENOENT or Mono.Unix.Native.Errno.EINVAL)

@@ -11,7 +11,8 @@ namespace ActorBackup.Core.Manifest;
 ///   #root /home            (escaped like paths)
 ///   #snapshot /backup/week10
 ///   #started 2026-11-26T14:00:00Z
-///   #xattrs access-acl     (which xattrs the run read: see <see cref="XattrsHeader"/>)
+///   #xattrs all            (which xattrs the run read: see <see cref="XattrsHeader"/>)
+///   #entry-xattrs own      (whether store entries carry their files' xattrs: see <see cref="EntryXattrsHeader"/>)
 ///   #entries clone         (how further entries of a content were made: see <see cref="EntriesHeader"/>)
 ///   #entry-mtime own       (whether entries were shared by mtime too: see <see cref="EntryMtimeHeader"/>)
 ///   path type mode uid gid size mtime ctime dev ino rdev hash suffix target xattrs
@@ -27,13 +28,25 @@ public static class ManifestFormat
     public const string Magic = "#actorbackup-manifest 1";
 
     /// <summary>
-    /// The header naming which extended attributes the run read: <see cref="XattrsAccessAcl"/>
-    /// (the access ACL of every entry). A manifest without it was written before any was read,
-    /// so the files cache cannot take an unchanged file's ACL from it.
+    /// The header naming which extended attributes the run read: <see cref="XattrsAll"/> (every
+    /// xattr of every entry, ACLs included), or <see cref="XattrsAccessAcl"/> (only the access
+    /// ACL: written by 0.x runs before all were read). The files cache takes an unchanged file's
+    /// xattrs from a manifest that read all; from any other it reads them again.
     /// </summary>
     public const string XattrsHeader = "xattrs";
 
+    public const string XattrsAll = "all";
     public const string XattrsAccessAcl = "access-acl";
+
+    /// <summary>
+    /// <see cref="EntryXattrsOwn"/>: store entries carry the xattrs of their files, which were
+    /// part of the share key (--share=owner on a file system that keeps xattrs);
+    /// <see cref="EntryXattrsNone"/>: entries carry none. Without the header: none.
+    /// </summary>
+    public const string EntryXattrsHeader = "entry-xattrs";
+
+    public const string EntryXattrsOwn = "own";
+    public const string EntryXattrsNone = "none";
 
     /// <summary>
     /// How the run made a further entry of a content the store held (another owner, mode or

@@ -179,10 +179,12 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
             w.Long(v);
         w.Bool(s.CanClone);
         w.Bool(s.ExactMtime);
+        w.Bool(s.EntriesCarryXattrs);
+        w.Long(s.XattrsNotSet);
     }
 
     private static StoreStats ReadStoreStats(WireReader r) =>
-        new(r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Bool(), r.Bool());
+        new(r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Bool(), r.Bool(), r.Bool(), r.Long());
 
     private static void WriteRunStats(WireWriter w, RunStats s)
     {
