@@ -33,7 +33,7 @@ public static class Summary
             var xattrs = store.EntriesCarryXattrs
                 ? "on snapshot files, folders and symlinks (files share an entry only when their xattrs and ACLs match)"
                 : "in the manifest (restore sets them); snapshot files do not show them (--share=content, or the data folder's file system keeps none)";
-            yield return $"xattrs and ACLs:  {xattrs}{(store.XattrsNotSet > 0 ? $"; {store.XattrsNotSet} entries lack some (see the notice above)" : "")}";
+            yield return $"xattrs and ACLs:  {xattrs}{(store.XattrsNotSet > 0 ? $"; not set on {store.XattrsNotSet} snapshot {(store.XattrsNotSet == 1 ? "entry" : "entries")} (see the notice above)" : "")}";
         }
         yield return $"links made:       {s.Links}";
         yield return string.Create(CultureInfo.InvariantCulture,

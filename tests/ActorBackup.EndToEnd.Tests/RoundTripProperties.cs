@@ -149,9 +149,9 @@ public sealed partial class RoundTripProperties(ITestOutputHelper output)
             Assert.True(inSnapshot.Count == 0, "the snapshot differs from the source:\n" + string.Join('\n', inSnapshot));
         }
         var storeAfterFirst = StoreInodes(s);
-        var expectedEntries = ExpectedStoreEntries(tree, share);
+        var expectedEntries = ExpectedStoreEntries(s.SourceRoot, share);
         Assert.True(expectedEntries == storeAfterFirst.Count,
-            $"the store holds {storeAfterFirst.Count} entries, expected {expectedEntries}: one per content{(share == "owner" ? ", owner, group and mode" : "")}");
+            $"the store holds {storeAfterFirst.Count} entries, expected {expectedEntries}: one per content{(share == "owner" ? ", owner, group, mode and xattrs" : "")}");
 
         SecondBackupStoresNothing(s, storeAfterFirst, Timed("again", s.Backup("s2", ["--dostats", $"--share={share}", .. settings])));
         var target = s.Temp.Combine("restored");
@@ -193,9 +193,21 @@ public sealed partial class RoundTripProperties(ITestOutputHelper output)
         }
     }
 
-    /// <summary>Files share a store entry exactly when their content agrees and, under --share=owner, their owner, group and mode.</summary>
-    private static int ExpectedStoreEntries(RandomTree tree, string share) =>
-        tree.Files.Select(f => (Convert.ToHexString(SHA1.HashData(RandomTree.Content(f))), share == "owner" ? (f.Uid, f.Gid, f.Mode) : default)).Distinct().Count();
+    /// <summary>
+    /// Files share a store entry exactly when their content agrees and, under --share=owner,
+    /// their owner, group, mode and xattrs (ACLs included) as the source tree on disk has them.
+    /// </summary>
+    private static int ExpectedStoreEntries(string source, string share) =>
+        PosixFs.Walk(source)
+            .Select(relative => source + "/" + relative)
+            .Where(path => PosixFs.TypeOf(PosixFs.Lstat(path)) == FilePermissions.S_IFREG)
+            .Select(path =>
+            {
+                var st = PosixFs.Lstat(path);
+                var content = Convert.ToHexString(SHA1.HashData(PosixFs.ReadBytes(path)));
+                return share == "owner" ? $"{content} {st.st_uid}:{st.st_gid} {PosixFs.ModeOf(st)} {XattrFs.Describe(XattrFs.List(path))}" : content;
+            })
+            .Distinct().Count();
 
     /// <summary>The store's entries: data-folder-relative name to inode.</summary>
     private static Dictionary<string, ulong> StoreInodes(Scenario s) => s.StoreEntries().ToDictionary(e => e.RelativePath, e => e.Meta.Inode);

@@ -60,6 +60,13 @@ public sealed record RandomEntry
 
     public uint Minor { get; init; }
 
+    /// <summary>
+    /// Extended attributes set on the entry (names and values as bytes): user.* on files and
+    /// folders, POSIX access ACLs (and default ACLs on folders), trusted.* on symlinks and
+    /// special files. An ACL's bits are the mode's once the mode is set (chmod updates it).
+    /// </summary>
+    public IReadOnlyList<(byte[] Name, byte[] Value)> Xattrs { get; init; } = [];
+
     /// <summary>The path for a listing: long ones (255-byte names) cut in the middle.</summary>
     public string Shown => Path.Length == 0 ? "." : Short(Path);
 
@@ -86,6 +93,8 @@ public sealed record RandomEntry
         };
         var metadata = !HasMetadata ? "" : string.Create(CultureInfo.InvariantCulture,
             $"  mode {Octal.Format(Mode)} owner {Uid}:{Gid} mtime {MtimeSeconds}.{MtimeNanoseconds:D9}");
+        if (Xattrs.Count > 0)
+            metadata += "  xattrs " + string.Join(", ", Xattrs.Select(x => $"{Names.Show(x.Name)} ({x.Value.Length} bytes)"));
         return $"{Shown}: {what}{metadata}";
     }
 
@@ -99,7 +108,8 @@ public sealed record RandomEntry
 /// owners and modes, hardlinks, nested and empty folders, symlinks (dangling, absolute,
 /// relative, long, odd bytes), FIFOs, character and block devices, now and then a socket;
 /// modes from 000 to 07777 (setuid, setgid, sticky), other owners and groups, mtimes with
-/// nanoseconds from 1901 to 2286, and odd names (bytes that are not UTF-8, control bytes,
+/// nanoseconds from 1901 to 2286, xattrs and POSIX ACLs (names not UTF-8, values up to 2 KiB),
+/// and odd names (bytes that are not UTF-8, control bytes,
 /// newlines, tabs, leading dashes, spaces, '%', '#', 255-byte names). The same seed and
 /// entry count always give the same tree, so a failure is replayed from the two numbers that
 /// <see cref="ToString"/> prints; <see cref="Shrink"/> gives smaller and plainer variants, so a
@@ -191,6 +201,10 @@ public sealed class RandomTree
             }
         }
         var withMetadata = Entries.Where(e => e.HasMetadata && e.Kind != RandomEntryKind.Socket).ToList();
+        // Xattrs once everything exists (nothing made later inherits a default ACL), before the mode.
+        foreach (var e in withMetadata)
+            foreach (var (name, value) in e.Xattrs)
+                XattrFs.Set(tree.PathOf(e.Relative), name, value);
         foreach (var e in withMetadata)
             tree.Chown(e.Relative, e.Uid, e.Gid);
         foreach (var e in withMetadata.Where(e => e.Kind != RandomEntryKind.Symlink))
@@ -283,6 +297,8 @@ public sealed class RandomTree
             yield return e with { Target = "t"u8.ToArray() };
         if (e.Kind is RandomEntryKind.CharDevice or RandomEntryKind.BlockDevice && (e.Major, e.Minor) != (1, 3))
             yield return e with { Major = 1, Minor = 3 };
+        if (e.Xattrs.Count > 0)
+            yield return e with { Xattrs = [] };
     }
 
     /// <summary>The random choices, all from one <see cref="Random"/> seeded once, in a fixed order.</summary>
@@ -293,6 +309,9 @@ public sealed class RandomTree
         private const int ReadBuffer = 1 << 20; // the hashers' and copiers' default read-buffer
 
         private readonly Random _random = new(seed);
+
+        // Xattrs are drawn from a random of their own, so a seed gives the tree it gave before they were.
+        private readonly Random _xattrRandom = new(unchecked(seed * 7919 + 17));
         private readonly List<RandomEntry> _entries = [];
         private readonly List<(int Seed, int Length)> _contents = [];
 
@@ -319,7 +338,7 @@ public sealed class RandomTree
                 kind = RandomEntryKind.File;
             var path = kind == RandomEntryKind.Socket ? UniquePath([], "sock"u8.ToArray()) : UniquePath(parent, Name(parent));
             var entry = new RandomEntry { Path = path, Kind = kind };
-            return kind switch
+            return WithXattrs(kind switch
             {
                 RandomEntryKind.Hardlink => entry with { LinkOf = Element(_entries.Where(e => e.Kind == RandomEntryKind.File).ToList()).Path },
                 RandomEntryKind.File => FileContent(WithMetadata(entry)),
@@ -327,7 +346,58 @@ public sealed class RandomTree
                 RandomEntryKind.CharDevice or RandomEntryKind.BlockDevice => DeviceNumbers(WithMetadata(entry)),
                 RandomEntryKind.Socket => entry,
                 _ => WithMetadata(entry),
+            });
+        }
+
+        /// <summary>Now and then xattrs: user.* (names not UTF-8 too) and ACLs on files and folders, trusted.* on the rest.</summary>
+        private RandomEntry WithXattrs(RandomEntry e)
+        {
+            if (!e.HasMetadata || _xattrRandom.Next(100) >= 30)
+                return e;
+            var r = _xattrRandom;
+            var xattrs = new List<(byte[] Name, byte[] Value)>();
+            byte[] Value() => RandomTree.Content(r.Next(), r.Next(4) == 0 ? r.Next(200, 2048) : r.Next(0, 40));
+            byte[] Name(string space) => r.Next(5) switch
+            {
+                0 => [.. Encoding.ASCII.GetBytes(space + "."), 0xFF, 0xFE, (byte)'x'],
+                1 => Encoding.UTF8.GetBytes(space + ".日本 %#=\t"),
+                _ => Encoding.ASCII.GetBytes($"{space}.a{r.Next(3)}"),
             };
+            if (e.Kind is RandomEntryKind.File or RandomEntryKind.Directory)
+            {
+                if (r.Next(2) == 0)
+                    xattrs.Add((Name("user"), Value()));
+                if (r.Next(2) == 0)
+                    xattrs.Add((Encoding.ASCII.GetBytes("system.posix_acl_access"), Acl(r)));
+                if (e.Kind == RandomEntryKind.Directory && r.Next(3) == 0)
+                    xattrs.Add((Encoding.ASCII.GetBytes("system.posix_acl_default"), Acl(r)));
+            }
+            else
+                xattrs.Add((Name("trusted"), Value()));
+            return e with { Xattrs = xattrs.DistinctBy(x => Convert.ToHexString(x.Name)).ToList() };
+        }
+
+        /// <summary>An extended ACL in the kernel's xattr form: owner, a named user or two, group, a named group, mask, other.</summary>
+        private static byte[] Acl(Random r)
+        {
+            var entries = new List<(ushort Tag, ushort Perm, uint Id)> { (0x01, (ushort)r.Next(8), uint.MaxValue) };
+            foreach (var id in new[] { 1000u, 1234u, 4294967294u }.Where(_ => r.Next(2) == 0))
+                entries.Add((0x02, (ushort)r.Next(8), id));
+            entries.Add((0x04, (ushort)r.Next(8), uint.MaxValue));
+            if (r.Next(2) == 0)
+                entries.Add((0x08, (ushort)r.Next(8), 5678));
+            entries.Add((0x10, (ushort)r.Next(8), uint.MaxValue));
+            entries.Add((0x20, (ushort)r.Next(8), uint.MaxValue));
+            var bytes = new byte[4 + 8 * entries.Count];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes, 2);
+            for (var i = 0; i < entries.Count; i++)
+            {
+                var at = bytes.AsSpan(4 + 8 * i);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(at, entries[i].Tag);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(at[2..], entries[i].Perm);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(at[4..], entries[i].Id);
+            }
+            return bytes;
         }
 
         private RandomEntry WithMetadata(RandomEntry e)

@@ -7,7 +7,7 @@ namespace ActorBackup.Testing;
 /// <summary>
 /// Compares a copy with its original entry for entry, the way a user checks a restore: the
 /// same names (as bytes), types, permission bits, owners, mtimes to the nanosecond, file
-/// bytes, symlink targets and device numbers. Inode numbers, link counts, atime and ctime
+/// bytes, symlink targets, device numbers, and extended attributes (POSIX ACLs included). Inode numbers, link counts, atime and ctime
 /// are not compared (a copy cannot keep them).
 /// </summary>
 public static class TreeComparer
@@ -17,16 +17,18 @@ public static class TreeComparer
     /// line each (empty when they match). Sockets in the original are expected to be absent
     /// from the copy when <paramref name="socketsSkipped"/>. Regular files' mtimes are not
     /// compared unless <paramref name="fileMtimes"/>: hardlinked copies of one content share
-    /// one mtime, so a copy that links duplicates cannot keep each original's.
+    /// one mtime, so a copy that links duplicates cannot keep each original's. Regular files'
+    /// xattrs are not compared unless <paramref name="fileXattrs"/> (a --share=content snapshot
+    /// file shows its entry's, which carries none).
     /// </summary>
-    public static List<string> Differences(string original, string copy, bool socketsSkipped = true, bool fileMtimes = true)
+    public static List<string> Differences(string original, string copy, bool socketsSkipped = true, bool fileMtimes = true, bool fileXattrs = true)
     {
         var differences = new List<string>();
-        Compare(original, copy, "", new Options(socketsSkipped, fileMtimes), differences);
+        Compare(original, copy, "", new Options(socketsSkipped, fileMtimes, fileXattrs), differences);
         return differences;
     }
 
-    private sealed record Options(bool SocketsSkipped, bool FileMtimes);
+    private sealed record Options(bool SocketsSkipped, bool FileMtimes, bool FileXattrs);
 
     private static void Compare(string original, string copy, string relative, Options options, List<string> differences)
     {
@@ -58,6 +60,8 @@ public static class TreeComparer
         Check("owner", $"{a.st_uid}:{a.st_gid}", $"{b.st_uid}:{b.st_gid}");
         if (type != FilePermissions.S_IFREG || options.FileMtimes)
             Check("mtime", Time(a), Time(b));
+        if (type != FilePermissions.S_IFREG || options.FileXattrs)
+            Check("xattrs", XattrFs.Describe(XattrFs.List(original)), XattrFs.Describe(XattrFs.List(copy)));
         switch (type)
         {
             case FilePermissions.S_IFREG:
