@@ -119,6 +119,14 @@ public sealed class TargetDirectory : IDisposable
     public Errno TryMakeNode(string name, EntryType type, ulong rdev) =>
         Syscall.mknodat(_fd, name, (FilePermissions)(Meta.TypeBits(type) | NewFileMode), rdev) == 0 ? 0 : Stdlib.GetLastError();
 
+    /// <summary>
+    /// linkat of <paramref name="fromName"/> in <paramref name="from"/> as <paramref name="name"/>
+    /// here, never following a symlink at the old name (the link would name the symlink
+    /// itself); returns 0 or the errno (EEXIST, EXDEV, EMLINK, ENOENT are for the caller to judge).
+    /// </summary>
+    public Errno TryLink(TargetDirectory from, string fromName, string name) =>
+        Syscall.linkat(from._fd, fromName, _fd, name, 0) == 0 ? 0 : Stdlib.GetLastError();
+
     /// <summary>Removes a child that is not a directory (unlinkat never follows a symlink: the link itself goes).</summary>
     public void Remove(string name)
     {

@@ -90,6 +90,90 @@ public sealed class RestoreCoordinatorSpec : ActorSpec
         Assert.Equal(0x1EDu, Files.Lstat(Target).Mode);
     }
 
+    /// <summary>A manifest of the root, folder "d" and files d/NAME: (name, inode, links); files of one inode share a hash.</summary>
+    private IActorRef StartLinked((string Name, ulong Inode, ulong Links)[] files, int batchFiles, int hardlinkGroups = HardlinkGroups.DefaultCapacity)
+    {
+        Directory.CreateDirectory(Target);
+        var path = Temp["linked.manifest"];
+        var folder = new FileMeta(EntryType.Directory, 0x1E8, 0, 0, 4096, FolderTime, FolderTime, 1, 2, 0, 1);
+        using (var writer = new ManifestWriter(path, new Dictionary<string, string> { ["hash"] = "sha1" }))
+        {
+            writer.Write(new ManifestEntry("", folder with { Mode = 0x1ED }, null, -1, null));
+            writer.Write(new ManifestEntry("d", folder, null, -1, null));
+            foreach (var (name, inode, links) in files)
+            {
+                var meta = new FileMeta(EntryType.File, 0x1A4, 0, 0, 10, FolderTime, FolderTime, 1, inode, 0, links);
+                writer.Write(new ManifestEntry($"d/{name}", meta, Sha1Hex($"inode {inode}"), 0, null));
+            }
+            writer.Complete();
+        }
+        var options = new RestoreOptions(new StoreLayout(DataFolder, 1, HashKind.Sha1), path, null, Target, null, Overwrite: false);
+        var coordinator = Sys.ActorOf(RestoreCoordinator.Props(options, Settings with { Hashers = 1, BatchesPerHasher = 2, HashBatchFiles = batchFiles },
+            _reporter.Ref, _restorers.Ref, hardlinkGroups));
+        coordinator.Tell(new StartRestore(), TestActor);
+        return coordinator;
+    }
+
+    [Fact]
+    public void A_later_hardlink_is_linked_to_the_first_once_its_batch_is_back_and_never_sent_to_the_restorers()
+    {
+        var coordinator = StartLinked([("a", 10, 2), ("b", 10, 2), ("c", 11, 1)], batchFiles: 10);
+
+        var batch = _restorers.ExpectMsg<RestoreFiles>();
+        Assert.Equal(["d/a", "d/c"], batch.Files.Select(f => f.Path));
+        File.WriteAllText(Target + "/d/a", "restored!!"); // what the restorer would have made
+        File.WriteAllText(Target + "/d/c", "restored!!");
+        coordinator.Tell(new FilesRestored(batch.BatchId, 2, 20, [], []), _restorers.Ref);
+
+        var finished = ExpectMsg<RestoreFinished>();
+        Assert.Equal(ExitCode.Success, finished.Code);
+        Assert.Equal(3, finished.Stats.Files);
+        Assert.Equal(Files.Lstat(Target + "/d/a").Inode, Files.Lstat(Target + "/d/b").Inode);
+        Assert.Equal(2ul, Files.Lstat(Target + "/d/a").LinkCount);
+        _restorers.ExpectNoMsg(Quiet);
+        _reporter.ExpectNoMsg(Quiet);
+    }
+
+    [Fact]
+    public void When_the_first_of_a_group_is_not_restored_the_others_are_sent_as_copies_with_a_notice()
+    {
+        var coordinator = StartLinked([("a", 10, 2), ("b", 10, 2)], batchFiles: 10);
+
+        var batch = _restorers.ExpectMsg<RestoreFiles>();
+        Assert.Equal(["d/a"], batch.Files.Select(f => f.Path));
+        coordinator.Tell(new FilesRestored(batch.BatchId, 0, 0, [new RestoreProblem("d/a", "damaged")], []), _restorers.Ref);
+
+        Assert.Equal("d/a", _reporter.ExpectMsg<RestoreReported>().Problem!.Path);
+        var notice = _reporter.ExpectMsg<RestoreReported>();
+        Assert.True(notice.Notice);
+        Assert.Equal("d/b", notice.Problem!.Path);
+        Assert.Contains("restored as a copy, not as a hardlink of d/a", notice.Problem.Reason);
+        var copy = _restorers.ExpectMsg<RestoreFiles>();
+        Assert.Equal(["d/b"], copy.Files.Select(f => f.Path));
+        coordinator.Tell(new FilesRestored(copy.BatchId, 1, 10, [], []), _restorers.Ref);
+        Assert.Equal(ExitCode.FileErrors, ExpectMsg<RestoreFinished>().Code);
+    }
+
+    [Fact]
+    public void With_the_group_table_full_further_groups_are_copied_under_one_notice()
+    {
+        var coordinator = StartLinked([("a", 10, 2), ("b", 11, 2), ("c", 12, 2), ("d", 11, 2), ("e", 12, 2), ("f", 10, 2)], batchFiles: 10, hardlinkGroups: 1);
+
+        var notice = _reporter.ExpectMsg<RestoreReported>();
+        Assert.True(notice.Notice);
+        Assert.Equal("d/b", notice.Problem!.Path);
+        Assert.Contains("table of hardlink groups is full (1 groups", notice.Problem.Reason);
+        var batch = _restorers.ExpectMsg<RestoreFiles>();
+        Assert.Equal(["d/a", "d/b", "d/c", "d/d", "d/e"], batch.Files.Select(f => f.Path));
+        foreach (var f in batch.Files)
+            File.WriteAllText(Target + "/" + f.Path, "restored!!");
+        coordinator.Tell(new FilesRestored(batch.BatchId, 5, 50, [], []), _restorers.Ref);
+
+        Assert.Equal(ExitCode.Success, ExpectMsg<RestoreFinished>().Code);
+        Assert.Equal(Files.Lstat(Target + "/d/a").Inode, Files.Lstat(Target + "/d/f").Inode);
+        _reporter.ExpectNoMsg(Quiet);
+    }
+
     [Fact]
     public void A_problem_in_a_batch_reaches_the_reporter_and_ends_the_restore_with_exit_3()
     {

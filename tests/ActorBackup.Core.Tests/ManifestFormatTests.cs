@@ -22,6 +22,7 @@ public sealed class ManifestFormatTests
         new ManifestEntry("run/sock", Meta(EntryType.Socket, 0x1FF), null, -1, null),
         new ManifestEntry(PathBytes.FromBytes([(byte)'n', 0xFF, 0xFE, (byte)'\n']), Meta(EntryType.File), "DA39A3EE5E6B4B0D3255BFEF95601890AFD80709", 0, null),
         new ManifestEntry("shared", Meta(EntryType.Directory, 0x1ED), null, -1, null, [new Xattr(PosixAcl.AccessXattr, [2, 0, 0, 0, 1, 0, 7, 0, 255, 255, 255, 255])]),
+        new ManifestEntry("etc/linked", Meta(EntryType.File, 0x1A4, 3) with { LinkCount = 4_000_000_000 }, "DA39A3EE5E6B4B0D3255BFEF95601890AFD80709", 0, null),
     ];
 
     public static TheoryData<int> SampleIndexes()
@@ -40,7 +41,7 @@ public sealed class ManifestFormatTests
         var line = ManifestFormat.Render(entry);
         var back = ManifestFormat.Parse(line);
 
-        Assert.Equal(15, line.Split('\t').Length);
+        Assert.Equal(16, line.Split('\t').Length);
         Assert.DoesNotContain('\n', line);
         Assert.Equal(entry.Path, back.Path, StringComparer.Ordinal);
         Assert.Equal(entry.Meta, back.Meta);
@@ -58,6 +59,28 @@ public sealed class ManifestFormatTests
         Assert.Equal("bin/su", back.Path);
         Assert.Equal(3, back.EntrySuffix);
         Assert.Null(back.Xattrs);
+        Assert.Equal(1ul, back.Meta.LinkCount);
+    }
+
+    [Fact]
+    public void A_line_of_15_fields_written_before_link_counts_were_recorded_reads_as_one_link()
+    {
+        var back = ManifestFormat.Parse("bin/su\tf\t4755\t0\t0\t12\t1.0\t1.0\t1\t2\t0\tDA39A3EE5E6B4B0D3255BFEF95601890AFD80709\t3\t\tuser.a=1");
+
+        Assert.Equal(3, back.EntrySuffix);
+        Assert.Equal("user.a", Assert.Single(back.Xattrs!).Name);
+        Assert.Equal(1ul, back.Meta.LinkCount);
+    }
+
+    [Fact]
+    public void The_link_count_is_the_sixteenth_field_after_an_empty_xattrs_field()
+    {
+        var entry = new ManifestEntry("a", Meta(EntryType.File, 0x1A4, 1) with { LinkCount = 3 }, "DA39A3EE5E6B4B0D3255BFEF95601890AFD80709", 0, null);
+
+        var fields = ManifestFormat.Render(entry).Split('\t');
+
+        Assert.Equal(["", "3"], fields[14..]);
+        Assert.Equal(3ul, ManifestFormat.Parse(ManifestFormat.Render(entry)).Meta.LinkCount);
     }
 
     [Fact]
@@ -66,7 +89,7 @@ public sealed class ManifestFormatTests
         var entry = new ManifestEntry("bin/su", Meta(EntryType.File, 0x9ED, 12), "DA39A3EE5E6B4B0D3255BFEF95601890AFD80709", 3, null);
 
         Assert.Equal(
-            "bin/su\tf\t4755\t4294967294\t100\t12\t1700000000.123456789\t1700000001.000000005\t66305\t18446744073709551000\t0\tDA39A3EE5E6B4B0D3255BFEF95601890AFD80709\t3\t\t",
+            "bin/su\tf\t4755\t4294967294\t100\t12\t1700000000.123456789\t1700000001.000000005\t66305\t18446744073709551000\t0\tDA39A3EE5E6B4B0D3255BFEF95601890AFD80709\t3\t\t\t1",
             ManifestFormat.Render(entry));
     }
 
@@ -97,12 +120,12 @@ public sealed class ManifestFormatTests
 
     [Theory]
     [InlineData("a\tf\t644")]
-    [InlineData("a\tf\t644\t0\t0\t0\t1.0\t1.0\t1\t2\t0\tH\t0\t\t\textra")]
-    public void A_line_without_15_fields_is_a_format_error(string line)
+    [InlineData("a\tf\t644\t0\t0\t0\t1.0\t1.0\t1\t2\t0\tH\t0\t\t\t1\textra")]
+    public void A_line_without_14_to_16_fields_is_a_format_error(string line)
     {
         var e = Assert.Throws<FormatException>(() => ManifestFormat.Parse(line));
 
-        Assert.Contains("expected 15", e.Message);
+        Assert.Contains("expected 16", e.Message);
     }
 
     [Fact]

@@ -332,7 +332,7 @@ public sealed class RestoreTests
     /// <summary>
     /// Everything a restore must get exactly right: names as bytes, odd permission bits,
     /// other owners, extreme and nanosecond mtimes, empty files and folders, all kinds of
-    /// entries, a deep path, and two hardlinked names (restored as two copies).
+    /// entries, a deep path, and two hardlinked names (restored as two links of one inode).
     /// </summary>
     private static void BuildAdversarialTree(TreeBuilder t)
     {

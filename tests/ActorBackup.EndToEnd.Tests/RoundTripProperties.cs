@@ -29,10 +29,11 @@ namespace ActorBackup.EndToEnd.Tests;
 /// of up to <see cref="DefaultMaxEntries"/> entries) and, when one fails, shrinks it to a
 /// smallest case that still fails: defaults first, then fewer and plainer entries. The failure message shows the original case (with
 /// the numbers that replay it) and the shrunk one.
-/// Source hardlinks are generated: the comparison never looks at link counts or inode numbers
-/// (restore brings each name back as its own copy, as documented, which is checked too), so a
-/// hardlinked source is compared name by name like any other, and the backup side (one inode
-/// read under two names, the files cache keyed by inode) gets exercised.
+/// Source hardlinks are generated: the tree comparison never looks at link counts or inode
+/// numbers, so a hardlinked source is compared name by name like any other, and the backup
+/// side (one inode read under two names, the files cache keyed by inode) gets exercised; a
+/// separate check wants the restore's names grouped into inodes as the source's were, with
+/// the source's link counts.
 /// Environment: ACTORBACKUP_PROPERTY_ITERATIONS (cases per run, default
 /// <see cref="DefaultIterations"/>), ACTORBACKUP_PROPERTY_REPLAY=SEED:SIZE:SETTINGS (run only
 /// that case, shrinking it if it fails), ACTORBACKUP_PROPERTY_SHRINK_SECONDS (time allowed for
@@ -184,14 +185,28 @@ public sealed partial class RoundTripProperties(ITestOutputHelper output)
         Expect.Success(restore);
         var differences = TreeComparer.Differences(s.SourceRoot, target);
         Assert.True(differences.Count == 0, "the restore differs from the source:\n" + string.Join('\n', differences));
-        // Hardlinks come back as separate copies (documented): every file is its own inode.
+        // Hardlinks come back as hardlinks: the same names share an inode, with the source's link count.
+        Assert.Equal(LinkGroups(s.SourceRoot), LinkGroups(target));
         foreach (var relative in PosixFs.Walk(target))
         {
             var st = PosixFs.Lstat(target + "/" + relative);
             if (PosixFs.TypeOf(st) == FilePermissions.S_IFREG)
-                Assert.True(st.st_nlink == 1, $"{Names.Show(relative)}: restored with {st.st_nlink} links, expected its own copy");
+            {
+                var source = PosixFs.Lstat(s.SourceRoot + "/" + relative).st_nlink;
+                Assert.True(st.st_nlink == source, $"{Names.Show(relative)}: restored with {st.st_nlink} links, the source has {source}");
+            }
         }
     }
+
+    /// <summary>The regular files of a tree that share an inode with another, as sorted lists of names, sorted.</summary>
+    private static List<string> LinkGroups(string root) =>
+        PosixFs.Walk(root)
+            .Select(relative => (relative, st: PosixFs.Lstat(root + "/" + relative)))
+            .Where(x => PosixFs.TypeOf(x.st) == FilePermissions.S_IFREG && x.st.st_nlink > 1)
+            .GroupBy(x => x.st.st_ino)
+            .Select(g => string.Join(" = ", g.Select(x => Names.Show(x.relative)).Order(StringComparer.Ordinal)))
+            .Order(StringComparer.Ordinal)
+            .ToList();
 
     /// <summary>
     /// Files share a store entry exactly when their content agrees and, under --share=owner,

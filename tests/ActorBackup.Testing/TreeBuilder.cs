@@ -97,6 +97,16 @@ public sealed class TreeBuilder
         return Chmod(relative, mode);
     }
 
+    /// <summary>A further name of the existing entry <paramref name="existing"/> (link(2)): one inode, one more link.</summary>
+    public TreeBuilder Hardlink(string relative, string existing)
+    {
+        var path = PathOf(relative);
+        MakeParents(path);
+        if (Syscall.link(PathOf(existing), path) != 0)
+            throw PosixFs.Fail("link", path);
+        return this;
+    }
+
     /// <summary>
     /// A unix socket file, as a server leaves it. .NET removes the file it bound when the
     /// socket is closed, so the socket is bound under a temporary name, hardlinked to

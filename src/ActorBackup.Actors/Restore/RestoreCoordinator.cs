@@ -22,12 +22,19 @@ namespace ActorBackup.Actors.Restore;
 /// older manifest in another order still restores: a folder met first as a parent is made
 /// then (0700), and takes its metadata when its own line comes.
 ///
-/// The set of folders is kept to the end (they are few next to files); per-file state is not.
+/// The set of folders is kept to the end (they are few next to files); per-file state is not,
+/// except for files the source had hardlinked (<see cref="HardlinkGroups"/>, bounded): the
+/// first of a group goes out in a batch like any file, later ones are linked to it here
+/// once its batch is back (held meanwhile, at most <see cref="MaxWaiting"/> before reading
+/// pauses), and are restored as copies, with a notice, when it cannot be linked.
 /// </summary>
 public sealed class RestoreCoordinator : ReceiveActor
 {
     /// <summary>Manifest lines handled per message, so replies from the restorers are taken in between.</summary>
     private const int LinesPerTurn = 2_000;
+
+    /// <summary>Hardlink members held while their first is in flight: at this many, reading pauses until batches return.</summary>
+    private const int MaxWaiting = 10_000;
 
     private const uint NewFolderMode = 0x1C0; // 0700 until finalized: nobody else looks in meanwhile
 
@@ -48,9 +55,18 @@ public sealed class RestoreCoordinator : ReceiveActor
     // Folders that could not be made: nothing below them is attempted.
     private readonly HashSet<string> _failed = new(StringComparer.Ordinal);
 
+    private readonly HardlinkGroups _hardlinks;
+    // Groups whose first member is in the batch being filled, then by the id of the batch that carries them.
+    private List<HardlinkGroups.Group> _batchFirsts = [];
+    private readonly Dictionary<long, List<HardlinkGroups.Group>> _firstsInFlight = [];
+    private int _waiting;
+    private bool _toldTableFull;
+
     private IActorRef _restorers = ActorRefs.Nobody;
     private IActorRef _requester = ActorRefs.Nobody;
     private TargetTree? _tree;
+    // A second chain of handles, to the folder of a link's first member (the first chain is at the new link's folder).
+    private TargetTree? _linkSources;
     private IEnumerator<string>? _lines;
     private List<FileToRestore> _batch = [];
     private long _batchBytes;
@@ -62,8 +78,10 @@ public sealed class RestoreCoordinator : ReceiveActor
     private long _lineNumber, _entries, _declaredEntries = -1;
     private long _files, _bytes, _directories, _symlinks, _specials, _skipped, _problems, _nextProgress;
 
-    public RestoreCoordinator(RestoreOptions options, BackupSettings settings, IActorRef reporter, Func<IUntypedActorContext, IActorRef> makeRestorers)
+    public RestoreCoordinator(RestoreOptions options, BackupSettings settings, IActorRef reporter, Func<IUntypedActorContext, IActorRef> makeRestorers,
+        int hardlinkGroups = HardlinkGroups.DefaultCapacity)
     {
+        _hardlinks = new HardlinkGroups(hardlinkGroups);
         _options = options;
         _settings = settings;
         _reporter = reporter;
@@ -79,6 +97,7 @@ public sealed class RestoreCoordinator : ReceiveActor
             _stopped = m;
             _endOfManifest = true;
             _batch = []; // never sent: not restored
+            _batchFirsts = [];
             if (_inFlight == 0)
                 Finish(m.Reason);
         });
@@ -91,8 +110,9 @@ public sealed class RestoreCoordinator : ReceiveActor
             .WithDispatcher(Dispatchers.Io);
 
     /// <summary>A coordinator sending its batches to <paramref name="restorers"/> (a TestKit probe in specs).</summary>
-    public static Props Props(RestoreOptions options, BackupSettings settings, IActorRef reporter, IActorRef restorers) =>
-        Akka.Actor.Props.Create(() => new RestoreCoordinator(options, settings, reporter, _ => restorers))
+    public static Props Props(RestoreOptions options, BackupSettings settings, IActorRef reporter, IActorRef restorers,
+        int hardlinkGroups = HardlinkGroups.DefaultCapacity) =>
+        Akka.Actor.Props.Create(() => new RestoreCoordinator(options, settings, reporter, _ => restorers, hardlinkGroups))
             .WithDispatcher(Dispatchers.Io);
 
     private sealed record ReadMore;
@@ -105,6 +125,7 @@ public sealed class RestoreCoordinator : ReceiveActor
         {
             _tree = new TargetTree(_options.Target);
             _exactXattrs = _tree.Root.DefaultAcl() is not null;
+            _linkSources = new TargetTree(_options.Target);
             _lines = File.ReadLines(_options.ManifestPath).GetEnumerator();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -124,7 +145,7 @@ public sealed class RestoreCoordinator : ReceiveActor
             return;
         try
         {
-            for (var n = 0; n < LinesPerTurn && !_endOfManifest && _inFlight < _maxInFlight; n++)
+            for (var n = 0; n < LinesPerTurn && !_endOfManifest && _inFlight < _maxInFlight && _waiting < MaxWaiting; n++)
             {
                 if (_lines!.MoveNext())
                     Handle(_lines.Current);
@@ -149,6 +170,8 @@ public sealed class RestoreCoordinator : ReceiveActor
             if (_inFlight == 0)
                 Finish(_stopped?.Reason);
         }
+        else if (_waiting >= MaxWaiting)
+            SendBatch(); // the firsts they wait for must be in flight: their replies resume reading
         else if (_inFlight < _maxInFlight)
             Self.Tell(new ReadMore());
     }
@@ -232,10 +255,118 @@ public sealed class RestoreCoordinator : ReceiveActor
             Problem(entry.Path, "not restored: its manifest line names no content hash");
             return;
         }
-        _batch.Add(new FileToRestore(entry.Path, entry.Meta, entry.Hash, entry.EntrySuffix, entry.Xattrs));
-        _batchBytes += entry.Meta.Size;
+        var file = new FileToRestore(entry.Path, entry.Meta, entry.Hash, entry.EntrySuffix, entry.Xattrs);
+        switch (_hardlinks.Add(file, out var group))
+        {
+            case HardlinkGroups.Role.First:
+                _batchFirsts.Add(group!);
+                break;
+            case HardlinkGroups.Role.Member when group!.State == HardlinkGroups.FirstState.Pending:
+                group.Wait(file);
+                _waiting++;
+                return;
+            case HardlinkGroups.Role.Member:
+                LinkOrCopy(file, group);
+                return;
+            case HardlinkGroups.Role.TableFull when !_toldTableFull:
+                _toldTableFull = true;
+                Notice(file.Path, $"restored as a copy, as are further files the source had hardlinked that are not linked yet: the table of hardlink groups is full ({_hardlinks.Capacity} groups whose other links are still to come)");
+                break;
+        }
+        Send(file);
+    }
+
+    /// <summary>Adds a file to the batch being filled, and sends the batch when it is full.</summary>
+    private void Send(FileToRestore file)
+    {
+        _batch.Add(file);
+        _batchBytes += file.Meta.Size;
         if (_batch.Count >= _settings.HashBatchFiles || _batchBytes >= _settings.HashBatchBytes)
             SendBatch();
+    }
+
+    /// <summary>
+    /// Links a later member of a hardlink group to its first member's restored path. A copy
+    /// is restored instead (with a notice) when the first was not restored, when the link
+    /// fails (EXDEV, EMLINK, ...), or when what the link names is no longer the inode the
+    /// first was restored to (its path was replaced meanwhile).
+    /// </summary>
+    private void LinkOrCopy(FileToRestore file, HardlinkGroups.Group group)
+    {
+        var first = PathBytes.Escape(group.FirstPath);
+        if (group.State != HardlinkGroups.FirstState.Restored)
+        {
+            Notice(file.Path, $"restored as a copy, not as a hardlink of {first}: that file was not restored");
+            Send(file);
+            return;
+        }
+        string why;
+        try
+        {
+            var directory = _tree!.Directory(PathBytes.Parent(file.Path));
+            var name = TargetTree.NameOf(file.Path);
+            if (TargetTree.MakeRoom(directory, name, _options.Overwrite) is { } inTheWay)
+            {
+                Problem(file.Path, inTheWay);
+                return;
+            }
+            var from = _linkSources!.Directory(PathBytes.Parent(group.FirstPath));
+            var errno = directory.TryLink(from, TargetTree.NameOf(group.FirstPath), name);
+            if (errno == Mono.Unix.Native.Errno.EEXIST)
+            {
+                Problem(file.Path, TargetTree.Reason(new PosixException(errno, "link", file.Path)));
+                return;
+            }
+            if (errno == 0)
+            {
+                if (directory.StatChild(name) is { Type: EntryType.File } made && made.Device == group.Device && made.Inode == group.Inode)
+                {
+                    _files++;
+                    return;
+                }
+                directory.Remove(name);
+                why = "that path no longer holds the file restored there";
+            }
+            else
+                why = $"link: {PosixException.Describe(errno)}";
+        }
+        catch (PosixException e)
+        {
+            why = TargetTree.Reason(e);
+        }
+        Notice(file.Path, $"restored as a copy, not as a hardlink of {first}: {why}");
+        Send(file);
+    }
+
+    /// <summary>
+    /// The batch carrying first members of hardlink groups is back: each first restored
+    /// exactly (not among <paramref name="problems"/>) is looked up for its inode, and the
+    /// members that waited for it are linked, or copied.
+    /// </summary>
+    private void FirstsRestored(List<HardlinkGroups.Group> firsts, IReadOnlyList<RestoreProblem> problems)
+    {
+        var failed = problems.Count == 0 ? null : problems.Select(p => p.Path).ToHashSet(StringComparer.Ordinal);
+        foreach (var group in firsts)
+        {
+            FileMeta? restored = null;
+            if (failed?.Contains(group.FirstPath) != true)
+            {
+                try
+                {
+                    restored = _linkSources!.Directory(PathBytes.Parent(group.FirstPath)).StatChild(TargetTree.NameOf(group.FirstPath));
+                }
+                catch (PosixException)
+                {
+                    // Its folder changed under the restore: its members are copied.
+                }
+            }
+            var waiting = restored is { Type: EntryType.File }
+                ? _hardlinks.Resolve(group, true, restored.Device, restored.Inode)
+                : _hardlinks.Resolve(group, false);
+            _waiting -= waiting.Count;
+            foreach (var member in waiting)
+                LinkOrCopy(member, group);
+        }
     }
 
     private void SendBatch()
@@ -244,6 +375,11 @@ public sealed class RestoreCoordinator : ReceiveActor
             return;
         _restorers.Tell(new RestoreFiles(++_nextBatch, _batch, _exactXattrs));
         _inFlight++;
+        if (_batchFirsts.Count > 0)
+        {
+            _firstsInFlight[_nextBatch] = _batchFirsts;
+            _batchFirsts = [];
+        }
         _batch = [];
         _batchBytes = 0;
     }
@@ -260,6 +396,9 @@ public sealed class RestoreCoordinator : ReceiveActor
         foreach (var (path, failed) in m.XattrsNotSet ?? [])
             _xattrFailures.Note(path, failed);
         TellXattrNotices();
+        // After a stop, members still waiting are not restored: nothing more is sent.
+        if (_firstsInFlight.Remove(m.BatchId, out var firsts) && _stopped is null)
+            FirstsRestored(firsts, m.Problems);
         if (_options.ProgressEvery > 0 && _files >= _nextProgress)
         {
             _reporter.Tell(new RestoreReported(null, false, Stats()));
@@ -396,6 +535,9 @@ public sealed class RestoreCoordinator : ReceiveActor
             _reporter.Tell(new RestoreReported(new RestoreProblem(path, reason), Notice: true, null));
     }
 
+    private void Notice(string path, string reason) =>
+        _reporter.Tell(new RestoreReported(new RestoreProblem(path, reason), Notice: true, null));
+
     private void Problem(string path, string reason)
     {
         _problems++;
@@ -434,5 +576,6 @@ public sealed class RestoreCoordinator : ReceiveActor
     {
         _lines?.Dispose();
         _tree?.Dispose();
+        _linkSources?.Dispose();
     }
 }

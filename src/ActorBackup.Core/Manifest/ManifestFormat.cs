@@ -15,13 +15,16 @@ namespace ActorBackup.Core.Manifest;
 ///   #entry-xattrs own      (whether store entries carry their files' xattrs: see <see cref="EntryXattrsHeader"/>)
 ///   #entries clone         (how further entries of a content were made: see <see cref="EntriesHeader"/>)
 ///   #entry-mtime own       (whether entries were shared by mtime too: see <see cref="EntryMtimeHeader"/>)
-///   path type mode uid gid size mtime ctime dev ino rdev hash suffix target xattrs
+///   path type mode uid gid size mtime ctime dev ino rdev hash suffix target xattrs nlink
 ///   ...
 ///   #end 12345             (entry count: a manifest without it is incomplete)
 /// </code>
 /// path and target are escaped (<see cref="PathBytes"/>), mode is octal, times are
 /// seconds.nanoseconds, empty fields mean "none". The root's path is ".". xattrs is
 /// <see cref="Xattrs"/>' field; lines written before it existed have 14 fields and none.
+/// nlink is the source entry's link count (decimal), so a restore can link again the
+/// files that were hardlinks of each other (same dev, ino and hash); lines written before
+/// it existed have 14 or 15 fields and read as 1.
 /// </summary>
 public static class ManifestFormat
 {
@@ -100,6 +103,7 @@ public static class ManifestFormat
             sb.Append(PathBytes.Escape(e.LinkTarget));
         sb.Append('\t');
         Xattrs.Render(e.Xattrs, sb);
+        AppendField(sb, e.Meta.LinkCount);
     }
 
     private static void AppendOctal(StringBuilder sb, uint value)
@@ -157,10 +161,10 @@ public static class ManifestFormat
 
     private static ManifestEntry ParseFields(ReadOnlySpan<char> span)
     {
-        Span<Range> f = stackalloc Range[16];
+        Span<Range> f = stackalloc Range[17];
         var count = span.Split(f, '\t');
-        if (count is not (14 or 15))
-            throw new FormatException($"manifest line has {count} fields, expected 15: {span}");
+        if (count is not (14 or 15 or 16))
+            throw new FormatException($"manifest line has {count} fields, expected 16: {span}");
         var c = CultureInfo.InvariantCulture;
         var meta = new FileMeta(
             Type: (EntryType)span[f[1]][0],
@@ -173,7 +177,7 @@ public static class ManifestFormat
             Device: ulong.Parse(span[f[8]], c),
             Inode: ulong.Parse(span[f[9]], c),
             Rdev: ulong.Parse(span[f[10]], c),
-            LinkCount: 1);
+            LinkCount: count == 16 ? ulong.Parse(span[f[15]], c) : 1);
         var path = span[f[0]];
         var hash = span[f[11]];
         var suffix = span[f[12]];
@@ -184,7 +188,7 @@ public static class ManifestFormat
             Hash: hash.Length == 0 ? null : hash.ToString(),
             EntrySuffix: suffix.Length == 0 ? -1 : int.Parse(suffix, c),
             LinkTarget: target.Length == 0 ? null : PathBytes.UnescapeBytes(target.ToString()),
-            Xattrs: count == 15 ? Xattrs.Parse(span[f[14]]) : null);
+            Xattrs: count >= 15 ? Xattrs.Parse(span[f[14]]) : null);
     }
 
     private static uint ParseOctal(ReadOnlySpan<char> text, ReadOnlySpan<char> line)

@@ -86,7 +86,7 @@ public sealed record ManifestTally(
         return new ManifestTally(header, entries, files, bytes, end, problem);
     }
 
-    /// <summary>An entry line has 15 tab-separated fields (14 before xattrs were recorded); field 2 is the type, field 6 the size.</summary>
+    /// <summary>An entry line has 16 tab-separated fields (14 before xattrs were recorded, 15 before the link count was); field 2 is the type, field 6 the size.</summary>
     private static bool TryTypeAndSize(ReadOnlySpan<byte> line, out byte type, out long size)
     {
         type = 0;
@@ -97,7 +97,7 @@ public sealed record ManifestTally(
             if (b == (byte)'\t')
                 fields++;
         }
-        if (fields is not (14 or 15))
+        if (fields is not (14 or 15 or 16))
             return false;
         var rest = line;
         for (var i = 0; i < 5; i++)

@@ -19,7 +19,7 @@ public readonly record struct PreviousFile(uint Mode, uint Uid, uint Gid, long S
     {
         name = "";
         file = default;
-        Span<Range> f = stackalloc Range[15];
+        Span<Range> f = stackalloc Range[16];
         var count = Fields(line, f);
         if (count == 0)
             throw Malformed(line);
@@ -38,7 +38,7 @@ public readonly record struct PreviousFile(uint Mode, uint Uid, uint Gid, long S
             Inode: ULong(line[f[9]], line),
             Hash: Encoding.ASCII.GetString(hash),
             EntrySuffix: Int(suffix, line),
-            Xattrs: count == 15 ? Core.Xattrs.Parse(line[f[14]]) : null);
+            Xattrs: count >= 15 ? Core.Xattrs.Parse(line[f[14]]) : null);
         var path = line[f[0]];
         var escapedName = path[(path.LastIndexOf((byte)'/') + 1)..];
         var ascii = Encoding.ASCII.GetString(escapedName);
@@ -47,8 +47,8 @@ public readonly record struct PreviousFile(uint Mode, uint Uid, uint Gid, long S
     }
 
     /// <summary>
-    /// Cuts the line at its tabs into 15 fields (14 in lines written before xattrs were
-    /// recorded); returns how many, or 0 for any other count.
+    /// Cuts the line at its tabs into 16 fields (14 in lines written before xattrs were
+    /// recorded, 15 before the link count was); returns how many, or 0 for any other count.
     /// </summary>
     private static int Fields(ReadOnlySpan<byte> line, Span<Range> fields)
     {
@@ -65,7 +65,7 @@ public readonly record struct PreviousFile(uint Mode, uint Uid, uint Gid, long S
         if (line[start..].Contains((byte)'\t'))
             return 0;
         fields[count++] = new Range(start, line.Length);
-        return count is 14 or 15 ? count : 0;
+        return count is 14 or 15 or 16 ? count : 0;
     }
 
     private static uint UInt(ReadOnlySpan<byte> text, ReadOnlySpan<byte> line) =>

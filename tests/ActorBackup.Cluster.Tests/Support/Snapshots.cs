@@ -117,7 +117,7 @@ internal static class Snapshots
         differences.AddRange(cluster.Except(reference).Take(Shown).Select(x => $"{what} only in the cluster run: {x}"));
     }
 
-    /// <summary>A manifest read by its documented format: "#key value" headers, 15 tab-separated fields per entry.</summary>
+    /// <summary>A manifest read by its documented format: "#key value" headers, 16 tab-separated fields per entry.</summary>
     private sealed record Manifest(Dictionary<string, string> Header, List<string[]> Entries)
     {
         public static Manifest Read(string path)
@@ -136,7 +136,7 @@ internal static class Snapshots
                     continue;
                 }
                 var fields = line.Split('\t');
-                Assert.True(fields.Length == 15, $"{path}: a line has {fields.Length} fields, expected 15: {line}");
+                Assert.True(fields.Length == 16, $"{path}: a line has {fields.Length} fields, expected 16: {line}");
                 entries.Add(fields);
             }
             Assert.Equal(entries.Count.ToString(CultureInfo.InvariantCulture), header.GetValueOrDefault("end"));

@@ -7,7 +7,7 @@ namespace ActorBackup.EndToEnd.Tests.Support;
 /// <summary>
 /// A snapshot manifest read the way a user's script would, by the documented format and
 /// not by the tool's own reader: header lines "#key value", then one tab-separated line of
-/// 14 fields per entry, then "#end COUNT". Paths and targets are %XX-escaped bytes.
+/// 16 fields per entry, then "#end COUNT". Paths and targets are %XX-escaped bytes.
 /// </summary>
 internal sealed class ManifestFile
 {
@@ -72,7 +72,7 @@ internal sealed class ManifestFile
     }
 }
 
-/// <summary>One entry line: path type mode uid gid size mtime ctime dev ino rdev hash suffix target xattrs.</summary>
+/// <summary>One entry line: path type mode uid gid size mtime ctime dev ino rdev hash suffix target xattrs nlink.</summary>
 internal sealed record ManifestLine(string[] Fields)
 {
     /// <summary>The path as a Mono.Posix name string ("" for the root).</summary>
@@ -95,6 +95,8 @@ internal sealed record ManifestLine(string[] Fields)
 
     public ulong Ino => ulong.Parse(Fields[9], CultureInfo.InvariantCulture);
 
+    public ulong Dev => ulong.Parse(Fields[8], CultureInfo.InvariantCulture);
+
     public ulong Rdev => ulong.Parse(Fields[10], CultureInfo.InvariantCulture);
 
     public string Hash => Fields[11];
@@ -112,10 +114,13 @@ internal sealed record ManifestLine(string[] Fields)
         : Fields[14].Split(' ').Select(p => p.Split('=')).ToDictionary(
             p => System.Text.Encoding.UTF8.GetString(ManifestFile.Unescape(p[0])), p => ManifestFile.Unescape(p[1]));
 
+    /// <summary>The source entry's link count.</summary>
+    public ulong Nlink => ulong.Parse(Fields[15], CultureInfo.InvariantCulture);
+
     public static ManifestLine Parse(string line)
     {
         var fields = line.Split('\t');
-        Assert.True(fields.Length == 15, $"manifest line has {fields.Length} fields, expected 15: {line}");
+        Assert.True(fields.Length == 16, $"manifest line has {fields.Length} fields, expected 16: {line}");
         return new ManifestLine(fields);
     }
 }
