@@ -11,10 +11,11 @@ namespace ActorBackup.Testing;
 public static class XattrFs
 {
     /// <summary>Every xattr of <paramref name="path"/>, name bytes to value bytes, in name byte order (empty when none or unsupported).</summary>
-    public static SortedDictionary<byte[], byte[]> List(string path)
+    public static SortedDictionary<byte[], byte[]> List(string path) => Reachable(path, p => List(path, p));
+
+    private static SortedDictionary<byte[], byte[]> List(string path, byte[] p)
     {
         var all = new SortedDictionary<byte[], byte[]>(ByteOrder.Instance);
-        var p = PathBytes(path);
         var size = Llistxattr(p, null, 0);
         if (size < 0)
         {
@@ -26,13 +27,14 @@ public static class XattrFs
         if (size < 0)
             throw new IOException($"llistxattr {path}: errno {Marshal.GetLastPInvokeError()}");
         foreach (var name in names.AsSpan(0, (int)size).ToArray().Split0())
-            all[name] = Get(path, name);
+            all[name] = Get(path, p, name);
         return all;
     }
 
-    public static byte[] Get(string path, byte[] name)
+    public static byte[] Get(string path, byte[] name) => Reachable(path, p => Get(path, p, name));
+
+    private static byte[] Get(string path, byte[] p, byte[] name)
     {
-        var p = PathBytes(path);
         var n = Nul(name);
         var size = Lgetxattr(p, n, null, 0);
         if (size < 0)
@@ -46,8 +48,9 @@ public static class XattrFs
 
     public static void Set(string path, byte[] name, byte[] value)
     {
-        if (Lsetxattr(PathBytes(path), Nul(name), value, (nuint)value.Length, 0) != 0)
-            throw new IOException($"lsetxattr {path} {Show(name)}: errno {Marshal.GetLastPInvokeError()}");
+        var errno = Reachable(path, p => Lsetxattr(p, Nul(name), value, (nuint)value.Length, 0) == 0 ? 0 : Marshal.GetLastPInvokeError());
+        if (errno != 0)
+            throw new IOException($"lsetxattr {path} {Show(name)}: errno {errno}");
     }
 
     public static void Set(string path, string name, byte[] value) => Set(path, Encoding.UTF8.GetBytes(name), value);
@@ -71,7 +74,12 @@ public static class XattrFs
         }
     }
 
-    private static byte[] PathBytes(string path) => Nul(Names.ToBytes(path));
+    /// <summary>
+    /// Runs <paramref name="call"/> with a path the l*xattr calls accept: the path itself, or for
+    /// one longer than PATH_MAX /proc/self/fd/N/NAME, N the parent opened piece by piece.
+    /// </summary>
+    private static T Reachable<T>(string path, Func<byte[], T> call) =>
+        LongPaths.At(path, (fd, name) => call(Nul(Names.ToBytes(fd == Mono.Unix.Native.Syscall.AT_FDCWD ? name : $"/proc/self/fd/{fd}/{name}"))));
 
     private static byte[] Nul(byte[] bytes) => [.. bytes, 0];
 
