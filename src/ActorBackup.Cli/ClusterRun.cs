@@ -49,14 +49,17 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
                 system.ActorSelection(new RootActorPath(hasher) / "user" / "hasher").Tell(new ServeBroker(broker));
             var node = WorkBroker.NodeName(self.SelfAddress);
             for (var i = 0; i < settings.Hashers; i++)
-                system.ActorOf(HashWorker.Props(node, PathMap.Identity, settings, sameHost: true), $"worker-{i}").Tell(new HashWorker.Serve(broker));
+                system.ActorOf(HashWorker.Props(node, PathMap.Identity, settings, sameHost: true, cluster.StoreVisible), $"worker-{i}").Tell(new HashWorker.Serve(broker));
 
             var reporter = system.ActorOf(ConsoleReporter.Props(output, error, TextReader.Null, pauseOnError: false), "reporter");
             var coordinatorSettings = settings with { Hashers = cluster.MaxBatchesInFlight, BatchesPerHasher = 1 };
             var coordinator = system.ActorOf(Coordinator.Props(options, coordinatorSettings, reporter, new Coordinator.Workers(
                 system.ActorOf(Actors.Walker.Walker.Props(options).WithRouter(new Akka.Routing.SmallestMailboxPool(settings.Walkers)), "walkers"),
                 broker,
-                opened.DataStore)), "coordinator");
+                opened.DataStore,
+                // Batches of content probably new go first and ask to be written into the store
+                // while hashed; workers that cannot see the data folder only hash them.
+                CopyFirst: true)), "coordinator");
             // A signal stops the run unpublished (the storage node removes its temp files); the
             // node then leaves below. A node the cluster downs (a partition, the storage node
             // unreachable for long) ends its actor system: the run ends unpublished instead of
@@ -69,6 +72,7 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
             var finished = run.GetAwaiter().GetResult();
             var work = broker.Ask<WorkBroker.WorkStats>(new WorkBroker.GetWorkStats(), TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
             output.WriteLine("files hashed by node: " + string.Join(", ", work.FilesByNode.Select(kv => $"{kv.Key}={kv.Value}")));
+            output.WriteLine($"new content written into the store by hash workers (store-visible): {work.FilesWritten} files");
             output.WriteLine($"content streamed to the storage node: {ContentSender.FilesSent} files, {ContentSender.BytesSent} bytes");
             service.Tell(new CloseSession(options.SnapshotName));
             return finished;

@@ -34,7 +34,7 @@ public sealed class NodeCommand(Arguments args, TextWriter output)
             system.ActorOf(StorageService.Props(new StorageService.Settings(settings, cluster.SourceVisible, cluster.Paths,
                 cluster.AllowedFolders, TimeSpan.FromSeconds(60))), "storage");
         if (roles.Contains("hasher"))
-            system.ActorOf(HasherNode.Props(WorkBroker.NodeName(self), cluster.Paths, settings, sameHost: false), "hasher");
+            system.ActorOf(HasherNode.Props(WorkBroker.NodeName(self), cluster.Paths, settings, sameHost: false, cluster.StoreVisible), "hasher");
         output.WriteLine($"actorbackup node {self} up with roles [{string.Join(", ", roles)}]");
         output.Flush();
         system.WhenTerminated.Wait();

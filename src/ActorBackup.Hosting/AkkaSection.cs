@@ -34,6 +34,8 @@ public static class AkkaSection
         read.Size("remote.dot-netty.tcp.maximum-frame-size", 32000, 128000);
         read.TextList("cluster.seed-nodes", "node addresses such as \"akka.tcp://actorbackup@host:4051\"");
         read.TextList("cluster.roles", "roles (storage, hasher)");
+        foreach (var interval in (string[])["periodic-tasks-initial-delay", "gossip-interval", "leader-actions-interval"])
+            read.Duration("cluster." + interval, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(10));
         read.Duration("cluster.failure-detector.heartbeat-interval", TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1));
         read.Duration("cluster.failure-detector.acceptable-heartbeat-pause", TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10));
         read.Choice("cluster.split-brain-resolver.active-strategy", ["keep-majority", "static-quorum", "keep-oldest", "down-all", "lease-majority"]);

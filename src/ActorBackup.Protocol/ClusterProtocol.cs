@@ -26,8 +26,13 @@ public static class ClusterProtocol
     /// <summary>Worker to broker: I can take one more batch.</summary>
     public sealed record RequestWork(IActorRef Worker) : IProtocolMessage;
 
-    /// <summary>Broker to worker: a batch to hash, with what a worker on another node needs to find the files.</summary>
-    public sealed record HashWork(long BatchId, string Root, string Hash, IReadOnlyList<SourceEntry> Files) : IProtocolMessage;
+    /// <summary>
+    /// Broker to worker: a batch to hash, with what a worker on another node needs to find the
+    /// files. <paramref name="TempFolder"/> (content probably new): a worker that sees the data
+    /// folder (<c>store-visible</c>) also writes each file there while hashing, with the owner
+    /// and mode <paramref name="Share"/> gives its entry, and names the temp file in its result.
+    /// </summary>
+    public sealed record HashWork(long BatchId, string Root, string Hash, IReadOnlyList<SourceEntry> Files, string? TempFolder = null, string Share = "owner") : IProtocolMessage;
 
     /// <summary>Worker to broker: the batch is hashed (the same record as the local <c>FilesHashed</c>, plus who did it).</summary>
     public sealed record WorkDone(string Node, HasherProtocol.FilesHashed Result) : IProtocolMessage;

@@ -369,7 +369,7 @@ public sealed class ProtocolSerializerSpec : Akka.TestKit.Xunit2.TestKit
             nameof(WorkerRegistered) => [new WorkerRegistered()],
             nameof(ServeBroker) => [new ServeBroker(_probe)],
             nameof(RequestWork) => [new RequestWork(_child)],
-            nameof(HashWork) => [new HashWork(99, $"/srv/{OddDir}/", "sha1", Entries), new HashWork(0, "", "sha256", [])],
+            nameof(HashWork) => [new HashWork(99, $"/srv/{OddDir}/", "sha1", Entries), new HashWork(0, "", "sha256", []), new HashWork(7, "/home", "sha1", Entries, $"/backup/{OddDir}/data/.actorbackup/tmp", "content")],
             nameof(WorkDone) => [new WorkDone("127.0.0.1:40512", HashedBatch)],
             nameof(OpenSession) => [new OpenSession(Spec("/home/"), _child), new OpenSession(Spec(""), TestActor)],
             nameof(SessionOpened) => [new SessionOpened(_probe, "sha1", 2)],

@@ -1,3 +1,4 @@
+using Mono.Unix.Native;
 using ActorBackup.Cluster.Tests.Support;
 using ActorBackup.Testing;
 using Xunit.Abstractions;
@@ -65,5 +66,38 @@ public sealed class ClusterRunTests(ITestOutputHelper output)
         var keys = Snapshots.ContentKeys(source.Root).Count;
         Assert.Equal(keys, Snapshots.StoreEntries(run1.Data).Count);
         Assert.Contains(run.StdoutLines, l => l.StartsWith($"new content:      {keys} files, ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Hash_workers_that_see_the_data_folder_write_new_content_into_it_so_nothing_is_streamed_or_copied_by_the_storage_node()
+    {
+        using var cluster = new TestCluster(output);
+        var source = new TreeBuilder(cluster.Temp.Combine("src"))
+            .SmallFiles("bulk", files: 600, distinct: 400)
+            .Assorted("assorted");
+        var run1 = new SnapshotRun(cluster.Folder("backups") + "/week1", cluster.Temp.Combine("data"));
+
+        // The storage node cannot read the source, so every new content must come from the
+        // workers' temp files (or be streamed, which must not happen here).
+        const string storeVisible = "actorbackup.cluster.store-visible = on";
+        cluster.StartStorage(hiddenFolder: source.Root);
+        var hasher = cluster.StartHasher(storeVisible);
+        var hasherAddress = cluster.AwaitUp(hasher);
+
+        var run = cluster.RunCoordinator(BackupArgs(source.Root, run1.Snapshot, run1.Data, "--dostats"), storeVisible);
+
+        Expect.Success(run, cluster);
+        Expect.NoDifferences(TreeMatch.Differences(source.Root, run1.Snapshot, fileMtimes: false), "the snapshot differs from the source", cluster);
+        Expect.NoDifferences(Snapshots.EntriesNotMatchingTheirName(run1.Data), "store entries whose bytes do not hash to their name", cluster);
+        Expect.NoDifferences(Snapshots.ManifestDisagreements(run1), "snapshot files are not the store entries their manifest lines name", cluster);
+        var keys = Snapshots.ContentKeys(source.Root).Count;
+        Assert.Equal(keys, Snapshots.StoreEntries(run1.Data).Count);
+        Assert.Contains("content streamed to the storage node: 0 files, 0 bytes", run.StdoutLines);
+        var written = run.StdoutLines.Single(l => l.StartsWith("new content written into the store by hash workers", StringComparison.Ordinal));
+        Assert.True(long.Parse(written.Split(": ")[1].Split(' ')[0]) >= keys, $"every one of the {keys} entries should come from a worker's temp file\n{run}");
+        Assert.True(FilesHashedByNode(run).GetValueOrDefault(hasherAddress) > 0, $"the hasher node hashed nothing\n{run}");
+        // Temp files the run did not commit (duplicates of content met twice) are removed.
+        var temp = run1.Data + "/.actorbackup/tmp";
+        Assert.DoesNotContain(PosixFs.Walk(temp), p => PosixFs.TypeOf(PosixFs.Lstat(temp + "/" + p)) == FilePermissions.S_IFREG);
     }
 }

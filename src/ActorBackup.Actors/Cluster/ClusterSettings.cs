@@ -13,6 +13,7 @@ public sealed record ClusterSettings(
     bool JsonLogs,
     PathMap Paths,
     bool SourceVisible,
+    bool StoreVisible,
     IReadOnlyList<string> AllowedFolders,
     int ChunkSize,
     int ChunkWindow,
@@ -43,6 +44,7 @@ public sealed record ClusterSettings(
             JsonLogs: read.Choice("log-format", ["text", "json"]) == "json",
             Paths: new PathMap(paths),
             SourceVisible: read.Bool("storage.source-visible"),
+            StoreVisible: read.Bool("store-visible"),
             AllowedFolders: allowed,
             // The remote frame limit is 128,000 bytes: a chunk and its envelope stay below it.
             ChunkSize: (int)read.Size("chunk-size", 1 << 10, 100 << 10),

@@ -12,6 +12,10 @@ namespace ActorBackup.Actors.Cluster;
 /// A hasher that pulls its work: registers with a broker (told by <see cref="Serve"/>),
 /// asks for one batch, hashes it, answers, asks again. Runs on the coordinator's node and
 /// on every hasher node; it outlives runs, serving whichever broker is current.
+/// On a node that sees the data folder (<c>store-visible = on</c>) and runs as root, a batch
+/// of content probably new is also written into the store's temp folder while it is hashed,
+/// as a single process's hashers do: the storage node then only commits it, and each new file
+/// is read once. Elsewhere the storage node copies (or is streamed) the content itself.
 /// </summary>
 public sealed class HashWorker : ReceiveActor
 {
@@ -23,18 +27,26 @@ public sealed class HashWorker : ReceiveActor
     private readonly SourceReader _sha1;
     private readonly SourceReader _sha256;
     private readonly bool _sameHost;
+    private readonly bool _storeVisible;
+    private readonly bool _directWrites;
+    private TempCopier? _copier;
+    private (string Folder, string Share) _copierFor;
     private IActorRef _broker = ActorRefs.Nobody;
     private SourceRoot? _root;
 
     /// <summary>Files and bytes hashed by all workers of this process, for the node's stats line.</summary>
     public static long FilesDone, BytesDone;
 
-    public HashWorker(string node, PathMap paths, BackupSettings settings, bool sameHost)
+    public HashWorker(string node, PathMap paths, BackupSettings settings, bool sameHost, bool storeVisible = false)
     {
         _node = node;
         _paths = paths;
         _sameHost = sameHost;
-        var buffer = new byte[settings.ReadBuffer];
+        // Temp files are owned as their entries will be: only root can give them other owners.
+        _storeVisible = storeVisible && Files.IsRoot;
+        _directWrites = settings.DirectWrites;
+        // Aligned, so that each chunk read can be written O_DIRECT from where it is.
+        var buffer = DirectIo.AlignedBuffer(settings.ReadBuffer);
         _sha1 = new SourceReader(buffer, HashKind.Sha1, settings.ReadRetries);
         _sha256 = new SourceReader(buffer, HashKind.Sha256, settings.ReadRetries);
 
@@ -64,8 +76,8 @@ public sealed class HashWorker : ReceiveActor
         });
     }
 
-    public static Props Props(string node, PathMap paths, BackupSettings settings, bool sameHost) =>
-        Akka.Actor.Props.Create(() => new HashWorker(node, paths, settings, sameHost)).WithDispatcher(Dispatchers.Hash);
+    public static Props Props(string node, PathMap paths, BackupSettings settings, bool sameHost, bool storeVisible = false) =>
+        Akka.Actor.Props.Create(() => new HashWorker(node, paths, settings, sameHost, storeVisible)).WithDispatcher(Dispatchers.Hash);
 
     private FilesHashed Hash(HashWork m)
     {
@@ -77,21 +89,39 @@ public sealed class HashWorker : ReceiveActor
             _root = new SourceRoot(rootPath);
         }
         var root = _root;
+        var copier = CopierFor(m);
         var hashed = new List<HashedFile>(m.Files.Count);
         var problems = new List<FileProblem>();
         long bytes = 0;
         foreach (var file in m.Files)
         {
-            var result = reader.Read(root, file.Path, file.Meta, sameHost: _sameHost);
+            var (result, temp) = copier is not null
+                ? copier.Read(reader, root, file, _sameHost)
+                : (reader.Read(root, file.Path, file.Meta, sameHost: _sameHost), null);
             bytes += result.Bytes;
             if (result.Problem is null)
-                hashed.Add(new HashedFile(file with { Meta = result.Meta! }, result.Hash!));
+                hashed.Add(new HashedFile(file with { Meta = result.Meta! }, result.Hash!, temp));
             else
                 problems.Add(new FileProblem(file.Path, result.Problem));
         }
         Interlocked.Add(ref FilesDone, m.Files.Count);
         Interlocked.Add(ref BytesDone, bytes);
         return new FilesHashed(m.BatchId, hashed, problems, bytes);
+    }
+
+    /// <summary>The copier for this batch's temp folder (as this node sees it), or null when the batch or this node does not copy.</summary>
+    private TempCopier? CopierFor(HashWork m)
+    {
+        if (!_storeVisible || m.TempFolder is null)
+            return null;
+        var folder = _paths.Map(m.TempFolder);
+        if (_copier is null || _copierFor != (folder, m.Share))
+        {
+            // Names unique across nodes: the host and process, then a sequence.
+            _copier = new TempCopier(folder, SharePolicies.Parse(m.Share), _directWrites, $"{Environment.MachineName}-{Environment.ProcessId}-w");
+            _copierFor = (folder, m.Share);
+        }
+        return _copier;
     }
 
     protected override void PostStop()

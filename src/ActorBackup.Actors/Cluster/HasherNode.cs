@@ -21,10 +21,10 @@ public sealed class HasherNode : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public HasherNode(string node, PathMap paths, BackupSettings settings, bool sameHost)
+    public HasherNode(string node, PathMap paths, BackupSettings settings, bool sameHost, bool storeVisible = false)
     {
         for (var i = 0; i < settings.Hashers; i++)
-            _workers.Add(Context.ActorOf(HashWorker.Props(node, paths, settings, sameHost), $"worker-{i}"));
+            _workers.Add(Context.ActorOf(HashWorker.Props(node, paths, settings, sameHost, storeVisible), $"worker-{i}"));
 
         Receive<ClusterEvent.CurrentClusterState>(state =>
         {
@@ -64,8 +64,8 @@ public sealed class HasherNode : ReceiveActor, IWithTimers
             worker.Tell(new HashWorker.Serve(broker));
     }
 
-    public static Props Props(string node, PathMap paths, BackupSettings settings, bool sameHost) =>
-        Akka.Actor.Props.Create(() => new HasherNode(node, paths, settings, sameHost));
+    public static Props Props(string node, PathMap paths, BackupSettings settings, bool sameHost, bool storeVisible = false) =>
+        Akka.Actor.Props.Create(() => new HasherNode(node, paths, settings, sameHost, storeVisible));
 
     protected override void PreStart() =>
         Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.MemberUp));

@@ -32,6 +32,7 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
     private readonly Dictionary<long, InFlight> _inFlight = [];
     private readonly Dictionary<IActorRef, (string Node, int Credits)> _workers = [];
     private readonly Dictionary<string, long> _filesByNode = new(StringComparer.Ordinal);
+    private long _filesWritten;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly HashSet<string> _awaited;
     private IActorRef _coordinator = ActorRefs.Nobody;
@@ -83,6 +84,7 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
             if (!_inFlight.Remove(m.Result.BatchId))
                 return; // already done by another worker after a deadline or a death
             _filesByNode[m.Node] = _filesByNode.GetValueOrDefault(m.Node) + m.Result.Hashed.Count + m.Result.Problems.Count;
+            _filesWritten += m.Result.Hashed.Count(h => h.Temp is not null);
             _coordinator.Tell(m.Result);
         });
         Receive<Terminated>(m =>
@@ -101,7 +103,7 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
                 _log.Warning("{0} batches missed their deadline of {1}; queued again", late, _deadline);
             Dispatch();
         });
-        Receive<GetWorkStats>(_ => Sender.Tell(new WorkStats(_queue.Count, _inFlight.Count, _workers.Count, new Dictionary<string, long>(_filesByNode))));
+        Receive<GetWorkStats>(_ => Sender.Tell(new WorkStats(_queue.Count, _inFlight.Count, _workers.Count, new Dictionary<string, long>(_filesByNode), _filesWritten)));
     }
 
     /// <summary>How workers name their node, and the broker the nodes it awaits: "host:port".</summary>
@@ -114,8 +116,8 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
     /// <summary>Asks the broker for its counters.</summary>
     public sealed record GetWorkStats;
 
-    /// <summary>Queue depth, batches in flight, workers, and files done per node.</summary>
-    public sealed record WorkStats(int Queued, int InFlight, int Workers, IReadOnlyDictionary<string, long> FilesByNode);
+    /// <summary>Queue depth, batches in flight, workers, files done per node, and files the workers wrote into the store's temp folder.</summary>
+    public sealed record WorkStats(int Queued, int InFlight, int Workers, IReadOnlyDictionary<string, long> FilesByNode, long FilesWritten = 0);
 
     protected override void PreStart()
     {
@@ -148,7 +150,8 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
             _queue.RemoveFirst();
             _workers[worker.Key] = (worker.Value.Node, worker.Value.Credits - 1);
             _inFlight[batch.BatchId] = new InFlight(batch, worker.Key, DateTime.UtcNow + _deadline);
-            worker.Key.Tell(new HashWork(batch.BatchId, _options.RootFolder, _options.Store.Hash.Name(), batch.Files));
+            worker.Key.Tell(new HashWork(batch.BatchId, _options.RootFolder, _options.Store.Hash.Name(), batch.Files,
+                batch.CopyToStore ? _options.Store.TempFolder : null, _options.Share.ToString().ToLowerInvariant()));
         }
     }
 }

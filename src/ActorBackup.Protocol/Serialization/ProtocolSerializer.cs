@@ -99,7 +99,11 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
             case WorkerRegistered: break;
             case ServeBroker m: w.Ref(m.Broker); break;
             case RequestWork m: w.Ref(m.Worker); break;
-            case HashWork m: w.Long(m.BatchId); w.Path(m.Root); w.Str(m.Hash); w.List(m.Files, w.Entry); break;
+            case HashWork m:
+                w.Long(m.BatchId); w.Path(m.Root); w.Str(m.Hash); w.List(m.Files, w.Entry);
+                w.Bool(m.TempFolder is not null); if (m.TempFolder is not null) w.Path(m.TempFolder);
+                w.Str(m.Share);
+                break;
             case WorkDone m: w.Str(m.Node); WriteHashed(w, m.Result); break;
             case OpenSession m: WriteSpec(w, m.Spec); w.Ref(m.ContentSource); break;
             case SessionOpened m: w.Ref(m.DataStore); w.Str(m.Hash); w.Int(m.Levels); break;
@@ -149,7 +153,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
         "WR" => new WorkerRegistered(),
         "SB" => new ServeBroker(r.Ref()),
         "RQ" => new RequestWork(r.Ref()),
-        "HW" => new HashWork(r.Long(), r.Path(), r.S(), r.List(r.Entry)),
+        "HW" => new HashWork(r.Long(), r.Path(), r.S(), r.List(r.Entry), r.Bool() ? r.Path() : null, r.S()),
         "WO" => new WorkDone(r.S(), ReadHashed(r)),
         "OP" => new OpenSession(ReadSpec(r), r.Ref()),
         "SP" => new SessionOpened(r.Ref(), r.S(), r.Int()),
