@@ -70,12 +70,12 @@ cg_make() {
         else printf '%.0f\n' "$(echo "$quota * 100000" | bc -l)" >"/sys/fs/cgroup/cpu/$CG/$name/cpu.cfs_quota_us"; fi
     fi
 }
-cg_exec() { # runs CMD inside cgroup NAME (the shell joins it, then execs)
+cg_exec() { # becomes CMD inside cgroup NAME (call it in a subshell or with &: it execs)
     local name=$1; shift
     if [ $CGV = 2 ]; then
-        sh -c 'echo $$ >"$0"; exec "$@"' "/sys/fs/cgroup/$CG/$name/cgroup.procs" "$@"
+        exec sh -c 'echo $$ >"$0"; exec "$@"' "/sys/fs/cgroup/$CG/$name/cgroup.procs" "$@"
     else
-        sh -c 'echo $$ >"$0"; echo $$ >"$1"; shift; exec "$@"' "/sys/fs/cgroup/cpu/$CG/$name/cgroup.procs" "/sys/fs/cgroup/cpuacct/$CG/$name/cgroup.procs" "$@"
+        exec sh -c 'echo $$ >"$0"; echo $$ >"$1"; shift; exec "$@"' "/sys/fs/cgroup/cpu/$CG/$name/cgroup.procs" "/sys/fs/cgroup/cpuacct/$CG/$name/cgroup.procs" "$@"
     fi
 }
 cg_usec() {
@@ -94,6 +94,9 @@ stop_nodes() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${PIDS[@]}"; do timeout 20 tail --pid="$p" -f /dev/null 2>/dev/null || kill -9 "$p" 2>/dev/null || true; done
     PIDS=()
+    if pgrep -f "$WORK/bin/actorbackup node" >/dev/null; then
+        echo "scaleout.sh: nodes still running after stop" >&2; pkill -9 -f "$WORK/bin/actorbackup node" || true
+    fi
 }
 cleanup() {
     stop_nodes
@@ -143,8 +146,8 @@ single() {
     local name=$1 quota=$2 week=$3 t0 t1 u0
     cg_make "$name" "$quota"
     u0=$(cg_usec "$name"); t0=$(date +%s.%N)
-    cg_exec "$name" "$AB" --rootfolder="$SRC" --backupfolder="$WORK/$name/week$week" --datafolder="$WORK/$name/data" \
-        --createdirs --dostats >"$WORK/logs/$name-week$week.txt" 2>&1 || { echo "single run failed:" >&2; tail "$WORK/logs/$name-week$week.txt" >&2; exit 1; }
+    (cg_exec "$name" "$AB" --rootfolder="$SRC" --backupfolder="$WORK/$name/week$week" --datafolder="$WORK/$name/data" \
+        --createdirs --dostats) >"$WORK/logs/$name-week$week.txt" 2>&1 || { echo "single run failed:" >&2; tail "$WORK/logs/$name-week$week.txt" >&2; exit 1; }
     t1=$(date +%s.%N)
     WALL[$name,$week]=$(echo "$t1 - $t0" | bc)
     CPUS[$name,$week,all]=$(( $(cg_usec "$name") - u0 ))
@@ -164,8 +167,8 @@ cluster() {
     declare -A u0
     for role in storage coord $(seq -f 'hasher%g' 1 "$n"); do u0[$role]=$(cg_usec "$name-$role"); done
     t0=$(date +%s.%N)
-    cg_exec "$name-coord" "$AB" backup --cluster "$WORK/$name/conf/coordinator.hocon" --rootfolder="$SRC" \
-        --backupfolder="$WORK/$name/week$week" --datafolder="$WORK/$name/data" --createdirs --dostats \
+    (cg_exec "$name-coord" "$AB" backup --cluster "$WORK/$name/conf/coordinator.hocon" --rootfolder="$SRC" \
+        --backupfolder="$WORK/$name/week$week" --datafolder="$WORK/$name/data" --createdirs --dostats) \
         >"$WORK/logs/$name-week$week.txt" 2>&1 || { echo "cluster run failed:" >&2; tail "$WORK/logs/$name-week$week.txt" >&2; exit 1; }
     t1=$(date +%s.%N)
     WALL[$name,$week]=$(echo "$t1 - $t0" | bc)
@@ -176,6 +179,19 @@ cluster() {
     CPUS[$name,$week,hashers]=$h
     stop_nodes
 }
+
+# Fixed costs: a run of an empty tree (process start, JIT of what precompiled code lacks,
+# joining and leaving the cluster). Per-file figures below are also given net of these.
+EMPTY=$WORK/empty
+mkdir -p "$EMPTY"
+log "runs of an empty tree (fixed costs)"
+SRC_SAVED=$SRC; SRC=$EMPTY
+single fixed-single max 1
+cluster fixed-cluster 1 max 1
+SRC=$SRC_SAVED
+FIXED_SINGLE=${CPUS[fixed-single,1,all]}
+FIXED_COORD=${CPUS[fixed-cluster,1,coord]}
+FIXED_STORAGE=${CPUS[fixed-cluster,1,storage]}
 
 CONFIGS=(single)
 for n in $HASHERS; do CONFIGS+=("cluster$n"); done
@@ -209,6 +225,20 @@ for week in 1 2; do
                 base=single; [ "$c" = cluster-uncapped ] && base=single-uncapped
                 printf '%-17s %-5s %7.1fs %8.2fx %12.0f %12.0f %12.0f\n' "$c" "$week" "$w" "$(echo "${WALL[$base,$week]} / $w" | bc -l)" \
                     "$(echo "${CPUS[$c,$week,coord]} / $f" | bc -l)" "$(echo "${CPUS[$c,$week,storage]} / $f" | bc -l)" "$(echo "${CPUS[$c,$week,hashers]} / $f" | bc -l)" ;;
+        esac
+    done
+done
+echo
+echo "fixed costs (a run of an empty tree): single process $(( FIXED_SINGLE / 1000 )) ms CPU, ${WALL[fixed-single,1]} s wall;" \
+    "cluster coordinator $(( FIXED_COORD / 1000 )) ms CPU, storage node $(( FIXED_STORAGE / 1000 )) ms CPU, ${WALL[fixed-cluster,1]} s wall"
+echo "net of them, CPU us per file (marginal cost):"
+printf '%-17s %-5s %12s %12s %12s\n' run week "single" "coord" "storage"
+for week in 1 2; do
+    f=${FILES[$week]}
+    for c in "${CONFIGS[@]}"; do
+        case "$c" in
+            single*) printf '%-17s %-5s %12.0f\n' "$c" "$week" "$(echo "(${CPUS[$c,$week,all]} - $FIXED_SINGLE) / $f" | bc -l)" ;;
+            *) printf '%-17s %-5s %12s %12.0f %12.0f\n' "$c" "$week" "" "$(echo "(${CPUS[$c,$week,coord]} - $FIXED_COORD) / $f" | bc -l)" "$(echo "(${CPUS[$c,$week,storage]} - $FIXED_STORAGE) / $f" | bc -l)" ;;
         esac
     done
 done
