@@ -44,10 +44,11 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
 
             var hasherNodes = UpMembers(self, "hasher");
             var awaited = cluster.HasherWait > TimeSpan.Zero ? hasherNodes.Select(WorkBroker.NodeName).ToList() : [];
-            var broker = system.ActorOf(WorkBroker.Props(options, cluster.BatchDeadline, awaited, cluster.HasherWait), "broker");
+            var node = WorkBroker.NodeName(self.SelfAddress);
+            var broker = system.ActorOf(WorkBroker.Props(options, cluster.BatchDeadline, awaited, cluster.HasherWait,
+                cluster.CoordinatorAlwaysHashes ? null : node), "broker");
             foreach (var hasher in hasherNodes)
                 system.ActorSelection(new RootActorPath(hasher) / "user" / "hasher").Tell(new ServeBroker(broker));
-            var node = WorkBroker.NodeName(self.SelfAddress);
             for (var i = 0; i < settings.Hashers; i++)
                 system.ActorOf(HashWorker.Props(node, PathMap.Identity, settings, sameHost: true, cluster.StoreVisible), $"worker-{i}").Tell(new HashWorker.Serve(broker));
 
@@ -56,7 +57,7 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
             var coordinator = system.ActorOf(Coordinator.Props(options, coordinatorSettings, reporter, new Coordinator.Workers(
                 system.ActorOf(Actors.Walker.Walker.Props(options).WithRouter(new Akka.Routing.SmallestMailboxPool(settings.Walkers)), "walkers"),
                 broker,
-                opened.DataStore,
+                system.ActorOf(StoreRelay.Props(null, opened.DataStore), "store-relay"),
                 // Batches of content probably new go first and ask to be written into the store
                 // while hashed; workers that cannot see the data folder only hash them.
                 CopyFirst: true)), "coordinator");

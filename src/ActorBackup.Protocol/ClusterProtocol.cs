@@ -20,6 +20,16 @@ public static class ClusterProtocol
     /// <summary>Worker to broker: here is a worker with <paramref name="Capacity"/> batches at once; the broker watches it.</summary>
     public sealed record RegisterWorker(IActorRef Worker, string Node, int Capacity) : IProtocolMessage;
 
+    /// <summary>
+    /// Between the coordinator's and the storage node's <c>StoreRelay</c>: data-store commands
+    /// (or its replies) in the order sent, each already serialized (its wire manifest and
+    /// bytes), so that one remote message carries a whole burst of them.
+    /// </summary>
+    public sealed record Relayed(IReadOnlyList<RelayedMessage> Messages) : IProtocolMessage;
+
+    /// <summary>One message inside <see cref="Relayed"/>.</summary>
+    public sealed record RelayedMessage(string Manifest, byte[] Bytes);
+
     /// <summary>Broker to worker.</summary>
     public sealed record WorkerRegistered : IProtocolMessage;
 

@@ -368,6 +368,7 @@ public sealed class ProtocolSerializerSpec : Akka.TestKit.Xunit2.TestKit
             nameof(RegisterWorker) => [new RegisterWorker(_probe, "127.0.0.1:40511", 4), new RegisterWorker(TestActor, "", int.MaxValue)],
             nameof(WorkerRegistered) => [new WorkerRegistered()],
             nameof(ServeBroker) => [new ServeBroker(_probe)],
+            nameof(Relayed) => [new Relayed([new RelayedMessage("SF", [1, 2, 3]), new RelayedMessage("FD", [])]), new Relayed([])],
             nameof(RequestWork) => [new RequestWork(_child)],
             nameof(HashWork) => [new HashWork(99, $"/srv/{OddDir}/", "sha1", Entries), new HashWork(0, "", "sha256", []), new HashWork(7, "/home", "sha1", Entries, $"/backup/{OddDir}/data/.actorbackup/tmp", "content")],
             nameof(WorkDone) => [new WorkDone("127.0.0.1:40512", HashedBatch)],

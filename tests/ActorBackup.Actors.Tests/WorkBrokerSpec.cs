@@ -18,6 +18,10 @@ public sealed class WorkBrokerSpec(ITestOutputHelper output) : ActorSpec(output)
     private IActorRef Broker(TimeSpan hasherWait, params string[] awaited) =>
         Sys.ActorOf(WorkBroker.Props(Options(), TimeSpan.FromMinutes(2), awaited, hasherWait));
 
+    /// <summary>A broker whose own node's workers stand in only while no other node's worker is registered (coordinator-hashes = auto).</summary>
+    private IActorRef StandInBroker() =>
+        Sys.ActorOf(WorkBroker.Props(Options(), TimeSpan.FromMinutes(2), [], TimeSpan.Zero, LocalNode));
+
     /// <summary>A worker probe that registered and asked for one batch.</summary>
     private TestProbe Worker(IActorRef broker, string node)
     {
@@ -44,6 +48,29 @@ public sealed class WorkBrokerSpec(ITestOutputHelper output) : ActorSpec(output)
         var batches = new[] { local.ExpectMsg<HashWork>(), remote.ExpectMsg<HashWork>() };
         Assert.Equal([1L, 2L], batches.Select(b => b.BatchId).Order());
         Assert.All(batches, b => Assert.Equal(Root, b.Root));
+    }
+
+    [Fact]
+    public void With_coordinator_hashes_auto_the_coordinators_workers_hash_only_while_no_hasher_node_serves_the_run()
+    {
+        var broker = StandInBroker();
+        var local = Worker(broker, LocalNode);
+        broker.Tell(Batch(1));
+        Assert.Equal(1, local.ExpectMsg<HashWork>().BatchId); // no hasher node: the coordinator's node hashes
+        broker.Tell(new WorkDone(LocalNode, new FilesHashed(1, [], [], 0)), local.Ref);
+        broker.Tell(new RequestWork(local.Ref), local.Ref);
+
+        var remote = Worker(broker, HasherNode);
+        broker.Tell(Batch(2));
+        broker.Tell(Batch(3));
+        Assert.Equal(2, remote.ExpectMsg<HashWork>().BatchId);
+        local.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // batch 3 waits for the hasher node, not for the idle local worker
+
+        Sys.Stop(remote.Ref); // the hasher node is gone: its batch and the waiting one go to the coordinator's node
+        var taken = new[] { local.ExpectMsg<HashWork>(TimeSpan.FromSeconds(5)).BatchId };
+        broker.Tell(new RequestWork(local.Ref), local.Ref);
+        taken = [.. taken, local.ExpectMsg<HashWork>(TimeSpan.FromSeconds(5)).BatchId];
+        Assert.Equal([2L, 3L], taken.Order());
     }
 
     [Fact]

@@ -14,6 +14,7 @@ public sealed record ClusterSettings(
     PathMap Paths,
     bool SourceVisible,
     bool StoreVisible,
+    bool CoordinatorAlwaysHashes,
     IReadOnlyList<string> AllowedFolders,
     int ChunkSize,
     int ChunkWindow,
@@ -45,6 +46,7 @@ public sealed record ClusterSettings(
             Paths: new PathMap(paths),
             SourceVisible: read.Bool("storage.source-visible"),
             StoreVisible: read.Bool("store-visible"),
+            CoordinatorAlwaysHashes: read.Choice("coordinator-hashes", ["auto", "always"]) == "always",
             AllowedFolders: allowed,
             // The remote frame limit is 128,000 bytes: a chunk and its envelope stay below it.
             ChunkSize: (int)read.Size("chunk-size", 1 << 10, 100 << 10),

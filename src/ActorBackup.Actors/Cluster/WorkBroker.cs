@@ -16,6 +16,9 @@ namespace ActorBackup.Actors.Cluster;
 /// Batches wait in the queue until every hasher node that was Up when the run started has a
 /// worker registered, or <c>hasher-wait</c> passed: otherwise the coordinator's own workers,
 /// which register first, would hash a small tree before a hasher node had its first batch.
+/// Unless told otherwise (<c>coordinator-hashes = always</c>), the workers of the broker's own
+/// node take batches only while no other node's worker is registered: the coordinator's node
+/// walks and coordinates, and hashing there would slow what limits the run.
 /// </summary>
 public sealed class WorkBroker : ReceiveActor, IWithTimers
 {
@@ -35,12 +38,14 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
     private long _filesWritten;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly HashSet<string> _awaited;
+    private readonly string? _localNode;
     private IActorRef _coordinator = ActorRefs.Nobody;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public WorkBroker(RunOptions options, TimeSpan deadline, IReadOnlyCollection<string> awaitedNodes, TimeSpan hasherWait)
+    public WorkBroker(RunOptions options, TimeSpan deadline, IReadOnlyCollection<string> awaitedNodes, TimeSpan hasherWait, string? localNode = null)
     {
+        _localNode = localNode;
         _options = options;
         _deadline = deadline;
         _awaited = new HashSet<string>(awaitedNodes, StringComparer.Ordinal);
@@ -110,8 +115,9 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
     public static string NodeName(Address address) => $"{address.Host}:{address.Port}";
 
     /// <param name="awaitedNodes"><see cref="NodeName"/> of the hasher nodes told to serve this broker.</param>
-    public static Props Props(RunOptions options, TimeSpan deadline, IReadOnlyCollection<string> awaitedNodes, TimeSpan hasherWait) =>
-        Akka.Actor.Props.Create(() => new WorkBroker(options, deadline, awaitedNodes, hasherWait));
+    /// <param name="localNode">The broker's own node, whose workers only stand in while no other node's worker is registered; null: every worker takes batches.</param>
+    public static Props Props(RunOptions options, TimeSpan deadline, IReadOnlyCollection<string> awaitedNodes, TimeSpan hasherWait, string? localNode = null) =>
+        Akka.Actor.Props.Create(() => new WorkBroker(options, deadline, awaitedNodes, hasherWait, localNode));
 
     /// <summary>Asks the broker for its counters.</summary>
     public sealed record GetWorkStats;
@@ -141,9 +147,10 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
     {
         if (_awaited.Count > 0)
             return;
+        var localStandsIn = _localNode is null || _workers.Values.All(w => w.Node == _localNode);
         while (_queue.Count > 0)
         {
-            var worker = _workers.FirstOrDefault(w => w.Value.Credits > 0);
+            var worker = _workers.FirstOrDefault(w => w.Value.Credits > 0 && (localStandsIn || w.Value.Node != _localNode));
             if (worker.Key is null)
                 return;
             var batch = _queue.First!.Value;

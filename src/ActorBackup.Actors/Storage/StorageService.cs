@@ -75,7 +75,10 @@ public sealed class StorageService : ReceiveActor
             Context.Watch(m.ContentSource);
             _log.Info("session for snapshot {0} opened by {1} (content {2})", options.SnapshotName, m.ContentSource.Path.Address,
                 _settings.SourceVisible ? "read here" : "streamed from the coordinator's node");
-            Sender.Tell(new SessionOpened(dataStore, layout.Hash.Name(), layout.Levels));
+            // The coordinator talks to the data-store through a pair of relays that carry bursts of
+            // messages as one remote message each.
+            var relay = Context.ActorOf(StoreRelay.Props(dataStore, null));
+            Sender.Tell(new SessionOpened(relay, layout.Hash.Name(), layout.Levels));
         }
         catch (UserError e)
         {

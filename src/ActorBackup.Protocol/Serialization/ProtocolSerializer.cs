@@ -39,7 +39,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
         [typeof(SessionOpened)] = "SP", [typeof(SessionRefused)] = "SX", [typeof(CloseSession)] = "CL",
         [typeof(SessionSpec)] = "SN", [typeof(SendContent)] = "SD", [typeof(ContentChunk)] = "CK",
         [typeof(ChunkAck)] = "AK", [typeof(ContentEnd)] = "EN", [typeof(KnownContent)] = "KC",
-        [typeof(ServeBroker)] = "SB",
+        [typeof(ServeBroker)] = "SB", [typeof(Relayed)] = "RL",
     };
 
     /// <summary>Every message type this serializer knows (for the round-trip tests).</summary>
@@ -98,6 +98,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
             case RegisterWorker m: w.Ref(m.Worker); w.Str(m.Node); w.Int(m.Capacity); break;
             case WorkerRegistered: break;
             case ServeBroker m: w.Ref(m.Broker); break;
+            case Relayed m: w.List(m.Messages, x => { w.Str(x.Manifest); w.Bytes(x.Bytes); }); break;
             case RequestWork m: w.Ref(m.Worker); break;
             case HashWork m:
                 w.Long(m.BatchId); w.Path(m.Root); w.Str(m.Hash); w.List(m.Files, w.Entry);
@@ -152,6 +153,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
         "RW" => new RegisterWorker(r.Ref(), r.S(), r.Int()),
         "WR" => new WorkerRegistered(),
         "SB" => new ServeBroker(r.Ref()),
+        "RL" => new Relayed(r.List(() => new RelayedMessage(r.S(), r.Bytes() ?? []))),
         "RQ" => new RequestWork(r.Ref()),
         "HW" => new HashWork(r.Long(), r.Path(), r.S(), r.List(r.Entry), r.Bool() ? r.Path() : null, r.S()),
         "WO" => new WorkDone(r.S(), ReadHashed(r)),
