@@ -47,10 +47,7 @@ public sealed class ClusterRunTests(ITestOutputHelper output)
     public void A_storage_node_that_cannot_see_the_source_gets_every_new_content_streamed_and_stores_it_under_its_hash()
     {
         using var cluster = new TestCluster(output);
-        var source = new TreeBuilder(cluster.Temp.Combine("src"))
-            .SmallFiles("bulk", files: 600, distinct: 400)
-            .Assorted("assorted");
-        var run1 = new SnapshotRun(cluster.Folder("backups") + "/week1", cluster.Temp.Combine("data"));
+        var (source, run1) = SmallTree(cluster);
 
         // source-visible is off by default; an empty tmpfs over the source, in the storage
         // node's own mount namespace, makes sure it cannot read the files itself.
@@ -60,12 +57,7 @@ public sealed class ClusterRunTests(ITestOutputHelper output)
 
         var run = cluster.RunCoordinator(BackupArgs(source.Root, run1.Snapshot, run1.Data, "--dostats"));
 
-        Expect.Success(run, cluster);
-        Expect.NoDifferences(TreeMatch.Differences(source.Root, run1.Snapshot, fileMtimes: false), "the snapshot differs from the source", cluster);
-        Expect.NoDifferences(Snapshots.EntriesNotMatchingTheirName(run1.Data), "store entries whose bytes do not hash to their name", cluster);
-        Expect.NoDifferences(Snapshots.ManifestDisagreements(run1), "snapshot files are not the store entries their manifest lines name", cluster);
-        var keys = Snapshots.ContentKeys(source.Root).Count;
-        Assert.Equal(keys, Snapshots.StoreEntries(run1.Data).Count);
+        var keys = ExpectEveryContentStoredOnce(cluster, source.Root, run1, run);
         Assert.Contains(run.StdoutLines, l => l.StartsWith($"new content:      {keys} files, ", StringComparison.Ordinal));
     }
 
@@ -73,10 +65,7 @@ public sealed class ClusterRunTests(ITestOutputHelper output)
     public void Hash_workers_that_see_the_data_folder_write_new_content_into_it_so_nothing_is_streamed_or_copied_by_the_storage_node()
     {
         using var cluster = new TestCluster(output);
-        var source = new TreeBuilder(cluster.Temp.Combine("src"))
-            .SmallFiles("bulk", files: 600, distinct: 400)
-            .Assorted("assorted");
-        var run1 = new SnapshotRun(cluster.Folder("backups") + "/week1", cluster.Temp.Combine("data"));
+        var (source, run1) = SmallTree(cluster);
 
         // The storage node cannot read the source, so every new content must come from the
         // workers' temp files (or be streamed, which must not happen here).
@@ -87,12 +76,7 @@ public sealed class ClusterRunTests(ITestOutputHelper output)
 
         var run = cluster.RunCoordinator(BackupArgs(source.Root, run1.Snapshot, run1.Data, "--dostats"), storeVisible);
 
-        Expect.Success(run, cluster);
-        Expect.NoDifferences(TreeMatch.Differences(source.Root, run1.Snapshot, fileMtimes: false), "the snapshot differs from the source", cluster);
-        Expect.NoDifferences(Snapshots.EntriesNotMatchingTheirName(run1.Data), "store entries whose bytes do not hash to their name", cluster);
-        Expect.NoDifferences(Snapshots.ManifestDisagreements(run1), "snapshot files are not the store entries their manifest lines name", cluster);
-        var keys = Snapshots.ContentKeys(source.Root).Count;
-        Assert.Equal(keys, Snapshots.StoreEntries(run1.Data).Count);
+        var keys = ExpectEveryContentStoredOnce(cluster, source.Root, run1, run);
         Assert.Contains("content streamed to the storage node: 0 files, 0 bytes", run.StdoutLines);
         var written = run.StdoutLines.Single(l => l.StartsWith("new content written into the store by hash workers", StringComparison.Ordinal));
         Assert.True(long.Parse(written.Split(": ")[1].Split(' ')[0]) >= keys, $"every one of the {keys} entries should come from a worker's temp file\n{run}");
@@ -100,5 +84,25 @@ public sealed class ClusterRunTests(ITestOutputHelper output)
         // Temp files the run did not commit (duplicates of content met twice) are removed.
         var temp = run1.Data + "/.actorbackup/tmp";
         Assert.DoesNotContain(PosixFs.Walk(temp), p => PosixFs.TypeOf(PosixFs.Lstat(temp + "/" + p)) == FilePermissions.S_IFREG);
+    }
+
+    /// <summary>A source of 600 small files (400 contents) and assorted entries, and the folders of its first snapshot.</summary>
+    private static (TreeBuilder Source, SnapshotRun Run) SmallTree(TestCluster cluster) =>
+        (new TreeBuilder(cluster.Temp.Combine("src")).SmallFiles("bulk", files: 600, distinct: 400).Assorted("assorted"),
+         new SnapshotRun(cluster.Folder("backups") + "/week1", cluster.Temp.Combine("data")));
+
+    /// <summary>
+    /// The run succeeded, its snapshot is the source, each store entry holds the bytes its name
+    /// says and is what its manifest lines name, one entry per content key. Returns the keys.
+    /// </summary>
+    private static int ExpectEveryContentStoredOnce(TestCluster cluster, string source, SnapshotRun snapshot, ProcessResult run)
+    {
+        Expect.Success(run, cluster);
+        Expect.NoDifferences(TreeMatch.Differences(source, snapshot.Snapshot, fileMtimes: false), "the snapshot differs from the source", cluster);
+        Expect.NoDifferences(Snapshots.EntriesNotMatchingTheirName(snapshot.Data), "store entries whose bytes do not hash to their name", cluster);
+        Expect.NoDifferences(Snapshots.ManifestDisagreements(snapshot), "snapshot files are not the store entries their manifest lines name", cluster);
+        var keys = Snapshots.ContentKeys(source).Count;
+        Assert.Equal(keys, Snapshots.StoreEntries(snapshot.Data).Count);
+        return keys;
     }
 }
