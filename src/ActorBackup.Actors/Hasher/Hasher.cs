@@ -1,10 +1,8 @@
 using ActorBackup.Core;
-using ActorBackup.Core.Store;
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
 using Akka.Actor;
 using Akka.Routing;
-using Microsoft.Win32.SafeHandles;
 using static ActorBackup.Protocol.HasherProtocol;
 
 namespace ActorBackup.Actors.Hasher;
@@ -26,14 +24,12 @@ public sealed class Hasher : TypeSwitchActor
     /// <summary>Files and bytes hashed by all hashers of this process, for a node's stats line.</summary>
     public static long FilesDone, BytesDone;
 
-    private readonly RunOptions _options;
     private readonly SourceReader _reader;
     private readonly SourceRoot _root;
     private readonly TempCopier _copier;
 
     public Hasher(RunOptions options, BackupSettings settings)
     {
-        _options = options;
         // Aligned, so that each chunk read can be written direct from where it is.
         _reader = new SourceReader(DirectIo.AlignedBuffer(settings.ReadBuffer), options.Store.Hash, settings.ReadRetries);
         _copier = new TempCopier(options.Store.TempFolder, options.Share, settings.DirectWrites, $"{Environment.ProcessId}-h");
