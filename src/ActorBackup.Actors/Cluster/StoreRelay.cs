@@ -40,7 +40,7 @@ public sealed class StoreRelay : ReceiveActor
         Receive<Relayed>(m =>
         {
             if (_peer is null)
-                Watch(_peer = Sender);
+                Context.Watch(_peer = Sender);
             foreach (var message in m.Messages)
                 _local?.Tell(_serializer.FromBinary(message.Bytes, message.Manifest), Self);
         });
@@ -53,7 +53,7 @@ public sealed class StoreRelay : ReceiveActor
         Receive<IProtocolMessage>(m =>
         {
             if (_local is null && !Sender.Equals(_peer))
-                Watch(_local = Sender);
+                Context.Watch(_local = Sender);
             var bytes = _serializer.ToBinary(m);
             if (_batchBytes + bytes.Length > MaxBatchBytes)
                 Send();
@@ -66,17 +66,15 @@ public sealed class StoreRelay : ReceiveActor
             }
         });
         if (local is not null)
-            Watch(_local = local);
+            Context.Watch(_local = local);
         if (peer is not null)
-            Watch(_peer = peer);
+            Context.Watch(_peer = peer);
     }
 
     /// <param name="local">The data-store (storage node), or null: the first sender (the coordinator).</param>
     /// <param name="peer">The storage node's relay (coordinator's node), or null: the first relay that sends.</param>
     public static Props Props(IActorRef? local, IActorRef? peer) =>
         Akka.Actor.Props.Create(() => new StoreRelay(local, peer));
-
-    private void Watch(IActorRef actor) => Context.Watch(actor);
 
     private void Send()
     {
