@@ -98,8 +98,7 @@ public sealed class CorpusTests
 
     private static void Generate(params string[] args)
     {
-        var script = Path.Combine(RepoPaths.Shared, "corpus", "make-corpus.py");
-        Assert.True(File.Exists(script), $"the corpus generator {script} is missing; shared/ must sit beside the repository");
+        var script = RepoPaths.CorpusGenerator;
         var python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
         var result = PublishedCli.RunProgram(python, [script, .. args], GeneratorTimeout);
         Assert.True(result.ExitCode == 0, result.ToString());

@@ -302,8 +302,7 @@ public sealed class RestoreTests
     {
         using var s = new Scenario();
         var corpus = s.Temp.Combine("corpus");
-        var script = Path.Combine(RepoPaths.Shared, "corpus", "make-corpus.py");
-        Assert.True(File.Exists(script), $"the corpus generator {script} is missing; shared/ must sit beside the repository");
+        var script = RepoPaths.CorpusGenerator;
         var generated = PublishedCli.RunProgram("/usr/bin/python3", [script, "--out", corpus, "--scale", "small", "--users", "2", "--jobs", "2"], TimeSpan.FromSeconds(60));
         Assert.True(generated.ExitCode == 0, generated.ToString());
         Expect.Success(PublishedCli.Run($"--rootfolder={corpus}", $"--backupfolder={s.Snapshot("c1")}", $"--datafolder={s.Data}", "--createdirs"));

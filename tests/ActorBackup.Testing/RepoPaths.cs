@@ -11,6 +11,22 @@ public static class RepoPaths
     /// <summary>shared/ beside the repository (CI clones the repository next to it). It may be read-only.</summary>
     public static string Shared => Path.GetFullPath(Path.Combine(Root, "..", "shared"));
 
+    /// <summary>
+    /// The corpus generator: $MAKE_CORPUS when set (as the bench scripts take it), else
+    /// shared/corpus/make-corpus.py beside the repository. Fails the calling test with the fix when absent.
+    /// </summary>
+    public static string CorpusGenerator
+    {
+        get
+        {
+            var fromEnv = Environment.GetEnvironmentVariable("MAKE_CORPUS");
+            var script = string.IsNullOrEmpty(fromEnv) ? Path.Combine(Shared, "corpus", "make-corpus.py") : Path.GetFullPath(fromEnv);
+            if (!File.Exists(script))
+                throw new FileNotFoundException($"the corpus generator {script} is missing; put shared/ beside the repository or set MAKE_CORPUS=/path/to/make-corpus.py", script);
+            return script;
+        }
+    }
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

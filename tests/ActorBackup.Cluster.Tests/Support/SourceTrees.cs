@@ -71,8 +71,7 @@ internal static class SourceTrees
     /// <summary>Two home folders from the shared corpus generator (../shared/corpus/make-corpus.py) in <paramref name="folder"/>.</summary>
     public static void Corpus(string folder)
     {
-        var script = Path.Combine(RepoPaths.Shared, "corpus", "make-corpus.py");
-        Assert.True(File.Exists(script), $"the corpus generator {script} is missing; shared/ must sit beside the repository");
+        var script = RepoPaths.CorpusGenerator;
         var python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
         var result = PublishedCli.RunProgram(python, [script, "--out", folder, "--scale", "small", "--users", "2", "--jobs", "2"], GeneratorTimeout);
         Assert.True(result.ExitCode == 0, result.ToString());
