@@ -28,12 +28,13 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
         var settings = BackupSettings.From(config, source);
         var cluster = ClusterSettings.From(config, source);
 
-        using var system = ClusterSystem.Create(config, settings, cluster);
+        using var system = ClusterSystem.Create(config, settings, cluster, source);
         var self = Akka.Cluster.Cluster.Get(system);
         system.ActorOf(NodeMonitor.Props(output, cluster.JsonLogs, cluster.StatsInterval), "monitor");
+        var joinWatch = system.ActorOf(JoinWatch.Props(), "join-watch");
         try
         {
-            var storage = AwaitStorage(self, cluster.JoinTimeout, interruption);
+            var storage = AwaitStorage(self, joinWatch, cluster.JoinTimeout, interruption, output);
             var service = system.ActorSelection(new RootActorPath(storage) / "user" / "storage");
             var content = system.ActorOf(ContentSender.Props(local, cluster.ChunkSize, cluster.ChunkWindow), "content");
             var reply = service.Ask<object>(new OpenSession(spec, content), TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
@@ -93,21 +94,51 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
             .Select(m => m.Address).ToList();
     }
 
-    /// <summary>Waits until this node is Up and a storage node is Up; fails fast with exit code 12.</summary>
-    private static Address AwaitStorage(Akka.Cluster.Cluster self, TimeSpan timeout, Interruption interruption)
+    /// <summary>
+    /// Waits until this node is Up and a storage node is Up; fails fast with exit code 12 and
+    /// the cause seen. A previous coordinator that crashed and is still unreachable holds every
+    /// joiner in Joining until the split-brain resolver removes it: that time is waited out
+    /// (once, announced), so a rerun right after a crash works.
+    /// </summary>
+    private static Address AwaitStorage(Akka.Cluster.Cluster self, IActorRef joinWatch, TimeSpan timeout, Interruption interruption, TextWriter output)
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
+        var extended = false;
+        while (true)
         {
             interruption.ThrowIfStopped("while joining the cluster; nothing was written");
-            var up = self.State.Members.Any(m => m.Address == self.SelfAddress && m.Status == Akka.Cluster.MemberStatus.Up);
+            var state = self.State;
+            var up = state.Members.Any(m => m.Address == self.SelfAddress && m.Status == Akka.Cluster.MemberStatus.Up);
             var storage = UpMembers(self, "storage");
             if (up && storage.Count > 0)
                 return storage[0];
+            var stale = StaleCoordinators(self);
+            if (!extended && stale.Count > 0)
+            {
+                extended = true;
+                var wait = self.System.Settings.Config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after", TimeSpan.FromSeconds(7)) + TimeSpan.FromSeconds(10);
+                deadline = Max(deadline, DateTime.UtcNow + wait);
+                output.WriteLine($"waiting up to {wait.TotalSeconds:F0} s for a previous coordinator to be removed from the cluster ({string.Join(", ", stale)}: unreachable, probably crashed)");
+                output.Flush();
+            }
+            if (DateTime.UtcNow >= deadline)
+                break;
             Thread.Sleep(100);
         }
         var seeds = string.Join(", ", self.Settings.SeedNodes);
+        var problems = joinWatch.Ask<JoinWatch.Problems>(new JoinWatch.GetProblems(), TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
+        var joined = self.State.Members.Any(m => m.Address == self.SelfAddress);
         throw new UserError(ExitCode.StorageUnreachable,
-            $"no storage node reachable within {timeout.TotalSeconds:F0} s (seed nodes: {(seeds.Length == 0 ? "none configured" : seeds)}); is 'actorbackup node --config storage.hocon' running there?");
+            $"no storage node reached within {timeout.TotalSeconds:F0} s: " +
+            JoinWatch.Cause(problems.Messages, seeds.Length == 0 ? "the seed nodes (none configured)" : seeds, joined, StaleCoordinators(self)));
     }
+
+    /// <summary>Coordinators other than this one that the cluster sees as unreachable (crashed, not yet removed).</summary>
+    private static List<string> StaleCoordinators(Akka.Cluster.Cluster self)
+    {
+        var state = self.State;
+        return state.Unreachable.Where(m => m.HasRole("coordinator") && m.Address != self.SelfAddress).Select(m => m.Address.ToString()).ToList();
+    }
+
+    private static DateTime Max(DateTime a, DateTime b) => a > b ? a : b;
 }

@@ -10,35 +10,70 @@ namespace ActorBackup.Cli;
 
 /// <summary>
 /// actorbackup node --config FILE: a long-running storage or hasher node. It runs until
-/// SIGTERM (it then leaves the cluster gracefully) or until the cluster downs it (it then
-/// exits, and systemd's Restart=always starts it again).
+/// SIGTERM (it then leaves the cluster gracefully and exits). When the cluster downs it or
+/// its storage node goes away, it starts a new actor system that joins the seed nodes again:
+/// an Akka node cannot rejoin, and waiting for systemd to restart it left hashers outside
+/// the cluster for minutes.
 /// </summary>
 public sealed class NodeCommand(Arguments args, TextWriter output)
 {
+    /// <summary>Pause before joining again, so a node that cannot stay up does not spin.</summary>
+    private static readonly TimeSpan RejoinPause = TimeSpan.FromSeconds(2);
+
     public ExitCode Run()
     {
         var roleFile = args.Required("config");
+        var source = ClusterSystem.Source(roleFile);
         var config = ClusterSystem.LoadConfig(roleFile);
-        var settings = BackupSettings.From(config, ClusterSystem.Source(roleFile));
-        var cluster = ClusterSettings.From(config, ClusterSystem.Source(roleFile));
+        var settings = BackupSettings.From(config, source);
+        var cluster = ClusterSettings.From(config, source);
         var roles = config.GetStringList("akka.cluster.roles").ToList();
         if (!roles.Contains("storage") && !roles.Contains("hasher"))
             throw new UserError(ExitCode.Usage, "a node's akka.cluster.roles must contain storage or hasher (coordinators are started by 'actorbackup backup --cluster')");
 
         if (roles.Contains("storage"))
             ThreadNice.LowerOthers(settings.StorePriority);
-        using var system = ClusterSystem.Create(config, settings, cluster);
+        var exiting = false;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => exiting = true;
+        while (true)
+        {
+            var reason = RunOnce(config, settings, cluster, roles, source);
+            if (exiting || reason is CoordinatedShutdown.ClrExitReason or null)
+                return ExitCode.Success;
+            output.WriteLine($"actorbackup node: {Why(reason)}; joining the cluster again in {RejoinPause.TotalSeconds:F0} s");
+            output.Flush();
+            Thread.Sleep(RejoinPause);
+        }
+    }
+
+    /// <summary>One actor system's life, from start to its end; returns why it ended.</summary>
+    private CoordinatedShutdown.Reason? RunOnce(Akka.Configuration.Config config, BackupSettings settings, ClusterSettings cluster, List<string> roles, string source)
+    {
+        using var system = ClusterSystem.Create(config, settings, cluster, source);
         var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
         system.ActorOf(NodeMonitor.Props(output, cluster.JsonLogs, cluster.StatsInterval), "monitor");
         if (roles.Contains("storage"))
             system.ActorOf(StorageService.Props(new StorageService.Settings(settings, cluster.SourceVisible, cluster.Paths,
                 cluster.AllowedFolders, TimeSpan.FromSeconds(60))), "storage");
         if (roles.Contains("hasher"))
+        {
             system.ActorOf(HasherNode.Props(WorkBroker.NodeName(self), cluster.Paths, settings, sameHost: false, cluster.StoreVisible), "hasher");
+            if (!roles.Contains("storage"))
+                system.ActorOf(StorageWatch.Props(), "storage-watch");
+        }
         output.WriteLine($"actorbackup node {self} up with roles [{string.Join(", ", roles)}]");
         output.Flush();
         system.WhenTerminated.Wait();
         output.WriteLine($"actorbackup node {self} stopped");
-        return ExitCode.Success;
+        output.Flush();
+        return CoordinatedShutdown.Get(system).ShutdownReason;
     }
+
+    private static string Why(CoordinatedShutdown.Reason reason) => reason switch
+    {
+        StorageWatch.StorageLostReason => "the storage node left the cluster or is unreachable (stopped, restarted or cut off)",
+        CoordinatedShutdown.ClusterDowningReason => "the cluster downed this node (it lost contact with the storage node's side)",
+        CoordinatedShutdown.ClusterLeavingReason => "this node was removed from the cluster",
+        _ => $"the actor system ended ({reason.GetType().Name})",
+    };
 }

@@ -32,8 +32,10 @@ public static class AkkaSection
         read.Int("remote.dot-netty.tcp.port", 0, 65535);
         // The frame limit also bounds the heartbeats' connection: never above Akka's default.
         read.Size("remote.dot-netty.tcp.maximum-frame-size", 32000, 128000);
-        read.TextList("cluster.seed-nodes", "node addresses such as \"akka.tcp://actorbackup@host:4051\"");
+        CheckSeeds(read, config, source);
         read.TextList("cluster.roles", "roles (storage, hasher)");
+        read.Duration("cluster.seed-node-timeout", TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
+        read.Duration("cluster.retry-unsuccessful-join-after", TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
         foreach (var interval in (string[])["periodic-tasks-initial-delay", "gossip-interval", "leader-actions-interval"])
             read.Duration("cluster." + interval, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(10));
         read.Duration("cluster.failure-detector.heartbeat-interval", TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1));
@@ -42,6 +44,28 @@ public static class AkkaSection
         read.Text("cluster.split-brain-resolver.keep-majority.role");
         read.Duration("cluster.split-brain-resolver.stable-after", TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10));
         read.Bool("cluster.run-coordinated-shutdown-when-down");
+    }
+
+    /// <summary>
+    /// Every seed address must be one this node can dial: Akka's scheme for the transport in
+    /// use (akka.ssl.tcp with TLS on, akka.tcp without), system name actorbackup, a host and a
+    /// port. A wrong scheme is not an error to Akka: it logs "No transport is loaded for
+    /// protocol" with a stack trace many times a second, forever.
+    /// </summary>
+    private static void CheckSeeds(SettingsReader read, Akka.Configuration.Config config, string source)
+    {
+        var tls = new SettingsReader(config, "actorbackup.cluster", source).Bool("tls.enabled");
+        var scheme = tls ? "akka.ssl.tcp" : "akka.tcp";
+        var expected = $"node addresses such as \"{scheme}://actorbackup@host:4051\"";
+        foreach (var seed in read.TextList("cluster.seed-nodes", expected))
+        {
+            if (!Akka.Actor.Address.TryParse(seed, out var address) || address.Host is null || address.Port is not (> 0 and <= 65535))
+                throw read.Wrong("cluster.seed-nodes", expected, $"\"{seed}\"");
+            if (address.Protocol != scheme)
+                throw read.Wrong("cluster.seed-nodes", $"{expected} (actorbackup.cluster.tls.enabled is {(tls ? "on" : "off")}, so the scheme is {scheme}://)", $"\"{seed}\"");
+            if (address.System != "actorbackup")
+                throw read.Wrong("cluster.seed-nodes", $"{expected} (the actor system is named actorbackup)", $"\"{seed}\"");
+        }
     }
 
     private static SettingsReader Common(Akka.Configuration.Config config, string source)

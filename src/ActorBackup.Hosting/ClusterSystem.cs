@@ -35,8 +35,9 @@ public static class ClusterSystem
     public static string Source(string roleFile, string? configFile = null) =>
         configFile is null ? $"configuration file {roleFile}" : $"configuration file {roleFile} or {configFile}";
 
-    public static ActorSystem Create(Config config, BackupSettings settings, ClusterSettings cluster)
+    public static ActorSystem Create(Config config, BackupSettings settings, ClusterSettings cluster, string source)
     {
+        PortProbe.EnsureFree(config.GetString("akka.remote.dot-netty.tcp.hostname"), config.GetInt("akka.remote.dot-netty.tcp.port"), source);
         var full = BackupSystem.Sized(settings).WithFallback(config);
         var setup = BootstrapSetup.Create();
         if (!cluster.TlsEnabled)

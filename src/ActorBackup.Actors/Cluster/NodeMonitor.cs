@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Akka.Actor;
 using Akka.Cluster;
 
@@ -80,18 +79,6 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
         Write("stats", fields);
     }
 
-    private void Write(string what, Dictionary<string, object> fields)
-    {
-        var time = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ");
-        if (_json)
-        {
-            var record = new Dictionary<string, object> { ["time"] = time, ["node"] = _cluster.SelfAddress.ToString(), ["event"] = what };
-            foreach (var (k, v) in fields)
-                record[k] = v;
-            _log.WriteLine(JsonSerializer.Serialize(record));
-        }
-        else
-            _log.WriteLine($"{time} {what} " + string.Join(" ", fields.Select(kv => $"{kv.Key}={kv.Value}")));
-        _log.Flush();
-    }
+    private void Write(string what, Dictionary<string, object> fields) =>
+        LogLine.Write(_log, LogLine.Format(_json, _cluster.SelfAddress.ToString(), what, fields));
 }

@@ -97,7 +97,12 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
             if (!_workers.Remove(m.ActorRef, out var w))
                 return;
             var lost = Requeue(f => f.Worker.Equals(m.ActorRef));
-            _log.Warning("hash worker {0} on {1} is gone; {2} batches queued again", m.ActorRef.Path.Name, w.Node, lost);
+            // Workers stopping with the run's end (the coordinator's own, a node leaving) held
+            // nothing: that is news, not a warning. Lost batches are.
+            if (lost > 0)
+                _log.Warning("hash worker {0} on {1} is gone; {2} batches queued again", m.ActorRef.Path.Name, w.Node, lost);
+            else
+                _log.Info("hash worker {0} on {1} is gone; it held no batch", m.ActorRef.Path.Name, w.Node);
             Dispatch();
         });
         Receive<CheckDeadlines>(_ =>
