@@ -82,6 +82,9 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
         finally
         {
             // Leave gracefully (Leaving -> Exiting -> Removed), so the cluster stays up for next week.
+            // The run's outcome is decided: closing connections' warnings ("Unable to REMOVE
+            // channel") would only make a clean run look troubled.
+            system.EventStream.SetLogLevel(Akka.Event.LogLevel.ErrorLevel);
             CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClusterLeavingReason.Instance).Wait(TimeSpan.FromSeconds(15));
         }
     }
@@ -112,13 +115,18 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
             var storage = UpMembers(self, "storage");
             if (up && storage.Count > 0)
                 return storage[0];
-            var stale = StaleCoordinators(self);
+            var stale = up ? [] : OtherCoordinators(self);
             if (!extended && stale.Count > 0)
             {
+                // Joined, not Up, beside another coordinator: a crashed one holds convergence
+                // until it is noticed and downed.
                 extended = true;
-                var wait = self.System.Settings.Config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after", TimeSpan.FromSeconds(7)) + TimeSpan.FromSeconds(10);
+                var akka = self.System.Settings.Config;
+                var wait = akka.GetTimeSpan("akka.cluster.failure-detector.acceptable-heartbeat-pause", TimeSpan.FromSeconds(3))
+                    + akka.GetTimeSpan("akka.cluster.failure-detector.heartbeat-interval", TimeSpan.FromSeconds(1))
+                    + akka.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after", TimeSpan.FromSeconds(7)) + TimeSpan.FromSeconds(10);
                 deadline = Max(deadline, DateTime.UtcNow + wait);
-                output.WriteLine($"waiting up to {wait.TotalSeconds:F0} s for a previous coordinator to be removed from the cluster ({string.Join(", ", stale)}: unreachable, probably crashed)");
+                output.WriteLine($"waiting up to {wait.TotalSeconds:F0} s for a previous coordinator to be removed from the cluster ({string.Join(", ", stale)}; it holds this one in Joining: probably crashed)");
                 output.Flush();
             }
             if (DateTime.UtcNow >= deadline)
@@ -130,15 +138,12 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
         var joined = self.State.Members.Any(m => m.Address == self.SelfAddress);
         throw new UserError(ExitCode.StorageUnreachable,
             $"no storage node reached within {timeout.TotalSeconds:F0} s: " +
-            JoinWatch.Cause(problems.Messages, seeds.Length == 0 ? "the seed nodes (none configured)" : seeds, joined, StaleCoordinators(self)));
+            JoinWatch.Cause(problems.Messages, seeds.Length == 0 ? "the seed nodes (none configured)" : seeds, joined, OtherCoordinators(self)));
     }
 
-    /// <summary>Coordinators other than this one that the cluster sees as unreachable (crashed, not yet removed).</summary>
-    private static List<string> StaleCoordinators(Akka.Cluster.Cluster self)
-    {
-        var state = self.State;
-        return state.Unreachable.Where(m => m.HasRole("coordinator") && m.Address != self.SelfAddress).Select(m => m.Address.ToString()).ToList();
-    }
+    /// <summary>Coordinators other than this one in the cluster (one still there after a crash blocks joiners until it is removed).</summary>
+    private static List<string> OtherCoordinators(Akka.Cluster.Cluster self) =>
+        self.State.Members.Where(m => m.HasRole("coordinator") && m.Address != self.SelfAddress).Select(m => m.Address.ToString()).ToList();
 
     private static DateTime Max(DateTime a, DateTime b) => a > b ? a : b;
 }

@@ -40,8 +40,8 @@ public sealed class NodeCommand(Arguments args, TextWriter output)
             var reason = RunOnce(config, settings, cluster, roles, source);
             if (exiting || reason is CoordinatedShutdown.ClrExitReason or null)
                 return ExitCode.Success;
-            output.WriteLine($"actorbackup node: {Why(reason)}; joining the cluster again in {RejoinPause.TotalSeconds:F0} s");
-            output.Flush();
+            Log(cluster.JsonLogs, "", "node-rejoin", $"actorbackup node: {Why(reason)}; joining the cluster again in {RejoinPause.TotalSeconds:F0} s",
+                new() { ["reason"] = Why(reason), ["after_s"] = RejoinPause.TotalSeconds });
             Thread.Sleep(RejoinPause);
         }
     }
@@ -61,13 +61,16 @@ public sealed class NodeCommand(Arguments args, TextWriter output)
             if (!roles.Contains("storage"))
                 system.ActorOf(StorageWatch.Props(), "storage-watch");
         }
-        output.WriteLine($"actorbackup node {self} up with roles [{string.Join(", ", roles)}]");
-        output.Flush();
+        Log(cluster.JsonLogs, self.ToString(), "node-up", $"actorbackup node {self} up with roles [{string.Join(", ", roles)}]",
+            new() { ["address"] = self.ToString(), ["roles"] = string.Join(",", roles) });
         system.WhenTerminated.Wait();
-        output.WriteLine($"actorbackup node {self} stopped");
-        output.Flush();
+        Log(cluster.JsonLogs, self.ToString(), "node-stopped", $"actorbackup node {self} stopped", new() { ["address"] = self.ToString() });
         return CoordinatedShutdown.Get(system).ShutdownReason;
     }
+
+    /// <summary>A line of the node's own: the sentence people read, or in JSON mode one object like every other line.</summary>
+    private void Log(bool json, string node, string what, string text, Dictionary<string, object> fields) =>
+        LogLine.Write(output, json ? LogLine.Format(json: true, node, what, fields) : text);
 
     private static string Why(CoordinatedShutdown.Reason reason) => reason switch
     {

@@ -20,7 +20,7 @@ public sealed class ClusterRefusalTests(ITestOutputHelper output)
         var run = cluster.RunCoordinator(BackupArgs(source.Root, backups + "/week1", data),
             extra: "actorbackup.cluster.join-timeout = 3s", seed: nobody);
 
-        Expect.Refusal(run, 12, "no storage node reachable", cluster);
+        Expect.Refusal(run, 12, $"no storage node reached within 3 s: nothing listens at {nobody} (connection refused)", cluster);
         Assert.True(run.Elapsed < TimeSpan.FromSeconds(10), $"a 3 s join timeout should end the run within seconds, took {run.Elapsed.TotalSeconds:F1} s");
         Assert.False(PosixFs.Exists(backups));
         Assert.False(PosixFs.Exists(data));

@@ -92,7 +92,7 @@ public sealed class RoleFileTests
 
         // Taken: the run went on to join, and gave up after the cluster file's join-timeout.
         Expect.ExitCode(run, 12);
-        Assert.True(run.StderrLines is [var line] && line.Contains("no storage node reachable within 3 s", StringComparison.Ordinal), run.ToString());
+        Assert.True(run.StderrLines is [var line] && line.Contains("no storage node reached within 3 s: this coordinator joined the cluster, but no storage node is Up in it", StringComparison.Ordinal), run.ToString());
     }
 
     /// <summary>A role file like those of hocon/, on loopback, seeding itself, with <paramref name="line"/> last.</summary>

@@ -92,7 +92,7 @@ public sealed class TlsClusterTests(ITestOutputHelper output)
 
         Assert.True(rogue.ExitCode == 12, $"expected exit code 12\n{rogue}\n{c.Storage}");
         var lines = rogue.StderrLines;
-        Assert.True(lines.Count == 1 && lines[0].StartsWith($"actorbackup: no storage node reachable within {joinTimeout.TotalSeconds:F0} s", StringComparison.Ordinal), rogue.ToString());
+        Assert.True(lines.Count == 1 && lines[0].StartsWith($"actorbackup: no storage node reached within {joinTimeout.TotalSeconds:F0} s: ", StringComparison.Ordinal), rogue.ToString());
         Assert.True(rogue.Elapsed < joinTimeout + TimeSpan.FromSeconds(25), $"the rogue took {rogue.Elapsed.TotalSeconds:F1} s with a join-timeout of {joinTimeout.TotalSeconds} s");
         Assert.False(PosixFs.Exists(c.Snapshot("week2")));
         Assert.False(PosixFs.Exists(c.Backups + "/.week2.partial"));

@@ -55,11 +55,11 @@ public sealed class JoinWatch : ReceiveActor
     /// One line naming why no storage node was reached, from the problems seen, the seeds,
     /// and the membership: the cause an admin acts on, not a list of guesses.
     /// </summary>
-    public static string Cause(IReadOnlyList<string> problems, string seeds, bool joined, IReadOnlyList<string> unreachableCoordinators)
+    public static string Cause(IReadOnlyList<string> problems, string seeds, bool joined, IReadOnlyList<string> otherCoordinators)
     {
         bool Seen(params string[] words) => problems.Any(p => words.Any(w => p.Contains(w, StringComparison.OrdinalIgnoreCase)));
-        if (unreachableCoordinators.Count > 0)
-            return $"a previous coordinator ({string.Join(", ", unreachableCoordinators)}) is unreachable and not yet removed from the cluster, which holds every joiner back; it is removed within split-brain-resolver.stable-after of its crash: run again in a minute, or raise join-timeout";
+        if (joined && otherCoordinators.Count > 0)
+            return $"this coordinator joined but stayed Joining beside another coordinator ({string.Join(", ", otherCoordinators)}): one that crashed holds every joiner back until the cluster removes it (failure detection + split-brain-resolver.stable-after); run again in a minute, or raise join-timeout";
         if (joined)
             return "this coordinator joined the cluster, but no storage node is Up in it; start 'actorbackup node --config storage.hocon' on the storage machine";
         if (Seen("ssl", "tls", "certificate", "authentication", "handshake", "remote certificate"))

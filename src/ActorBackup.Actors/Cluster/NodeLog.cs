@@ -12,7 +12,7 @@ namespace ActorBackup.Actors.Cluster;
 /// flood the disk: Akka's default logger wrote 700 MB of the same stack trace in 26 s.
 /// Configured by akka.loggers in hocon/cluster.conf; writes to standard output.
 /// </summary>
-public sealed class NodeLog : ReceiveActor, IWithTimers, IRequiresMessageQueue<ILoggerMessageQueueSemantics>
+public sealed partial class NodeLog : ReceiveActor, IWithTimers, IRequiresMessageQueue<ILoggerMessageQueueSemantics>
 {
     /// <summary>How long one message is held back after it was written.</summary>
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(60);
@@ -23,6 +23,17 @@ public sealed class NodeLog : ReceiveActor, IWithTimers, IRequiresMessageQueue<I
     private sealed record Repeats(DateTime WrittenAt, int Left);
 
     private sealed record Flush;
+
+    /// <summary>
+    /// Published on the event stream (by the node's monitor) when a member leaves gracefully:
+    /// the connection to it then closes, and Akka's warnings about that are expected news.
+    /// </summary>
+    public sealed record Left(string Address);
+
+    /// <summary>How long after a member left its connection's warnings are written as info.</summary>
+    private static readonly TimeSpan LeftGrace = TimeSpan.FromMinutes(2);
+
+    private readonly Dictionary<string, DateTime> _left = [];
 
     private readonly Dictionary<string, Repeats> _seen = [];
     private readonly TextWriter _log = Console.Out;
@@ -58,13 +69,16 @@ public sealed class NodeLog : ReceiveActor, IWithTimers, IRequiresMessageQueue<I
             Sender.Tell(new LoggerInitialized());
         });
         Receive<LogEvent>(Log);
+        Receive<Left>(l => _left[l.Address] = DateTime.UtcNow);
         Receive<Flush>(_ => FlushRepeats(DateTime.UtcNow));
     }
 
     private void Log(LogEvent e)
     {
         var message = FirstLine(e.Message?.ToString() ?? "");
-        var key = $"{e.LogLevel()}|{e.LogSource}|{message}";
+        // Counts in brackets ("after [7] attempts") and the numbered endpoint actors of each
+        // connection attempt ("...-3/endpointWriter") change on every retry of one problem.
+        var key = $"{e.LogLevel()}|{Attempts().Replace(e.LogSource ?? "", "-#")}|{Counts().Replace(message, "[#]")}";
         var now = DateTime.UtcNow;
         if (_seen.TryGetValue(key, out var repeats) && now - repeats.WrittenAt < Window)
         {
@@ -79,10 +93,31 @@ public sealed class NodeLog : ReceiveActor, IWithTimers, IRequiresMessageQueue<I
             fields.Add(new("cause", $"{cause.GetType().Name}: {FirstLine(cause.Message)}"));
         if (repeats is { Left: > 0 })
             fields.Add(new("repeated", repeats.Left));
-        LogLine.Write(_log, LogLine.Format(_json, Node, Event(e), fields));
+        LogLine.Write(_log, LogLine.Format(_json, Node, AfterLeaving(e, message) ? "akka-info" : Event(e), fields));
+    }
+
+    /// <summary>
+    /// Whether a warning (or Akka's "Disassociated" error) is about the closed connection of a
+    /// member that left gracefully.
+    /// </summary>
+    private bool AfterLeaving(LogEvent e, string message)
+    {
+        // Akka's exception type is internal: known by name.
+        if (e is not Warning && !(e is Error && e.Cause?.GetType().Name == "EndpointDisassociatedException"))
+            return false;
+        foreach (var (address, at) in _left.ToList())
+        {
+            if (DateTime.UtcNow - at > LeftGrace)
+                _left.Remove(address);
+            else if (message.Contains(address, StringComparison.Ordinal) || (e.LogSource ?? "").Contains(Uri.EscapeDataString(address), StringComparison.Ordinal))
+                return true;
+        }
+        return false;
     }
 
     /// <summary>Writes a count line for every message held back and now out of its window; forgets those.</summary>
+    protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(Left));
+
     private void FlushRepeats(DateTime now)
     {
         foreach (var (key, repeats) in _seen.Where(kv => now - kv.Value.WrittenAt >= Window).ToList())
@@ -90,7 +125,7 @@ public sealed class NodeLog : ReceiveActor, IWithTimers, IRequiresMessageQueue<I
             _seen.Remove(key);
             if (repeats.Left == 0)
                 continue;
-            var parts = key.Split('|', 3);
+            var parts = key.Split('|', 3); // source and message as keyed: attempt numbers and counts read #
             LogLine.Write(_log, LogLine.Format(_json, Node, "akka-repeated", [
                 new("level", parts[0].ToLowerInvariant().Replace("level", "")), new("source", parts[1]), new("message", parts[2]),
                 new("repeated", repeats.Left), new("seconds", (int)Window.TotalSeconds)]));
@@ -104,6 +139,12 @@ public sealed class NodeLog : ReceiveActor, IWithTimers, IRequiresMessageQueue<I
         Info => "akka-info",
         _ => "akka-debug",
     };
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\[\d+\]")]
+    private static partial System.Text.RegularExpressions.Regex Counts();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"-\d+(?=/|$)")]
+    private static partial System.Text.RegularExpressions.Regex Attempts();
 
     private static string FirstLine(string text)
     {

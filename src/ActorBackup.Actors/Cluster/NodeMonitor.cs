@@ -27,13 +27,26 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
         _log = log;
         _json = json;
         _interval = interval;
-        Receive<ClusterEvent.IMemberEvent>(e => Write("member-" + e.GetType().Name.Replace("Member", "").ToLowerInvariant(),
-            new() { ["address"] = e.Member.Address.ToString(), ["roles"] = string.Join(",", e.Member.Roles), ["status"] = e.Member.Status.ToString() }));
+        Receive<ClusterEvent.IMemberEvent>(e =>
+        {
+            if (e is ClusterEvent.MemberLeft or ClusterEvent.MemberExited)
+                Context.System.EventStream.Publish(new NodeLog.Left(e.Member.Address.ToString()));
+            Write("member-" + e.GetType().Name.Replace("Member", "").ToLowerInvariant(),
+                new() { ["address"] = e.Member.Address.ToString(), ["roles"] = string.Join(",", e.Member.Roles), ["status"] = e.Member.Status.ToString() });
+        });
         Receive<ClusterEvent.UnreachableMember>(e => Write("member-unreachable", new() { ["address"] = e.Member.Address.ToString(), ["roles"] = string.Join(",", e.Member.Roles) }));
         Receive<ClusterEvent.ReachableMember>(e => Write("member-reachable", new() { ["address"] = e.Member.Address.ToString(), ["roles"] = string.Join(",", e.Member.Roles) }));
         Receive<WorkBroker.WorkStats>(w => _work = w);
+        Receive<Event>(e => Write(e.What, e.Fields));
         Receive<Tick>(_ => Stats());
     }
+
+    /// <summary>A line another actor of this node has for the log (a storage session opening or closing).</summary>
+    public sealed record Event(string What, Dictionary<string, object> Fields);
+
+    /// <summary>Sends <paramref name="what"/> to this node's monitor, which writes it (nowhere when the node has none).</summary>
+    public static void Log(IActorContext context, string what, Dictionary<string, object> fields) =>
+        context.ActorSelection("/user/monitor").Tell(new Event(what, fields));
 
     public static Props Props(TextWriter log, bool json, TimeSpan interval) =>
         Akka.Actor.Props.Create(() => new NodeMonitor(log, json, interval));
@@ -74,6 +87,7 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
             fields["workers"] = _work.Workers;
             fields["files_by_node"] = string.Join(" ", _work.FilesByNode.Select(kv => $"{kv.Key}={kv.Value}"));
         }
+        _work = null; // a run's figures are shown while its broker answers, never after it
         _lastFiles = files;
         _lastBytes = bytes;
         Write("stats", fields);

@@ -21,7 +21,7 @@ public sealed class StorageService : ReceiveActor
     /// <summary>What the storage node's configuration says (hocon/storage.hocon).</summary>
     public sealed record Settings(BackupSettings Backup, bool SourceVisible, PathMap Paths, IReadOnlyList<string> AllowedFolders, TimeSpan StallTimeout);
 
-    private sealed record Session(IActorRef Coordinator, IActorRef DataStore, IDisposable Lock, string Name);
+    private sealed record Session(IActorRef Coordinator, IActorRef DataStore, IDisposable Lock, string Name, System.Diagnostics.Stopwatch Opened);
 
     private readonly Settings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -45,7 +45,7 @@ public sealed class StorageService : ReceiveActor
     {
         if (_session is not null)
         {
-            Sender.Tell(new SessionRefused((int)ExitCode.Locked, $"the storage node is running snapshot {_session.Name} for another coordinator; wait for it to finish"));
+            Refuse(m, (int)ExitCode.Locked, $"the storage node is running snapshot {_session.Name} for another coordinator; wait for it to finish");
             return;
         }
         try
@@ -71,10 +71,16 @@ public sealed class StorageService : ReceiveActor
             var dataStore = Context.ActorOf(DataStore.DataStore.Props(options, _settings.Backup, copiers));
             // The content source lives exactly as long as the coordinator's run (Sender may be a
             // short-lived ask): when it is gone, so is the run, and the lock is released.
-            _session = new Session(m.ContentSource, dataStore, dataLock, options.SnapshotName);
+            _session = new Session(m.ContentSource, dataStore, dataLock, options.SnapshotName, System.Diagnostics.Stopwatch.StartNew());
             Context.Watch(m.ContentSource);
-            _log.Info("session for snapshot {0} opened by {1} (content {2})", options.SnapshotName, m.ContentSource.Path.Address,
-                _settings.SourceVisible ? "read here" : "streamed from the coordinator's node");
+            NodeMonitor.Log(Context, "session-opened", new()
+            {
+                ["snapshot"] = options.SnapshotName,
+                ["coordinator"] = m.ContentSource.Path.Address.ToString(),
+                ["backup_folder"] = spec.BackupFolder,
+                ["data_folder"] = spec.DataFolder,
+                ["content"] = _settings.SourceVisible ? "read here" : "streamed",
+            });
             // The coordinator talks to the data-store through a pair of relays that carry bursts of
             // messages as one remote message each.
             var relay = Context.ActorOf(StoreRelay.Props(dataStore, null));
@@ -82,12 +88,24 @@ public sealed class StorageService : ReceiveActor
         }
         catch (UserError e)
         {
-            Sender.Tell(new SessionRefused((int)e.Code, e.Message));
+            Refuse(m, (int)e.Code, e.Message);
         }
         catch (IOException e)
         {
-            Sender.Tell(new SessionRefused((int)ExitCode.Fatal, e.Message));
+            Refuse(m, (int)ExitCode.Fatal, e.Message);
         }
+    }
+
+    private void Refuse(OpenSession m, int code, string reason)
+    {
+        NodeMonitor.Log(Context, "session-refused", new()
+        {
+            ["coordinator"] = m.ContentSource.Path.Address.ToString(),
+            ["backup_folder"] = m.Spec.BackupFolder,
+            ["exit_code"] = code,
+            ["reason"] = reason,
+        });
+        Sender.Tell(new SessionRefused(code, reason));
     }
 
     /// <summary>Writes land only under the configured folders: a request for others is refused.</summary>
@@ -112,7 +130,7 @@ public sealed class StorageService : ReceiveActor
         foreach (var child in Context.GetChildren())
             Context.Stop(child);
         _session.Lock.Dispose();
-        _log.Info("session for snapshot {0} ended: {1}", _session.Name, why);
+        NodeMonitor.Log(Context, "session-closed", new() { ["snapshot"] = _session.Name, ["reason"] = why, ["seconds"] = Math.Round(_session.Opened.Elapsed.TotalSeconds, 1) });
         _session = null;
     }
 

@@ -126,6 +126,13 @@ internal sealed class NodeProcess : IDisposable
         return new ProcessResult(Name, _process.ExitCode, Stdout, Stderr, Pid, _clock.Elapsed, Args);
     }
 
+    /// <summary>SIGTERM, as systemctl stop sends it; waits for the process to end.</summary>
+    public ProcessResult Terminate(TimeSpan timeout)
+    {
+        Mono.Unix.Native.Syscall.kill(Pid, Mono.Unix.Native.Signum.SIGTERM);
+        return WaitForExit(timeout);
+    }
+
     /// <summary>kill -9: the node gets no chance to leave the cluster or clean up.</summary>
     public void Kill()
     {

@@ -165,9 +165,22 @@ internal sealed class TestCluster : IDisposable
     /// <summary>HOST:PORT from a node's "actorbackup node akka.tcp://actorbackup@HOST:PORT up with roles [...]" line.</summary>
     public static string AddressOf(NodeProcess node)
     {
-        var line = node.WaitForLine(IsUpLine, StartTimeout, "its 'up with roles' line");
+        return HostPort(node.WaitForLine(IsUpLine, StartTimeout, "its 'up with roles' line"));
+    }
+
+    /// <summary>HOST:PORT from a node's last 'up' line: a node that joined again has a new one.</summary>
+    public static string LatestAddressOf(NodeProcess node)
+    {
+        var line = node.StdoutLines.LastOrDefault(IsUpLine);
+        return line is null ? AddressOf(node) : HostPort(line);
+    }
+
+    /// <summary>HOST:PORT of the first node address in a line: after the '@', up to a space or a quote.</summary>
+    private static string HostPort(string line)
+    {
         var at = line.IndexOf('@');
-        return line[(at + 1)..line.IndexOf(' ', at)];
+        var end = line.IndexOfAny([' ', '"'], at);
+        return line[(at + 1)..(end < 0 ? line.Length : end)];
     }
 
     /// <summary>
@@ -215,10 +228,18 @@ internal sealed class TestCluster : IDisposable
         Temp.Dispose();
     }
 
-    private static bool IsUpLine(string line) => line.StartsWith("actorbackup node akka.tcp://", StringComparison.Ordinal) && line.Contains(" up with roles [");
+    /// <summary>A node's "up with roles" line, as text or (log-format = json) as its node-up object.</summary>
+    private static bool IsUpLine(string line) =>
+        (line.StartsWith("actorbackup node akka.tcp://", StringComparison.Ordinal) && line.Contains(" up with roles ["))
+        || (line.StartsWith('{') && line.Contains("\"event\":\"node-up\"", StringComparison.Ordinal));
+
+    /// <summary>Whether a log line, text or JSON, says the member at HOST:PORT <paramref name="address"/> is Up.</summary>
+    public static bool IsMemberUp(string line, string address) =>
+        line.Contains($" member-up address=akka.tcp://actorbackup@{address} ", StringComparison.Ordinal)
+        || (line.Contains("\"event\":\"member-up\"", StringComparison.Ordinal) && line.Contains($"\"address\":\"akka.tcp://actorbackup@{address}\"", StringComparison.Ordinal));
 
     private void AwaitMemberUp(NodeProcess observer, string address) =>
-        observer.WaitForLine(l => l.Contains($" member-up address=akka.tcp://actorbackup@{address} "), StartTimeout, $"member-up of {address}");
+        observer.WaitForLine(l => IsMemberUp(l, address), StartTimeout, $"member-up of {address}");
 
     private NodeProcess Track(NodeProcess process)
     {
