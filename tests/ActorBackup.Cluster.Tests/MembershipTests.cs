@@ -41,6 +41,11 @@ public sealed class MembershipTests(ITestOutputHelper output)
         Assert.False(coordinator.HasExited, $"the run ended before the hasher node could be killed; it needs a bigger tree\n{cluster.DescribeAll()}");
         victim.Kill();
         cluster.Note($"{victim.Name} killed (kill -9)");
+        var killed = System.Diagnostics.Stopwatch.StartNew();
+        // Its batches return once failure detection marks it unreachable, not after its removal.
+        coordinator.WaitForLine(l => l.Contains($"hasher node {victimAddress} is unreachable; its ", StringComparison.Ordinal) && l.Contains(" batches queued again"),
+            StartTimeout, "the killed node's batches queued again");
+        cluster.Note($"the killed node's batches were queued again {killed.Elapsed.TotalSeconds:F1} s after the kill");
         var run = cluster.Finished(coordinator.WaitForExit(RunTimeout));
 
         Expect.Success(run, cluster);

@@ -16,6 +16,9 @@ namespace ActorBackup.Actors.Cluster;
 /// Batches wait in the queue until every hasher node that was Up when the run started has a
 /// worker registered, or <c>hasher-wait</c> passed: otherwise the coordinator's own workers,
 /// which register first, would hash a small tree before a hasher node had its first batch.
+/// A worker on a node the cluster marks unreachable gets no batch until it is reachable again,
+/// and its batches are queued again at once: they return within failure detection (~5 s), not
+/// after the node is downed and removed.
 /// Unless told otherwise (<c>coordinator-hashes = always</c>), the workers of the broker's own
 /// node take batches only while no other node's worker is registered: the coordinator's node
 /// walks and coordinates, and hashing there would slow what limits the run.
@@ -40,6 +43,7 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
     private readonly HashSet<string> _awaited;
     private readonly string? _localNode;
     private IActorRef _coordinator = ActorRefs.Nobody;
+    private readonly HashSet<Address> _unreachable = [];
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -105,6 +109,19 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
                 _log.Info("hash worker {0} on {1} is gone; it held no batch", m.ActorRef.Path.Name, w.Node);
             Dispatch();
         });
+        Receive<Akka.Cluster.ClusterEvent.UnreachableMember>(m =>
+        {
+            _unreachable.Add(m.Member.Address);
+            var lost = Requeue(f => f.Worker.Path.Address.Equals(m.Member.Address));
+            if (lost > 0)
+                _log.Warning("hasher node {0} is unreachable; its {1} batches queued again", NodeName(m.Member.Address), lost);
+            Dispatch();
+        });
+        Receive<Akka.Cluster.ClusterEvent.ReachableMember>(m =>
+        {
+            _unreachable.Remove(m.Member.Address);
+            Dispatch();
+        });
         Receive<CheckDeadlines>(_ =>
         {
             var now = DateTime.UtcNow;
@@ -132,9 +149,17 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
+        if (Context.System is ExtendedActorSystem { Provider: Akka.Cluster.ClusterActorRefProvider })
+            Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, typeof(Akka.Cluster.ClusterEvent.UnreachableMember), typeof(Akka.Cluster.ClusterEvent.ReachableMember));
         Timers.StartPeriodicTimer("deadlines", new CheckDeadlines(), TimeSpan.FromSeconds(1));
         if (_awaited.Count > 0)
             Timers.StartSingleTimer("hasher-wait", new StopWaiting(), _hasherWait);
+    }
+
+    protected override void PostStop()
+    {
+        if (Context.System is ExtendedActorSystem { Provider: Akka.Cluster.ClusterActorRefProvider })
+            Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
     }
 
     private int Requeue(Func<InFlight, bool> which)
@@ -152,15 +177,16 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
     {
         if (_awaited.Count > 0)
             return;
-        var localStandsIn = _localNode is null || _workers.Values.All(w => w.Node == _localNode);
+        var reachable = _workers.Where(w => !_unreachable.Contains(w.Key.Path.Address)).ToList();
+        var localStandsIn = _localNode is null || reachable.All(w => w.Value.Node == _localNode);
         while (_queue.Count > 0)
         {
-            var worker = _workers.FirstOrDefault(w => w.Value.Credits > 0 && (localStandsIn || w.Value.Node != _localNode));
+            var worker = reachable.FirstOrDefault(w => _workers[w.Key].Credits > 0 && (localStandsIn || w.Value.Node != _localNode));
             if (worker.Key is null)
                 return;
             var batch = _queue.First!.Value;
             _queue.RemoveFirst();
-            _workers[worker.Key] = (worker.Value.Node, worker.Value.Credits - 1);
+            _workers[worker.Key] = (worker.Value.Node, _workers[worker.Key].Credits - 1);
             _inFlight[batch.BatchId] = new InFlight(batch, worker.Key, DateTime.UtcNow + _deadline);
             worker.Key.Tell(new HashWork(batch.BatchId, _options.RootFolder, _options.Store.Hash.Name(), batch.Files,
                 batch.CopyToStore ? _options.Store.TempFolder : null, _options.Share.ToString().ToLowerInvariant()));
