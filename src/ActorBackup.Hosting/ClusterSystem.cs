@@ -37,6 +37,8 @@ public static class ClusterSystem
 
     public static ActorSystem Create(Config config, BackupSettings settings, ClusterSettings cluster, string source)
     {
+        PortProbe.CheckPublicHostname(config.GetString("akka.remote.dot-netty.tcp.public-hostname", ""), config.GetString("akka.remote.dot-netty.tcp.hostname"),
+            config.GetStringList("akka.cluster.seed-nodes"), source);
         PortProbe.EnsureFree(config.GetString("akka.remote.dot-netty.tcp.hostname"), config.GetInt("akka.remote.dot-netty.tcp.port"), source);
         var full = BackupSystem.Sized(settings).WithFallback(config);
         var setup = BootstrapSetup.Create();

@@ -15,6 +15,33 @@ public static class PortProbe
 {
     private const int SolSocket = 1, SoReuseAddr = 2;
 
+    /// <summary>
+    /// The address other nodes dial must resolve, and must not be a loopback address when a
+    /// seed node is on another machine: such a node joins (it dials out) but nobody can answer
+    /// it, and it flaps in and out of the cluster.
+    /// </summary>
+    public static void CheckPublicHostname(string publicHostname, string hostname, IEnumerable<string> seeds, string source)
+    {
+        var name = publicHostname.Length > 0 ? publicHostname : hostname;
+        var key = publicHostname.Length > 0 ? "public-hostname" : "hostname";
+        IPAddress[] addresses;
+        try
+        {
+            addresses = IPAddress.TryParse(name, out var literal) ? [literal] : Dns.GetHostAddresses(name);
+        }
+        catch (SocketException e)
+        {
+            throw new UserError(ExitCode.Usage, $"akka.remote.dot-netty.tcp.{key} {name} does not resolve ({e.Message}); other nodes could not reach this one; fix it in {source}");
+        }
+        var remoteSeed = seeds.Select(seed => Akka.Actor.Address.Parse(seed).Host).FirstOrDefault(host => host is not null && !IsLoopback(host));
+        if (remoteSeed is not null && addresses.All(IPAddress.IsLoopback))
+            throw new UserError(ExitCode.Usage,
+                $"akka.remote.dot-netty.tcp.{key} {name} is a loopback address, but the seed {remoteSeed} is on another machine, which could not reach this node; set public-hostname (and hostname) to this machine's address in {source}");
+    }
+
+    private static bool IsLoopback(string host) =>
+        host == "localhost" || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
+
     /// <summary>Throws a one-line exit-2 error when <paramref name="host"/>:<paramref name="port"/> is taken; port 0 (any free port) always passes.</summary>
     public static void EnsureFree(string host, int port, string source)
     {

@@ -84,6 +84,26 @@ public sealed class OperabilityTests(ITestOutputHelper output)
         Assert.True(run.Stdout.Length + run.Stderr.Length < 10_000, $"{run.Stdout.Length + run.Stderr.Length} bytes of log\n{run}");
     }
 
+    [Theory]
+    [InlineData("hostname = 127.0.0.1", "akka.remote.dot-netty.tcp.hostname 127.0.0.1 is a loopback address, but the seed 192.0.2.10 is on another machine")]
+    [InlineData("hostname = 127.0.0.1, public-hostname = localhost", "akka.remote.dot-netty.tcp.public-hostname localhost is a loopback address")]
+    [InlineData("hostname = 127.0.0.1, public-hostname = \"no-such-host.invalid\"", "akka.remote.dot-netty.tcp.public-hostname no-such-host.invalid does not resolve")]
+    public void A_node_others_could_not_reach_exits_2_at_start(string addresses, string expected)
+    {
+        using var cluster = new TestCluster(output);
+        var config = cluster.Temp.Combine("hasher.conf");
+        File.WriteAllText(config, $$"""
+            akka.cluster.roles = [hasher]
+            akka.remote.dot-netty.tcp { {{addresses}}, port = 0 }
+            akka.cluster.seed-nodes = ["akka.tcp://actorbackup@192.0.2.10:4051"]
+            """);
+
+        var run = NodeProcess.Start("hasher", cluster.Logs, ["node", "--config", config]).WaitForExit(StartTimeout);
+
+        Assert.True(run.ExitCode == 2 && run.StderrLines is [var line] && line.Contains(expected, StringComparison.Ordinal), run.ToString());
+        Assert.Empty(run.StdoutLines);
+    }
+
     [Fact]
     public void A_hasher_whose_seed_is_down_logs_each_problem_once_not_a_flood()
     {
