@@ -37,7 +37,7 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
             var storage = AwaitStorage(self, joinWatch, cluster.JoinTimeout, interruption, output);
             var service = system.ActorSelection(new RootActorPath(storage) / "user" / "storage");
             var content = system.ActorOf(ContentSender.Props(local, cluster.ChunkSize, cluster.ChunkWindow), "content");
-            var reply = service.Ask<object>(new OpenSession(spec, content), TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
+            var reply = OpenSession(system, service, new OpenSession(spec, content), storage);
             if (reply is SessionRefused refused)
                 throw new UserError((ExitCode)refused.ExitCode, $"storage node {storage}: {refused.Reason}");
             var opened = (SessionOpened)reply;
@@ -72,6 +72,11 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
                 return new RunFinished(ExitCode.Fatal, new RunStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, TimeSpan.Zero),
                     "this coordinator was removed from the cluster (downed after it lost contact with the storage node: a network partition, or the storage node stopped)");
             var finished = run.GetAwaiter().GetResult();
+            if (finished.Code == ExitCode.Fatal && !UpMembers(self, "storage").Contains(storage))
+                finished = finished with
+                {
+                    FatalReason = $"storage node {storage} was lost mid-run ({(self.State.Unreachable.Any(m => m.Address == storage) ? "unreachable: stalled, crashed or cut off by the network" : "it left or was removed")}; see the member- lines above)",
+                };
             var work = broker.Ask<WorkBroker.WorkStats>(new WorkBroker.GetWorkStats(), TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
             output.WriteLine("files hashed by node: " + string.Join(", ", work.FilesByNode.Select(kv => $"{kv.Key}={kv.Value}")));
             output.WriteLine($"new content written into the store by hash workers (store-visible): {work.FilesWritten} files");
@@ -86,6 +91,29 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
             // channel") would only make a clean run look troubled.
             system.EventStream.SetLogLevel(Akka.Event.LogLevel.ErrorLevel);
             CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClusterLeavingReason.Instance).Wait(TimeSpan.FromSeconds(15));
+        }
+    }
+
+    /// <summary>
+    /// Asks the storage node for the run's session. A storage node that stops answering (stalled,
+    /// cut off) or a cluster that downs this node meanwhile ends it with exit 12 and the cause,
+    /// not an internal error.
+    /// </summary>
+    private static object OpenSession(ActorSystem system, ActorSelection service, OpenSession request, Address storage)
+    {
+        var timeout = TimeSpan.FromSeconds(30);
+        var ask = service.Ask<object>(request, timeout);
+        if (Task.WaitAny(ask, system.WhenTerminated) == 1)
+            throw new UserError(ExitCode.StorageUnreachable,
+                $"storage node {storage} became unreachable while opening the session, and the cluster removed this coordinator (a network partition, or the storage node stalled or stopped); nothing was written");
+        try
+        {
+            return ask.GetAwaiter().GetResult();
+        }
+        catch (AskTimeoutException)
+        {
+            throw new UserError(ExitCode.StorageUnreachable,
+                $"storage node {storage} did not answer the session request within {timeout.TotalSeconds:F0} s (stalled, overloaded, or cut off); nothing was written");
         }
     }
 
