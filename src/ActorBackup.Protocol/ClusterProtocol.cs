@@ -1,3 +1,4 @@
+using ActorBackup.Core;
 using Akka.Actor;
 
 namespace ActorBackup.Protocol;
@@ -16,6 +17,28 @@ public static class ClusterProtocol
     /// they have (or <c>hasher-wait</c> passed), so every such node works from the start.
     /// </summary>
     public sealed record ServeBroker(IActorRef Broker) : IProtocolMessage;
+
+    /// <summary>
+    /// Hasher node's service to a run's broker, before any of its workers registers: which
+    /// source does this run read, and how does it look? Answered with <see cref="SourceIdentity"/>.
+    /// </summary>
+    public sealed record GetSourceIdentity : IProtocolMessage;
+
+    /// <summary>
+    /// Broker to a hasher node's service: the run's root folder as the coordinator sees it, what
+    /// the root is (its inode), and a sample of the entries in it (names, types, inodes). A node
+    /// that sees the same files through its path map finds the same inodes (a bind mount or NFS
+    /// gives the file server's inode numbers; device numbers differ between machines and are not
+    /// compared).
+    /// </summary>
+    public sealed record SourceIdentity(string Root, FileMeta RootMeta, IReadOnlyList<SourceEntry> Sample) : IProtocolMessage;
+
+    /// <summary>
+    /// Hasher node's service to broker: this node does not see the run's source where it looked
+    /// (<paramref name="Looked"/>, the root through its path map), for <paramref name="Reason"/>;
+    /// none of its workers takes work for this run, so the broker waits for it no longer.
+    /// </summary>
+    public sealed record SourceNotSeen(string Node, string Looked, string Reason) : IProtocolMessage;
 
     /// <summary>Worker to broker: here is a worker with <paramref name="Capacity"/> batches at once; the broker watches it.</summary>
     public sealed record RegisterWorker(IActorRef Worker, string Node, int Capacity) : IProtocolMessage;

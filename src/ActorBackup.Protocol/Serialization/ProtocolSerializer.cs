@@ -39,7 +39,8 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
         [typeof(SessionOpened)] = "SP", [typeof(SessionRefused)] = "SX", [typeof(CloseSession)] = "CL",
         [typeof(SessionSpec)] = "SN", [typeof(SendContent)] = "SD", [typeof(ContentChunk)] = "CK",
         [typeof(ChunkAck)] = "AK", [typeof(ContentEnd)] = "EN", [typeof(KnownContent)] = "KC",
-        [typeof(ServeBroker)] = "SB", [typeof(Relayed)] = "RL",
+        [typeof(ServeBroker)] = "SB", [typeof(Relayed)] = "RL", [typeof(GetSourceIdentity)] = "GI",
+        [typeof(SourceIdentity)] = "SI", [typeof(SourceNotSeen)] = "NS",
     };
 
     /// <summary>Every message type this serializer knows (for the round-trip tests).</summary>
@@ -98,6 +99,9 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
             case RegisterWorker m: w.Ref(m.Worker); w.Str(m.Node); w.Int(m.Capacity); break;
             case WorkerRegistered: break;
             case ServeBroker m: w.Ref(m.Broker); break;
+            case GetSourceIdentity: break;
+            case SourceIdentity m: w.Path(m.Root); w.Meta(m.RootMeta); w.List(m.Sample, w.Entry); break;
+            case SourceNotSeen m: w.Str(m.Node); w.Path(m.Looked); w.Str(m.Reason); break;
             case Relayed m: w.List(m.Messages, x => { w.Str(x.Manifest); w.Bytes(x.Bytes); }); break;
             case RequestWork m: w.Ref(m.Worker); break;
             case HashWork m:
@@ -153,6 +157,9 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
         "RW" => new RegisterWorker(r.Ref(), r.S(), r.Int()),
         "WR" => new WorkerRegistered(),
         "SB" => new ServeBroker(r.Ref()),
+        "GI" => new GetSourceIdentity(),
+        "SI" => new SourceIdentity(r.Path(), r.Meta(), r.List(r.Entry)),
+        "NS" => new SourceNotSeen(r.S(), r.Path(), r.S()),
         "RL" => new Relayed(r.List(() => new RelayedMessage(r.S(), r.Bytes() ?? []))),
         "RQ" => new RequestWork(r.Ref()),
         "HW" => new HashWork(r.Long(), r.Path(), r.S(), r.List(r.Entry), r.Bool() ? r.Path() : null, r.S()),
