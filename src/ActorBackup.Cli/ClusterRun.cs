@@ -47,7 +47,7 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
             var awaited = cluster.HasherWait > TimeSpan.Zero ? hasherNodes.Select(WorkBroker.NodeName).ToList() : [];
             var node = WorkBroker.NodeName(self.SelfAddress);
             var broker = system.ActorOf(WorkBroker.Props(options, cluster.BatchDeadline, awaited, cluster.HasherWait,
-                cluster.CoordinatorAlwaysHashes ? null : node), "broker");
+                node, cluster.CoordinatorAlwaysHashes, DescribeSource(options.RootFolder)), "broker");
             foreach (var hasher in hasherNodes)
                 system.ActorSelection(new RootActorPath(hasher) / "user" / "hasher").Tell(new ServeBroker(broker));
             for (var i = 0; i < settings.Hashers; i++)
@@ -114,6 +114,22 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
         {
             throw new UserError(ExitCode.StorageUnreachable,
                 $"storage node {storage} did not answer the session request within {timeout.TotalSeconds:F0} s (stalled, overloaded, or cut off); nothing was written");
+        }
+    }
+
+    /// <summary>
+    /// What hasher nodes check they see before they take work; null when the root cannot be
+    /// read here, which the coordinator then reports as the run's failure.
+    /// </summary>
+    private static SourceIdentity? DescribeSource(string root)
+    {
+        try
+        {
+            return SourceCheck.Describe(root);
+        }
+        catch (Posix.PosixException)
+        {
+            return null;
         }
     }
 

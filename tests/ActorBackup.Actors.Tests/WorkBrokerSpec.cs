@@ -107,4 +107,49 @@ public sealed class WorkBrokerSpec(ITestOutputHelper output) : ActorSpec(output)
         var stats = ExpectMsg<WorkBroker.WorkStats>();
         Assert.Equal(new Dictionary<string, long> { [LocalNode] = 0 }, stats.FilesByNode);
     }
+
+    [Fact]
+    public void A_hasher_node_that_does_not_see_the_source_is_not_waited_for_and_gets_no_work()
+    {
+        var source = new SourceIdentity(Root, SourceDirectory("").Meta, []);
+        var broker = Sys.ActorOf(WorkBroker.Props(Options(), TimeSpan.FromMinutes(2), [HasherNode], TimeSpan.FromMinutes(1), source: source));
+        broker.Tell(Batch(1));
+        var local = Worker(broker, LocalNode);
+        local.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // waiting for the hasher node
+
+        broker.Tell(new GetSourceIdentity());
+        Assert.Same(source, ExpectMsg<SourceIdentity>());
+        broker.Tell(new SourceNotSeen(HasherNode, "/mnt/empty", "it is inode 7, the coordinator's root folder is inode 8"));
+
+        Assert.Equal(1, local.ExpectMsg<HashWork>(TimeSpan.FromSeconds(5)).BatchId); // not after hasher-wait's minute
+    }
+
+    [Fact]
+    public void Files_a_hasher_node_could_not_read_are_read_again_on_the_coordinators_node_and_the_coordinator_gets_one_result()
+    {
+        var broker = StandInBroker();
+        var local = Worker(broker, LocalNode);
+        var remote = Worker(broker, HasherNode);
+        var (a, b, c) = (SourceFile("a", "A"), SourceFile("b", "B"), SourceFile("c", "C"));
+        broker.Tell(new HashFiles(1, [a, b, c]));
+        Assert.Equal(1, remote.ExpectMsg<HashWork>().BatchId);
+
+        broker.Tell(new WorkDone(HasherNode, new FilesHashed(1, [new HashedFile(a, Sha1Hex("A"))],
+            [new FileProblem("b", "vanished before it could be read"), new FileProblem("c", "vanished before it could be read")], 1)), remote.Ref);
+
+        var retry = local.ExpectMsg<HashWork>(); // although a hasher node serves the run (coordinator-hashes = auto)
+        Assert.Equal(["b", "c"], retry.Files.Select(f => f.Path));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // the coordinator waits for the retry
+        broker.Tell(new WorkDone(LocalNode, new FilesHashed(retry.BatchId, [new HashedFile(b, Sha1Hex("B"))],
+            [new FileProblem("c", "vanished before it could be read")], 1)), local.Ref);
+
+        var result = ExpectMsg<FilesHashed>();
+        Assert.Equal(1, result.BatchId);
+        Assert.Equal(["a", "b"], result.Hashed.Select(h => h.Source.Path));
+        Assert.Equal(["c"], result.Problems.Select(p => p.Path)); // unreadable here too: reported
+        Assert.Equal(2, result.BytesRead);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        broker.Tell(new WorkBroker.GetWorkStats());
+        Assert.Equal(new Dictionary<string, long> { [HasherNode] = 1, [LocalNode] = 2 }, ExpectMsg<WorkBroker.WorkStats>().FilesByNode);
+    }
 }
