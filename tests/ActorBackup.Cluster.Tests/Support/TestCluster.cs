@@ -109,12 +109,15 @@ internal sealed class TestCluster : IDisposable
         return null!;
     }
 
-    /// <summary>Starts a hasher node without waiting; <see cref="AwaitUp"/> waits.</summary>
-    public NodeProcess StartHasher(string extra = "")
+    /// <summary>
+    /// Starts a hasher node without waiting; <see cref="AwaitUp"/> waits. With
+    /// <paramref name="hiddenFolder"/>, that folder looks empty to it (see <see cref="NodeProcess.Start"/>).
+    /// </summary>
+    public NodeProcess StartHasher(string extra = "", string? hiddenFolder = null)
     {
         var name = Name("hasher");
         var config = WriteConfig(name, $"akka.cluster.roles = [hasher]\n{Common(0)}\n{extra}");
-        return Track(NodeProcess.Start(name, Logs, ["node", "--config", config]));
+        return Track(NodeProcess.Start(name, Logs, ["node", "--config", config], hiddenFolder));
     }
 
     /// <summary>Waits until <paramref name="node"/> is up and the storage node sees it Up; returns its HOST:PORT.</summary>
