@@ -77,6 +77,8 @@ public sealed class NodeCommand(Arguments args, TextWriter output)
         StorageWatch.StorageLostReason => "the storage node left the cluster or is unreachable (stopped, restarted or cut off)",
         CoordinatedShutdown.ClusterDowningReason => "the cluster downed this node (it lost contact with the storage node's side)",
         CoordinatedShutdown.ClusterLeavingReason => "this node was removed from the cluster",
+        _ when reason.GetType().Name.Contains("Tls", StringComparison.Ordinal) =>
+            "the TLS handshake with a seed node failed (its certificate is not trusted here, or this one there)",
         _ => $"the actor system ended ({reason.GetType().Name})",
     };
 }

@@ -76,9 +76,10 @@ public sealed partial class NodeLog : ReceiveActor, IWithTimers, IRequiresMessag
     private void Log(LogEvent e)
     {
         var message = FirstLine(e.Message?.ToString() ?? "");
-        // Counts in brackets ("after [7] attempts") and the numbered endpoint actors of each
-        // connection attempt ("...-3/endpointWriter") change on every retry of one problem.
-        var key = $"{e.LogLevel()}|{Attempts().Replace(e.LogSource ?? "", "-#")}|{Counts().Replace(message, "[#]")}";
+        // What changes on every retry of one problem: counts in brackets ("after [7] attempts"),
+        // the numbered endpoint actors of each attempt ("...-3/endpointWriter"), and a rejected
+        // connection's client port and channel id ("[::ffff:10.0.0.7]:37294", "Id=528ba250").
+        var key = $"{e.LogLevel()}|{Attempts().Replace(e.LogSource ?? "", "-#")}|{Channel().Replace(Counts().Replace(message, "[#]"), "$1#")}";
         var now = DateTime.UtcNow;
         if (_seen.TryGetValue(key, out var repeats) && now - repeats.WrittenAt < Window)
         {
@@ -142,6 +143,9 @@ public sealed partial class NodeLog : ReceiveActor, IWithTimers, IRequiresMessag
 
     [System.Text.RegularExpressions.GeneratedRegex(@"\[\d+\]")]
     private static partial System.Text.RegularExpressions.Regex Counts();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(\]:|Id=)[0-9a-f]+")]
+    private static partial System.Text.RegularExpressions.Regex Channel();
 
     [System.Text.RegularExpressions.GeneratedRegex(@"-\d+(?=/|$)")]
     private static partial System.Text.RegularExpressions.Regex Attempts();
