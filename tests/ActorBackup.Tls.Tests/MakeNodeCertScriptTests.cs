@@ -8,6 +8,7 @@ namespace ActorBackup.Tls.Tests;
 /// deploy/make-node-cert.sh as an operator runs it. With openssl missing (it is on Debian by
 /// default) nothing is installed: the script must then say so and make nothing.
 /// </summary>
+/// <remarks>The cluster CA (--make-ca, --ca) is checked with openssl itself (openssl verify), so those tests need it.</remarks>
 public sealed class MakeNodeCertScriptTests
 {
     [Fact]
@@ -90,5 +91,100 @@ public sealed class MakeNodeCertScriptTests
         Assert.True(run.ExitCode == 2 && run.StderrLines.Count == 1, run.ToString());
         Assert.Empty(run.Stdout);
         Assert.False(File.Exists(pfx));
+    }
+
+    /// <summary>openssl ARGS, for checking what the script made: its exit code and what it printed (both streams).</summary>
+    private static (int ExitCode, string Output) Openssl(params string[] args)
+    {
+        var start = PublishedCli.Redirected(NodeCertificates.Openssl!, args);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    [Fact]
+    public void Make_ca_makes_a_ten_year_ca_with_path_length_0_in_a_private_folder_and_never_overwrites_it()
+    {
+        if (NodeCertificates.Openssl is null)
+            return; // nothing to check without openssl; the refusal is tested above
+        using var temp = new TempDir("actorbackup-cert");
+        var tmp = temp.CreateFolder("tmp");
+        var dir = temp.Combine("ca");
+
+        var run = NodeCertificates.RunScript(["--make-ca", dir], null, tmp);
+
+        Assert.True(run.ExitCode == 0 && run.StdoutLines.Count == 1 && run.Stderr.Length == 0, run.ToString());
+        Assert.Equal("700", Octal.Format(PosixFs.ModeOf(PosixFs.Lstat(dir))));
+        Assert.Equal("600", Octal.Format(PosixFs.ModeOf(PosixFs.Lstat(dir + "/ca.key"))));
+        Assert.Equal("644", Octal.Format(PosixFs.ModeOf(PosixFs.Lstat(dir + "/ca.crt"))));
+        using var ca = X509CertificateLoader.LoadCertificateFromFile(dir + "/ca.crt");
+        Assert.Equal(ca.Thumbprint, run.StdoutLines[0]);
+        Assert.Equal(ca.Subject, ca.Issuer);
+        var constraints = ca.Extensions.OfType<X509BasicConstraintsExtension>().Single();
+        Assert.True(constraints.Critical && constraints.CertificateAuthority && constraints.HasPathLengthConstraint && constraints.PathLengthConstraint == 0);
+        Assert.InRange((ca.NotAfter - ca.NotBefore).TotalDays, 3649, 3651);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(tmp));
+        var key = File.ReadAllBytes(dir + "/ca.key");
+        var cert = File.ReadAllBytes(dir + "/ca.crt");
+
+        var again = NodeCertificates.RunScript(["--make-ca", dir], null, tmp);
+
+        Assert.True(again.ExitCode == 1 && again.StderrLines.Count == 1 && again.StderrLines[0].Contains(dir), again.ToString());
+        Assert.Empty(again.Stdout);
+        Assert.Equal(key, File.ReadAllBytes(dir + "/ca.key"));
+        Assert.Equal(cert, File.ReadAllBytes(dir + "/ca.crt"));
+    }
+
+    [Fact]
+    public void With_ca_the_node_certificate_is_signed_by_the_ca_verifies_with_openssl_and_is_not_a_ca()
+    {
+        if (NodeCertificates.Openssl is null)
+            return;
+        using var temp = new TempDir("actorbackup-cert");
+        var tmp = temp.CreateFolder("tmp");
+        var ca = NodeCertificates.CaWithScript(temp.Combine("ca"));
+        var pfx = temp.Combine("hasher-3.pfx");
+        var password = NodeCertificates.NewPassword();
+
+        var run = NodeCertificates.RunScript(["--ca", ca.Folder, "hasher-3", pfx], password, tmp);
+
+        Assert.True(run.ExitCode == 0 && run.StdoutLines.Count == 1 && run.Stderr.Length == 0, run.ToString());
+        var certificates = X509CertificateLoader.LoadPkcs12CollectionFromFile(pfx, password);
+        var node = Assert.Single(certificates); // the node's certificate only: ca.crt travels on its own
+        Assert.Equal(node.Thumbprint, run.StdoutLines[0]);
+        Assert.Equal("CN=hasher-3", node.Subject);
+        Assert.Equal("CN=ActorBackup cluster CA", node.Issuer);
+        Assert.True(node.HasPrivateKey);
+        Assert.False(node.Extensions.OfType<X509BasicConstraintsExtension>().Single().CertificateAuthority);
+        Assert.InRange((node.NotAfter - node.NotBefore).TotalDays, 729, 731);
+        Assert.Equal("600", Octal.Format(PosixFs.ModeOf(PosixFs.Lstat(pfx))));
+        var pem = temp.Combine("hasher-3.crt");
+        File.WriteAllText(pem, node.ExportCertificatePem() + "\n");
+        Assert.Equal((0, $"{pem}: OK\n"), Openssl("verify", "-CAfile", ca.CertPath, "-purpose", "sslclient", pem));
+        Assert.Equal((0, $"{pem}: OK\n"), Openssl("verify", "-CAfile", ca.CertPath, "-purpose", "sslserver", pem));
+        // Against another CA of the same name it does not verify.
+        var other = NodeCertificates.CaWithScript(temp.Combine("other-ca"));
+        Assert.NotEqual(0, Openssl("verify", "-CAfile", other.CertPath, pem).ExitCode);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(tmp)); // the unencrypted key is gone
+        Assert.Equal(["ca.crt", "ca.key"], Directory.GetFiles(ca.Folder).Select(f => Path.GetFileName(f)).Order().ToArray()); // no serial file or other leftovers next to the CA key
+    }
+
+    [Fact]
+    public void With_ca_a_folder_without_a_ca_is_refused_and_nothing_is_made()
+    {
+        using var temp = new TempDir("actorbackup-cert");
+        var tmp = temp.CreateFolder("tmp");
+        var empty = temp.CreateFolder("no-ca");
+        var pfx = temp.Combine("hasher-3.pfx");
+
+        var run = NodeCertificates.RunScript(["--ca", empty, "hasher-3", pfx], NodeCertificates.NewPassword(), tmp);
+
+        Assert.True(run.ExitCode == 2 && run.StderrLines.Count == 1 && run.StderrLines[0].Contains("--make-ca"), run.ToString());
+        Assert.Empty(run.Stdout);
+        Assert.False(File.Exists(pfx));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(tmp));
     }
 }
