@@ -12,7 +12,8 @@ namespace ActorBackup.Hosting;
 /// <summary>
 /// Builds the ActorSystem of a cluster node: hocon/actorbackup.conf, hocon/cluster.conf
 /// (both embedded) and the role file given on the command line, in that order of weight.
-/// With TLS on, nodes accept only peers whose certificate thumbprint is pinned.
+/// With TLS on, nodes accept only the peers <see cref="PeerTrust"/> accepts: pinned, or signed
+/// by the cluster CA, and not denied.
 /// </summary>
 public static class ClusterSystem
 {
@@ -65,8 +66,8 @@ public static class ClusterSystem
               }
             }
             """);
-        var ssl = new DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: true,
-            CertificateValidation.PinnedCertificate(cluster.PinnedThumbprints.Select(t => t.Replace(":", "").ToUpperInvariant()).ToArray()));
+        var trust = PeerTrust.Load(cluster);
+        var ssl = new DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: true, trust.Validator);
         return BackupSystem.Started(() => ActorSystem.Create("actorbackup", ActorSystemSetup.Create(setup.WithConfig(tls.WithFallback(full)), ssl)));
     }
 

@@ -166,6 +166,9 @@ public sealed class SettingsBoundsSpec
     [InlineData("tls.certificate-path", "\"/etc/node.pfx\"", "[\"/etc/node.pfx\"]")]
     [InlineData("tls.certificate-password", "\"p\\\"w\"", "{ a = b }")]
     [InlineData("tls.pinned-thumbprints", "[\"AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01\"]", "[\"ABCD\"]")]
+    [InlineData("tls.ca-certificate", "\"/etc/actorbackup/ca.crt\"", "[\"/etc/actorbackup/ca.crt\"]")]
+    [InlineData("tls.denied-thumbprints", "[\"abcdef0123456789abcdef0123456789abcdef01\"]", "[\"AB:CD\"]")]
+    [InlineData("tls.denied-thumbprints-file", "\"/etc/actorbackup/denied\"", "{ a = b }")]
     public void A_key_of_cluster_conf_takes_its_kind_only(string key, string taken, string refused)
     {
         CheckNode(Node($"actorbackup.cluster.{key} = {taken}"));
@@ -192,7 +195,8 @@ public sealed class SettingsBoundsSpec
         foreach (var key in LeafKeys(BackupSystem.ReadEmbedded("cluster.conf")).Where(k => k.StartsWith("actorbackup.", StringComparison.Ordinal)))
         {
             // Strings take any single value: only lists and objects are of the wrong kind there.
-            if (key.EndsWith("certificate-path", StringComparison.Ordinal) || key.EndsWith("certificate-password", StringComparison.Ordinal))
+            if (key.EndsWith("certificate-path", StringComparison.Ordinal) || key.EndsWith("certificate-password", StringComparison.Ordinal)
+                || key.EndsWith("ca-certificate", StringComparison.Ordinal) || key.EndsWith("denied-thumbprints-file", StringComparison.Ordinal))
             {
                 if (value.StartsWith('[') || value.StartsWith('{'))
                     Refused(() => CheckNode(Node($"{key} = {value}")), key);

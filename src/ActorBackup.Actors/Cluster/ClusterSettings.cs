@@ -21,7 +21,10 @@ public sealed record ClusterSettings(
     bool TlsEnabled,
     string CertificatePath,
     string CertificatePassword,
-    IReadOnlyList<string> PinnedThumbprints)
+    IReadOnlyList<string> PinnedThumbprints,
+    string CaCertificatePath,
+    IReadOnlyList<string> DeniedThumbprints,
+    string DeniedThumbprintsFile)
 {
     /// <summary>
     /// Reads and range-checks every key under "actorbackup.cluster"; the ranges are those
@@ -54,17 +57,33 @@ public sealed record ClusterSettings(
             TlsEnabled: read.Bool("tls.enabled"),
             CertificatePath: read.Text("tls.certificate-path"),
             CertificatePassword: read.Text("tls.certificate-password"),
-            PinnedThumbprints: read.TextList("tls.pinned-thumbprints", "SHA1 thumbprints (40 hex digits)"));
-        if (settings.PinnedThumbprints.Any(t => !IsThumbprint(t)))
-            throw read.Wrong("tls.pinned-thumbprints", "a list of SHA1 thumbprints (40 hex digits, colons allowed)");
-        if (settings.TlsEnabled && (settings.CertificatePath.Length == 0 || settings.PinnedThumbprints.Count == 0))
-            throw new UserError(ExitCode.Usage, "actorbackup.cluster.tls is enabled but certificate-path or pinned-thumbprints is empty; see the README's TLS section");
+            PinnedThumbprints: Thumbprints(read, "tls.pinned-thumbprints"),
+            CaCertificatePath: read.Text("tls.ca-certificate"),
+            DeniedThumbprints: Thumbprints(read, "tls.denied-thumbprints"),
+            DeniedThumbprintsFile: read.Text("tls.denied-thumbprints-file"));
+        if (settings.TlsEnabled && settings.CertificatePath.Length == 0)
+            throw new UserError(ExitCode.Usage, "actorbackup.cluster.tls is enabled but certificate-path is empty; see the README's TLS section");
+        // Trust needs a source: a node with neither would refuse every peer and never form a cluster.
+        if (settings.TlsEnabled && settings.CaCertificatePath.Length == 0 && settings.PinnedThumbprints.Count == 0)
+            throw new UserError(ExitCode.Usage, "actorbackup.cluster.tls is enabled but ca-certificate and pinned-thumbprints are both empty, so no peer would be trusted: set either or both; see the README's TLS section");
         return settings;
     }
 
-    private static bool IsThumbprint(string text)
+    /// <summary>A list of SHA1 thumbprints, normalized to upper-case hex without colons (as X509Certificate2.Thumbprint spells them).</summary>
+    private static IReadOnlyList<string> Thumbprints(SettingsReader read, string key)
+    {
+        var list = read.TextList(key, "SHA1 thumbprints (40 hex digits)");
+        if (list.Any(t => !IsThumbprint(t)))
+            throw read.Wrong(key, "a list of SHA1 thumbprints (40 hex digits, colons allowed)");
+        return list.Select(Normalize).ToList();
+    }
+
+    public static bool IsThumbprint(string text)
     {
         var hex = text.Replace(":", "");
         return hex.Length == 40 && hex.All(char.IsAsciiHexDigit);
     }
+
+    /// <summary>Upper-case hex without colons.</summary>
+    public static string Normalize(string thumbprint) => thumbprint.Replace(":", "").ToUpperInvariant();
 }
