@@ -7,14 +7,15 @@ namespace ActorBackup.Tls.Tests.Support;
 /// <summary>
 /// One test's TLS cluster in its own temp folder: certificates (certs/), role files that
 /// include nothing (conf/), a source tree (src/), snapshots (backups/) and the data folder
-/// (data/), a storage node on a free 127.0.0.1 port, and coordinators run as processes.
-/// Dispose kills the storage node and removes the folder.
+/// (data/), a storage node on a free 127.0.0.1 port, hasher nodes, and coordinators run as
+/// processes. Dispose kills the nodes and removes the folder.
 /// </summary>
 internal sealed class TlsCluster : IDisposable
 {
     public static readonly TimeSpan NodeStartTimeout = TimeSpan.FromSeconds(90);
 
     private NodeProcess? _storage;
+    private readonly List<NodeProcess> _hashers = [];
 
     public TlsCluster()
     {
@@ -85,6 +86,39 @@ internal sealed class TlsCluster : IDisposable
         }
         """;
 
+    /// <summary>TLS with <paramref name="own"/>'s PFX, trusting the CA at <paramref name="caPath"/>, pinning nothing, refusing <paramref name="denied"/>.</summary>
+    public static string TlsWithCa(NodeCertificate own, string caPath, params string[] denied) => $$"""
+        actorbackup.cluster.tls {
+          enabled = on
+          certificate-path = "{{own.PfxPath}}"
+          certificate-password = "{{own.Password}}"
+          ca-certificate = "{{caPath}}"
+          denied-thumbprints = [{{string.Join(", ", denied.Select(t => $"\"{t}\""))}}]
+        }
+        """;
+
+    /// <summary>Starts a hasher node (any free port) with <paramref name="tls"/>; returns once it has printed its 'up' line, joined or not.</summary>
+    public NodeProcess StartHasher(string tls, string name = "hasher")
+    {
+        var config = Write(name + ".conf", $$"""
+            akka.cluster.roles = [hasher]
+            {{Common(0)}}
+            {{tls}}
+            """);
+        var hasher = NodeProcess.Start("node", "--config", config);
+        _hashers.Add(hasher);
+        hasher.WaitForLine(l => l.StartsWith("actorbackup node ", StringComparison.Ordinal) && l.Contains(" up with roles [hasher]", StringComparison.Ordinal), NodeStartTimeout, "its 'up' line");
+        return hasher;
+    }
+
+    /// <summary>HOST:PORT of a node, from its "actorbackup node akka.ssl.tcp://actorbackup@HOST:PORT up with roles [...]" line.</summary>
+    public static string AddressOf(NodeProcess node)
+    {
+        var line = node.WaitForLine(l => l.StartsWith("actorbackup node ", StringComparison.Ordinal) && l.Contains(" up with roles ", StringComparison.Ordinal), NodeStartTimeout, "its 'up' line");
+        var at = line.IndexOf('@');
+        return line[(at + 1)..line.IndexOf(' ', at)];
+    }
+
     /// <summary>Writes a storage node's role file with <paramref name="tls"/> and returns its path.</summary>
     public string StorageConfig(string tls, string name = "storage.conf") => Write(name, $$"""
         akka.cluster.roles = [storage]
@@ -119,6 +153,8 @@ internal sealed class TlsCluster : IDisposable
     {
         try
         {
+            foreach (var hasher in _hashers)
+                hasher.Dispose();
             _storage?.Dispose();
         }
         finally
