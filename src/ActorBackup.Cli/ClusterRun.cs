@@ -78,7 +78,8 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
                     FatalReason = $"storage node {storage} was lost mid-run ({(self.State.Unreachable.Any(m => m.Address == storage) ? "unreachable: stalled, crashed or cut off by the network" : "it left or was removed")}; see the member- lines above)",
                 };
             var work = broker.Ask<WorkBroker.WorkStats>(new WorkBroker.GetWorkStats(), TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
-            output.WriteLine("files hashed by node: " + string.Join(", ", work.FilesByNode.Select(kv => $"{kv.Key}={kv.Value}")));
+            var members = self.State.Members.ToList();
+            output.WriteLine("files hashed by node: " + string.Join(", ", work.FilesByNode.Select(kv => $"{NodeNames.Display(members, kv.Key)}={kv.Value}")));
             output.WriteLine($"new content written into the store by hash workers (store-visible): {work.FilesWritten} files");
             output.WriteLine($"content streamed to the storage node: {ContentSender.FilesSent} files, {ContentSender.BytesSent} bytes");
             service.Tell(new CloseSession(options.SnapshotName));

@@ -40,7 +40,7 @@ public sealed class NodeCommand(Arguments args, TextWriter output)
             var reason = RunOnce(config, settings, cluster, roles, source);
             if (exiting || reason is CoordinatedShutdown.ClrExitReason or null)
                 return ExitCode.Success;
-            Log(cluster.JsonLogs, "", "node-rejoin", $"actorbackup node: {Why(reason)}; joining the cluster again in {RejoinPause.TotalSeconds:F0} s",
+            Log(cluster.JsonLogs, cluster.NodeName, "node-rejoin", $"actorbackup node: {Why(reason)}; joining the cluster again in {RejoinPause.TotalSeconds:F0} s",
                 new() { ["reason"] = Why(reason), ["after_s"] = RejoinPause.TotalSeconds });
             Thread.Sleep(RejoinPause);
         }
@@ -61,10 +61,10 @@ public sealed class NodeCommand(Arguments args, TextWriter output)
             if (!roles.Contains("storage"))
                 system.ActorOf(StorageWatch.Props(), "storage-watch");
         }
-        Log(cluster.JsonLogs, self.ToString(), "node-up", $"actorbackup node {self} up with roles [{string.Join(", ", roles)}]",
-            new() { ["address"] = self.ToString(), ["roles"] = string.Join(",", roles) });
+        Log(cluster.JsonLogs, cluster.NodeName, "node-up", $"actorbackup node {self} up with roles [{string.Join(", ", roles)}] as {cluster.NodeName}",
+            new() { ["address"] = self.ToString(), ["name"] = cluster.NodeName, ["roles"] = string.Join(",", roles) });
         system.WhenTerminated.Wait();
-        Log(cluster.JsonLogs, self.ToString(), "node-stopped", $"actorbackup node {self} stopped", new() { ["address"] = self.ToString() });
+        Log(cluster.JsonLogs, cluster.NodeName, "node-stopped", $"actorbackup node {self} stopped", new() { ["address"] = self.ToString() });
         return CoordinatedShutdown.Get(system).ShutdownReason;
     }
 

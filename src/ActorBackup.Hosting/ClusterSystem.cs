@@ -41,7 +41,7 @@ public static class ClusterSystem
         PortProbe.CheckPublicHostname(config.GetString("akka.remote.dot-netty.tcp.public-hostname", ""), config.GetString("akka.remote.dot-netty.tcp.hostname"),
             config.GetStringList("akka.cluster.seed-nodes"), source);
         PortProbe.EnsureFree(config.GetString("akka.remote.dot-netty.tcp.hostname"), config.GetInt("akka.remote.dot-netty.tcp.port"), source);
-        var full = BackupSystem.Sized(settings).WithFallback(config);
+        var full = Named(config, cluster.NodeName).WithFallback(BackupSystem.Sized(settings)).WithFallback(config);
         var setup = BootstrapSetup.Create();
         if (!cluster.TlsEnabled)
             return BackupSystem.Started(() => ActorSystem.Create("actorbackup", setup.WithConfig(full)));
@@ -69,6 +69,17 @@ public static class ClusterSystem
         var trust = PeerTrust.Load(cluster);
         var ssl = new DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: true, trust.Validator);
         return BackupSystem.Started(() => ActorSystem.Create("actorbackup", ActorSystemSetup.Create(setup.WithConfig(tls.WithFallback(full)), ssl)));
+    }
+
+    /// <summary>
+    /// The node's name as a cluster role (every member learns it with the membership) and as
+    /// the effective node-name key, which the logger reads.
+    /// </summary>
+    private static Config Named(Config config, string name)
+    {
+        var roles = config.GetStringList("akka.cluster.roles").Where(r => !r.StartsWith(NodeNames.RolePrefix, StringComparison.Ordinal))
+            .Append(NodeNames.Role(name)).Select(r => $"\"{Quote(r)}\"");
+        return ConfigurationFactory.ParseString($"akka.cluster.roles = [{string.Join(", ", roles)}]\nactorbackup.cluster.node-name = \"{Quote(name)}\"");
     }
 
     /// <summary>Escapes a value for a quoted HOCON string (a password may hold quotes and backslashes).</summary>

@@ -196,7 +196,8 @@ public sealed class SettingsBoundsSpec
         {
             // Strings take any single value: only lists and objects are of the wrong kind there.
             if (key.EndsWith("certificate-path", StringComparison.Ordinal) || key.EndsWith("certificate-password", StringComparison.Ordinal)
-                || key.EndsWith("ca-certificate", StringComparison.Ordinal) || key.EndsWith("denied-thumbprints-file", StringComparison.Ordinal))
+                || key.EndsWith("ca-certificate", StringComparison.Ordinal) || key.EndsWith("denied-thumbprints-file", StringComparison.Ordinal)
+                || key.EndsWith("node-name", StringComparison.Ordinal)) // a name: any word of its characters, "" for the host name
             {
                 if (value.StartsWith('[') || value.StartsWith('{'))
                     Refused(() => CheckNode(Node($"{key} = {value}")), key);
@@ -205,6 +206,14 @@ public sealed class SettingsBoundsSpec
             Refused(() => CheckNode(Node($"{key} = {value}")), key);
         }
     }
+
+    [Theory]
+    [InlineData("\"two words\"")]
+    [InlineData("\"a/b\"")]
+    [InlineData("\"näme\"")]
+    [InlineData("\"0123456789012345678901234567890123456789012345678901234567890123456789\"")]
+    public void A_node_name_others_could_not_read_in_a_log_line_is_refused_by_name(string value) =>
+        Refused(() => CheckNode(Node($"actorbackup.cluster.node-name = {value}")), "actorbackup.cluster.node-name");
 
     /// <summary>The leaf keys of a reference file, so a new key is checked here without a new line of test.</summary>
     public static IEnumerable<string> LeafKeys(string hocon)

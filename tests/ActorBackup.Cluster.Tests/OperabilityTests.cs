@@ -11,7 +11,7 @@ namespace ActorBackup.Cluster.Tests;
 public sealed class OperabilityTests(ITestOutputHelper output)
 {
     [Fact]
-    public void Hashers_rejoin_after_the_storage_node_restarts_twice_and_serve_the_next_runs()
+    public void Hashers_rejoin_after_the_storage_node_restarts_between_and_during_runs_and_serve_the_next_runs()
     {
         using var cluster = new TestCluster(output);
         var source = new TreeBuilder(cluster.Temp.Combine("src")).SmallFiles("bulk", files: 300, distinct: 300);
@@ -41,8 +41,23 @@ public sealed class OperabilityTests(ITestOutputHelper output)
         source.File("bulk/new-2.txt", "new in week 3\n");
         ExpectHashedBy(cluster.RunCoordinator(BackupArgs(source.Root, backups + "/week3", data)), hasher, cluster);
         Assert.Empty(TreeMatch.Differences(source.Root, backups + "/week3"));
-        Assert.False(hasher.HasExited, $"the hasher should have joined again in its own process\n{hasher.Describe()}");
         Assert.NotEqual(rejoined, LatestAddressOf(hasher));
+
+        // Mid-run: the run in progress ends unpublished and says why; the hasher rejoins and
+        // the same command run again completes the snapshot.
+        new TreeBuilder(source.Root).ZeroFiles("zeros", 2000, 4 << 20); // 7.8 GiB of sparse zeros: seconds of hashing
+        var doomed = cluster.StartCoordinator(BackupArgs(source.Root, backups + "/week4", data));
+        doomed.WaitForLine(l => l.Contains(" stats ") && l.Contains(" batches_in_flight=") && !l.Contains(" batches_in_flight=0 "), StartTimeout, "a stats line with batches in flight");
+        Assert.False(doomed.HasExited, $"the run ended before the storage node could be killed; it needs a bigger tree\n{doomed.Describe()}");
+        cluster.Storage!.Kill();
+        var lost = cluster.Finished(doomed.WaitForExit(RunTimeout));
+        Assert.True(lost.ExitCode == 1 && lost.StderrLines is [var line] && line.Contains("was not published", StringComparison.Ordinal), lost.ToString());
+        cluster.StartStorage();
+        AwaitRejoined(cluster, hasher, 3);
+        var resumed = cluster.RunCoordinator(BackupArgs(source.Root, backups + "/week4", data));
+        ExpectHashedBy(resumed, hasher, cluster);
+        Assert.Empty(TreeMatch.Differences(source.Root, backups + "/week4", fileMtimes: false));
+        Assert.False(hasher.HasExited, $"the hasher should have joined again in its own process\n{hasher.Describe()}");
     }
 
     [Fact]
@@ -146,21 +161,26 @@ public sealed class OperabilityTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void In_json_mode_every_node_log_line_is_one_json_object_and_a_clean_run_logs_no_warning()
+    public void In_json_mode_every_node_log_line_is_one_json_object_named_by_its_node_and_a_clean_run_logs_no_warning()
     {
         using var cluster = new TestCluster(output);
         var source = new TreeBuilder(cluster.Temp.Combine("src")).SmallFiles("bulk", files: 200, distinct: 150);
         const string Json = "actorbackup.cluster.log-format = json";
-        var storage = cluster.StartStorage(Json);
-        var hasher = cluster.StartHasher(Json);
+        var storage = cluster.StartStorage(Json + "\nactorbackup.cluster.node-name = store1");
+        var hasher = cluster.StartHasher(Json + "\nactorbackup.cluster.node-name = hash1");
         cluster.AwaitUp(hasher);
 
-        var run = cluster.RunCoordinator(BackupArgs(source.Root, cluster.Temp.Combine("backups/week1"), cluster.Temp.Combine("data")), Json);
+        var run = cluster.RunCoordinator(BackupArgs(source.Root, cluster.Temp.Combine("backups/week1"), cluster.Temp.Combine("data")),
+            Json + "\nactorbackup.cluster.node-name = cron1");
         Expect.Success(run, cluster);
         Thread.Sleep(TimeSpan.FromSeconds(2)); // the coordinator's leaving, as the nodes log it
 
-        foreach (var node in new[] { storage, hasher })
+        // Names, not ports (each unique, so no address follows).
+        Assert.Contains(run.StdoutLines, l => l.StartsWith("files hashed by node: ", StringComparison.Ordinal) && l.Contains("hash1=") && !l.Contains('('));
+        Assert.Contains(storage.StdoutLines, l => l.Contains("\"event\":\"member-up\"") && l.Contains("\"name\":\"hash1\"") && l.Contains("\"roles\":\"hasher\""));
+        foreach (var (node, name) in new[] { (storage, "store1"), (hasher, "hash1") })
         {
+            Assert.All(node.StdoutLines, l => Assert.Contains($"\"node\":\"{name}\"", l));
             Assert.NotEmpty(node.StdoutLines);
             foreach (var line in node.StdoutLines)
             {

@@ -20,7 +20,7 @@ public sealed class CaClusterTests(ITestOutputHelper output)
         .File("bob/report.txt", "quarterly\n", mode: 600)
         .File("bob/empty", []);
 
-    /// <summary>The "files hashed by node: HOST:PORT=N, ..." line of a coordinator run, as a map.</summary>
+    /// <summary>The "files hashed by node: NAME (HOST:PORT)=N, ..." line of a coordinator run, as a map by HOST:PORT.</summary>
     private static Dictionary<string, long> FilesHashedByNode(ProcessResult run)
     {
         const string prefix = "files hashed by node: ";
@@ -28,7 +28,8 @@ public sealed class CaClusterTests(ITestOutputHelper output)
         Assert.True(line is not null, $"the coordinator printed no '{prefix}' line\n{run}");
         return line[prefix.Length..].Split(", ", StringSplitOptions.RemoveEmptyEntries)
             .Select(pair => pair.Split('='))
-            .ToDictionary(kv => kv[0], kv => long.Parse(kv[1], CultureInfo.InvariantCulture));
+            // Every node here has the machine's name: each is shown as "name (HOST:PORT)".
+            .ToDictionary(kv => kv[0][(kv[0].LastIndexOf('(') + 1)..].TrimEnd(')'), kv => long.Parse(kv[1], CultureInfo.InvariantCulture));
     }
 
     [Fact]

@@ -24,7 +24,8 @@ public sealed record ClusterSettings(
     IReadOnlyList<string> PinnedThumbprints,
     string CaCertificatePath,
     IReadOnlyList<string> DeniedThumbprints,
-    string DeniedThumbprintsFile)
+    string DeniedThumbprintsFile,
+    string NodeName = "")
 {
     /// <summary>
     /// Reads and range-checks every key under "actorbackup.cluster"; the ranges are those
@@ -60,7 +61,10 @@ public sealed record ClusterSettings(
             PinnedThumbprints: Thumbprints(read, "tls.pinned-thumbprints"),
             CaCertificatePath: read.Text("tls.ca-certificate"),
             DeniedThumbprints: Thumbprints(read, "tls.denied-thumbprints"),
-            DeniedThumbprintsFile: read.Text("tls.denied-thumbprints-file"));
+            DeniedThumbprintsFile: read.Text("tls.denied-thumbprints-file"),
+            NodeName: read.Text("node-name") is { Length: > 0 } name ? name : NodeNames.MachineDefault());
+        if (!NodeNames.IsValid(settings.NodeName))
+            throw read.Wrong("node-name", "a name of 1 to 64 letters, digits, '.', '-' or '_'", $"\"{settings.NodeName}\"");
         if (settings.TlsEnabled && settings.CertificatePath.Length == 0)
             throw new UserError(ExitCode.Usage, "actorbackup.cluster.tls is enabled but certificate-path is empty; see the README's TLS section");
         // Trust needs a source: a node with neither would refuse every peer and never form a cluster.

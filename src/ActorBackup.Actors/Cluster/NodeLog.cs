@@ -47,6 +47,8 @@ public sealed partial class NodeLog : ReceiveActor, IWithTimers, IRequiresMessag
         {
             if (_node is not null)
                 return _node;
+            if (Context.System.Settings.Config.GetString("actorbackup.cluster.node-name", "") is { Length: > 0 } name)
+                return _node = name;
             try
             {
                 return _node = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString();

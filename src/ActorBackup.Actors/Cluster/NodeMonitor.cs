@@ -31,11 +31,10 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
         {
             if (e is ClusterEvent.MemberLeft or ClusterEvent.MemberExited)
                 Context.System.EventStream.Publish(new NodeLog.Left(e.Member.Address.ToString()));
-            Write("member-" + e.GetType().Name.Replace("Member", "").ToLowerInvariant(),
-                new() { ["address"] = e.Member.Address.ToString(), ["roles"] = string.Join(",", e.Member.Roles), ["status"] = e.Member.Status.ToString() });
+            Write("member-" + e.GetType().Name.Replace("Member", "").ToLowerInvariant(), Describe(e.Member, status: true));
         });
-        Receive<ClusterEvent.UnreachableMember>(e => Write("member-unreachable", new() { ["address"] = e.Member.Address.ToString(), ["roles"] = string.Join(",", e.Member.Roles) }));
-        Receive<ClusterEvent.ReachableMember>(e => Write("member-reachable", new() { ["address"] = e.Member.Address.ToString(), ["roles"] = string.Join(",", e.Member.Roles) }));
+        Receive<ClusterEvent.UnreachableMember>(e => Write("member-unreachable", Describe(e.Member, status: false)));
+        Receive<ClusterEvent.ReachableMember>(e => Write("member-reachable", Describe(e.Member, status: false)));
         Receive<WorkBroker.WorkStats>(w => _work = w);
         Receive<Event>(e => Write(e.What, e.Fields));
         Receive<Tick>(_ => Stats());
@@ -68,7 +67,7 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
         var bytes = Interlocked.Read(ref HashWorker.BytesDone) + Interlocked.Read(ref Hasher.Hasher.BytesDone);
         var seconds = _interval.TotalSeconds;
         var members = _cluster.State.Members
-            .SelectMany(m => m.Roles.DefaultIfEmpty("none").Select(r => $"{r}:{m.Status}"))
+            .SelectMany(m => NodeNames.Duties(m).DefaultIfEmpty("none").Select(r => $"{r}:{m.Status}"))
             .GroupBy(x => x).Select(g => $"{g.Key}={g.Count()}");
         var fields = new Dictionary<string, object>
         {
@@ -85,7 +84,8 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
             fields["batches_in_flight"] = _work.InFlight;
             fields["queue"] = _work.Queued;
             fields["workers"] = _work.Workers;
-            fields["files_by_node"] = string.Join(" ", _work.FilesByNode.Select(kv => $"{kv.Key}={kv.Value}"));
+            var known = _cluster.State.Members.ToList();
+            fields["files_by_node"] = string.Join(" ", _work.FilesByNode.Select(kv => $"{NodeNames.Display(known, kv.Key).Replace(" ", "")}={kv.Value}"));
         }
         _work = null; // a run's figures are shown while its broker answers, never after it
         _lastFiles = files;
@@ -94,5 +94,19 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
     }
 
     private void Write(string what, Dictionary<string, object> fields) =>
-        LogLine.Write(_log, LogLine.Format(_json, _cluster.SelfAddress.ToString(), what, fields));
+        LogLine.Write(_log, LogLine.Format(_json, Context.System.Settings.Config.GetString("actorbackup.cluster.node-name", _cluster.SelfAddress.ToString()), what, fields));
+
+    /// <summary>A member as its lines show it: address, name, what it does, and (for membership changes) its status.</summary>
+    private static Dictionary<string, object> Describe(Member member, bool status)
+    {
+        var fields = new Dictionary<string, object>
+        {
+            ["address"] = member.Address.ToString(),
+            ["name"] = NodeNames.Of(member) ?? "",
+            ["roles"] = string.Join(",", NodeNames.Duties(member)),
+        };
+        if (status)
+            fields["status"] = member.Status.ToString();
+        return fields;
+    }
 }

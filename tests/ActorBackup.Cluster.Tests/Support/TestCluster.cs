@@ -206,7 +206,18 @@ internal sealed class TestCluster : IDisposable
         Assert.True(line is not null, $"the coordinator printed no '{Prefix}' line\n{coordinator}");
         return line[Prefix.Length..].Split(", ", StringSplitOptions.RemoveEmptyEntries)
             .Select(pair => pair.Split('='))
-            .ToDictionary(kv => kv[0], kv => long.Parse(kv[1], CultureInfo.InvariantCulture));
+            .ToDictionary(kv => HostPortOfName(kv[0]), kv => long.Parse(kv[1], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// HOST:PORT of a node as the coordinator names it: the nodes of a test cluster all share the
+    /// machine's name, so the address follows it in parentheses, "name (HOST:PORT)"; a node no
+    /// longer a member (killed) is shown by its address alone.
+    /// </summary>
+    private static string HostPortOfName(string shown)
+    {
+        var open = shown.LastIndexOf('(');
+        return open > 0 && shown.EndsWith(')') ? shown[(open + 1)..^1] : shown;
     }
 
     /// <summary>Whether a line is a stats line with files_hashed=N, N &gt; 0.</summary>
