@@ -75,9 +75,40 @@ public sealed class Arguments
                 parsed._values[name] = value;
             }
             else
-                throw new UserError(ExitCode.Usage, $"unknown option --{name}; see actorbackup --help");
+                throw new UserError(ExitCode.Usage, $"unknown option --{name}{(Nearest(name) is { } near ? $"; did you mean --{near}?" : "")} (see actorbackup help)");
         }
         return parsed;
+    }
+
+    /// <summary>The known option closest to a mistyped one (at most two edits away, or a unique prefix); null when none is.</summary>
+    public static string? Nearest(string name)
+    {
+        var known = Flags.Concat(Valued).Order(StringComparer.Ordinal).ToList();
+        var prefixed = known.Where(k => k.StartsWith(name, StringComparison.Ordinal)).ToList();
+        if (name.Length >= 3 && prefixed.Count == 1)
+            return prefixed[0];
+        var best = known.Select(k => (Name: k, Distance: Distance(name, k))).MinBy(k => k.Distance);
+        return best.Distance <= Math.Min(2, name.Length / 3 + 1) ? best.Name : null;
+    }
+
+    /// <summary>Edits (insert, delete, replace, swap of neighbours) between two words.</summary>
+    private static int Distance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++)
+            d[i, 0] = i;
+        for (var j = 0; j <= b.Length; j++)
+            d[0, j] = j;
+        for (var i = 1; i <= a.Length; i++)
+        {
+            for (var j = 1; j <= b.Length; j++)
+            {
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+            }
+        }
+        return d[a.Length, b.Length];
     }
 
     public bool Has(string flag) => _flags.Contains(flag);

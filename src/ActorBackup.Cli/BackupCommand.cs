@@ -22,6 +22,7 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
         var root = Preflight.CheckRoot(Preflight.Normalize(args.Required("rootfolder")));
         var backup = Preflight.Normalize(args.Required("backupfolder"));
         var data = Preflight.Normalize(args.Required("datafolder"));
+        Preflight.CheckApart(backup, data);
         var askedLevels = args.Value("datalevels") is null ? (int?)null : (int)args.Number("datalevels", StoreSession.DefaultLevels, 0, 8);
         var askedHash = args.Value("hash") is { } h ? ContentHash.Parse(h) : (HashKind?)null;
         var share = SharePolicies.Parse(args.Value("share") ?? "owner");

@@ -55,6 +55,18 @@ public static class Cli
           20 verify found damage, 21 verify healed all damage found
         """;
 
+    /// <summary>"1.0.0 (commit 0123abc)": the version and the commit it was built from, when the build knew it.</summary>
+    public static string Version()
+    {
+        var informational = typeof(Cli).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "";
+        var plus = informational.IndexOf('+');
+        if (plus < 0)
+            return $"{(informational.Length > 0 ? informational : typeof(Cli).Assembly.GetName().Version?.ToString())} (commit unknown: built outside a git checkout)";
+        var commit = informational[(plus + 1)..];
+        return $"{informational[..plus]} (commit {commit[..Math.Min(12, commit.Length)]})";
+    }
+
     /// <summary>
     /// Runs one command. <paramref name="processEnds"/>: the process exits right after (the
     /// program's entry point), so a published backup's actors need not be awaited as they stop.
@@ -64,6 +76,18 @@ public static class Cli
         var verbosity = args.Count(a => a.StartsWith("-v") || a == "--verbose");
         try
         {
+            if (args.Length == 0)
+            {
+                // Nothing asked: what can be asked, and a non-zero code for a cron line gone wrong.
+                error.WriteLine(Usage);
+                error.WriteLine("actorbackup: no command or option given");
+                return (int)ExitCode.Usage;
+            }
+            if (args[0] == "help") // "help" or "help COMMAND": one usage covers every command
+            {
+                output.WriteLine(Usage);
+                return (int)ExitCode.Success;
+            }
             var parsed = Arguments.Parse(args);
             if (parsed.Has("help"))
             {
@@ -72,7 +96,7 @@ public static class Cli
             }
             if (parsed.Has("version"))
             {
-                output.WriteLine($"actorbackup {typeof(Cli).Assembly.GetName().Version}");
+                output.WriteLine($"actorbackup {Version()}");
                 return (int)ExitCode.Success;
             }
             // A node leaves the cluster on SIGTERM through Akka's own hook; list and stats only read.
@@ -88,7 +112,7 @@ public static class Cli
                 "prune" => (int)new PruneCommand(parsed, output, error, interruption).Run(),
                 "list" => (int)new ListCommand(parsed, output, error).Run(),
                 "stats" => (int)new StatsCommand(parsed, output, error).Run(),
-                _ => throw new UserError(ExitCode.Usage, $"unknown command '{parsed.Command}'; the commands are backup, restore, verify, prune, list, stats and node (see actorbackup --help)"),
+                _ => throw new UserError(ExitCode.Usage, $"unknown command '{parsed.Command}'; the commands are backup, restore, verify, prune, list, stats, node and help (see actorbackup help)"),
             };
         }
         catch (UserError e)

@@ -16,6 +16,27 @@ public sealed class Preflight(TextWriter output, TextReader input, bool createDi
         return full.Length > 1 ? full.TrimEnd('/') : full;
     }
 
+    /// <summary>
+    /// Snapshots and the store must not hold each other: a backup folder inside the data
+    /// folder hides the snapshot in the root-only store (and prune takes what it does not know
+    /// there for leftovers); a data folder inside the backup folder makes the store part of a
+    /// snapshot. Compared as real paths (symlinks followed), folders not made yet included.
+    /// </summary>
+    public static void CheckApart(string backup, string data)
+    {
+        var realBackup = Files.RealPath(backup);
+        var realData = Files.RealPath(data);
+        if (realBackup == realData)
+            throw new UserError(ExitCode.Usage, $"--backupfolder={backup} and --datafolder={data} are the same folder; give each its own, side by side (e.g. /backup/snapshots/week10 and /backup/data)");
+        if (IsUnder(realBackup, realData))
+            throw new UserError(ExitCode.Usage, $"--backupfolder={backup} lies inside the data folder {data}, where nobody would find the snapshot; put it beside the data folder (e.g. /backup/snapshots/week10 and /backup/data)");
+        if (IsUnder(realData, realBackup))
+            throw new UserError(ExitCode.Usage, $"--datafolder={data} lies inside the backup folder {backup}, which would make the store part of the snapshot; put it beside (e.g. /backup/snapshots/week10 and /backup/data)");
+    }
+
+    private static bool IsUnder(string path, string folder) =>
+        path.StartsWith(folder.TrimEnd('/') + "/", StringComparison.Ordinal);
+
     public static string CheckRoot(string root)
     {
         if (!Files.TryLstat(root, out var meta, out _))

@@ -88,11 +88,11 @@ public sealed class RestoreCommand(Arguments args, TextWriter output, TextWriter
         while (trimmed.StartsWith("./", StringComparison.Ordinal))
             trimmed = trimmed[2..];
         if (path.Length == 0)
-            throw new UserError(ExitCode.Usage, "--path needs a value, as in --path=home/alice");
+            throw new UserError(ExitCode.Usage, "--path needs a value, as in --path=alice/site for a backup of /home/");
         if (trimmed is "" or ".")
             return null;
         if (!PathBytes.IsSafeRelative(trimmed))
-            throw new UserError(ExitCode.Usage, $"--path={path} is not a path inside the snapshot; give it relative to the backed-up folder, without '..', as in --path=home/alice");
+            throw new UserError(ExitCode.Usage, $"--path={path} is not a path inside the snapshot; give it relative to the backed-up folder, without '..', as in --path=alice/site for a backup of /home/");
         return trimmed;
     }
 

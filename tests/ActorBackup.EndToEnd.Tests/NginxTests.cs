@@ -30,6 +30,17 @@ public sealed class NginxTests(NginxTests.World w) : IClassFixture<NginxTests.Wo
     }
 
     [NginxFact]
+    public async Task The_snapshot_the_shipped_cron_line_names_is_served_by_the_shipped_nginx_config()
+    {
+        Assert.Matches(@"\Aweek[0-9]{6}\z", w.CronWeek);
+
+        using var response = await Fetch(w.Server, $"{w.CronWeek}.example.org", "/~alice/public.txt");
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{w.CronWeek}.example.org/~alice/public.txt: {response.StatusCode}");
+        Assert.Equal(w.PublicBytes, await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [NginxFact]
     public async Task A_0600_file_is_refused_while_a_0644_file_in_the_same_folder_is_served()
     {
         Expect.Mode(600, w.InWeek10("alice/private.txt"));
@@ -252,6 +263,24 @@ public sealed class NginxTests(NginxTests.World w) : IClassFixture<NginxTests.Wo
 
         public uint WorkerUid { get; private set; }
 
+        /// <summary>The snapshot name deploy/actorbackup.cron's line gives today ("week202649").</summary>
+        public string CronWeek { get; private set; } = "";
+
+        /// <summary>
+        /// The cron line's --backupfolder, its last component evaluated by bash as cron would
+        /// (cron's "\%" is a plain "%" to the shell).
+        /// </summary>
+        private static string CronSnapshotName()
+        {
+            var line = File.ReadLines(Path.Combine(RepoPaths.Root, "deploy", "actorbackup.cron")).Single(l => l.Contains("--backupfolder=", StringComparison.Ordinal));
+            var folder = System.Text.RegularExpressions.Regex.Match(line, @"--backupfolder=(.+?)\s+--").Groups[1].Value.TrimEnd('/');
+            var name = folder[(folder.LastIndexOf('/') + 1)..].Replace("\\%", "%", StringComparison.Ordinal);
+            var shell = PublishedCli.RunProgram("/bin/bash", ["-c", $"printf '%s' {name}"], TimeSpan.FromSeconds(10));
+            if (shell.ExitCode != 0 || shell.Stdout.Length == 0)
+                throw new InvalidOperationException($"the cron line's snapshot name {name} did not evaluate\n{shell}");
+            return shell.Stdout.Trim();
+        }
+
         internal NginxServer Server => _server!;
 
         internal NginxServer PublicHtmlServer => _publicHtmlServer!;
@@ -294,6 +323,9 @@ public sealed class NginxTests(NginxTests.World w) : IClassFixture<NginxTests.Wo
             _layout = new SafeLayout(_temp);
             var run = PublishedCli.Run([$"--rootfolder={source.Root}", $"--backupfolder={_layout.Snapshots}/week10", $"--datafolder={Data}", "--createdirs"], PublishedCli.DefaultTimeout);
             Expect.Success(run);
+            // And the snapshot this week's cron line (deploy/actorbackup.cron) would make.
+            CronWeek = CronSnapshotName();
+            Expect.Success(PublishedCli.Run([$"--rootfolder={source.Root}", $"--backupfolder={_layout.Snapshots}/{CronWeek}", $"--datafolder={Data}"], PublishedCli.DefaultTimeout));
 
             // Open the data folder's folders and the manifest to others (never the entries:
             // they are the snapshot files' own inodes), so refusals below are the config's.

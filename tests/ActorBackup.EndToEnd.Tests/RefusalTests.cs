@@ -24,6 +24,25 @@ public sealed class RefusalTests
         Assert.False(PosixFs.Exists(s.Data));
     }
 
+    [Theory]
+    [InlineData("data/week1", "data", "lies inside the data folder")]
+    [InlineData("link-to-data/week1", "data", "lies inside the data folder")] // through a symlink
+    [InlineData("backups/week1", "backups/week1/data", "lies inside the backup folder")]
+    [InlineData("same", "same", "are the same folder")]
+    public void Snapshots_and_store_inside_each_other_are_refused_with_exit_2_and_nothing_is_created(string backup, string data, string expected)
+    {
+        using var s = new Scenario();
+        s.Source.File("a", "a");
+        s.Temp.CreateFolder("data");
+        File.CreateSymbolicLink(s.Temp.Combine("link-to-data"), s.Temp.Combine("data"));
+        var before = TreeState.Capture(s.Temp.Path);
+
+        var result = PublishedCli.Run($"--rootfolder={s.SourceRoot}", $"--backupfolder={s.Temp.Combine(backup)}", $"--datafolder={s.Temp.Combine(data)}", "--createdirs");
+
+        Expect.Refusal(result, 2, expected);
+        Assert.Equal(before, TreeState.Capture(s.Temp.Path));
+    }
+
     [Fact]
     public void A_different_datalevels_on_an_existing_data_folder_is_refused_with_exit_5_and_the_data_folder_is_untouched()
     {
@@ -108,6 +127,9 @@ public sealed class RefusalTests
 
     [Theory]
     [InlineData("--frobnicate", "unknown option --frobnicate")]
+    [InlineData("--rootfoler=/x", "unknown option --rootfoler; did you mean --rootfolder?")]
+    [InlineData("--dostat", "unknown option --dostat; did you mean --dostats?")]
+    [InlineData("--datalevles=2", "unknown option --datalevles; did you mean --datalevels?")]
     [InlineData("--share=everyone", "--share=everyone")]
     [InlineData("--hash=md5", "--hash=md5")]
     [InlineData("--datalevels=9", "--datalevels=9")]
@@ -126,13 +148,40 @@ public sealed class RefusalTests
         Assert.Equal(before, TreeState.Capture(s.Temp.Path));
     }
 
-    [Fact]
-    public void Help_prints_the_usage_and_exits_0()
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("help")]
+    [InlineData("help", "restore")]
+    public void Help_prints_the_usage_and_exits_0(params string[] args)
     {
-        var result = PublishedCli.Run("--help");
+        var result = PublishedCli.Run(args);
 
         Expect.Success(result);
         Assert.Contains("--rootfolder=DIR", result.Stdout);
+        Assert.Contains("actorbackup restore --datafolder=DIR --snapshot=NAME --target=DIR", result.Stdout);
         Assert.Contains("exit codes:", result.Stdout);
+    }
+
+    [Fact]
+    public void No_arguments_print_the_usage_on_standard_error_and_exit_2()
+    {
+        var result = PublishedCli.Run([]);
+
+        Assert.True(result.ExitCode == 2 && result.Stdout.Length == 0, result.ToString());
+        Assert.Contains("--rootfolder=DIR", result.Stderr);
+        Assert.Equal("actorbackup: no command or option given", result.StderrLines[^1]);
+    }
+
+    [Fact]
+    public void Version_names_the_commit_it_was_built_from()
+    {
+        var head = PublishedCli.RunProgram("git", ["-C", RepoPaths.Root, "rev-parse", "HEAD"], TimeSpan.FromSeconds(30));
+        Assert.True(head.ExitCode == 0, head.ToString());
+
+        var result = PublishedCli.Run("--version");
+
+        Expect.Success(result);
+        Assert.Matches(@"^actorbackup \d+\.\d+\.\d+ \(commit [0-9a-f]{12}\)$", result.StdoutLines.Single());
+        Assert.Contains($"(commit {head.Stdout.Trim()[..12]})", result.Stdout);
     }
 }
