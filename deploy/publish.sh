@@ -61,6 +61,10 @@ if ! "$staging/actorbackup" --version > /dev/null; then
     echo "publish.sh: the built program does not start; $out is unchanged" >&2
     exit 1
 fi
+# The man page and bash completion, made by the program from the same table as its help.
+mkdir -p "$staging/man/man1" "$staging/completion"
+"$staging/actorbackup" help --man > "$staging/man/man1/actorbackup.1"
+"$staging/actorbackup" help --bash-completion > "$staging/completion/actorbackup.bash"
 
 if [ -e "$out" ]; then
     rm -rf "$out.old"
@@ -71,6 +75,12 @@ rm -rf "$out.old"
 
 # The runtime's version: the one bundled (self-contained), or the least one it runs on.
 runtime=$(grep -o '"version": *"[^"]*"' "$out/actorbackup.runtimeconfig.json" | head -1 | cut -d'"' -f4)
+# Installed where man and bash-completion look, when publishing as root into /opt (the default use).
+if [ "$(id -u)" = 0 ] && [ "${out#/opt/}" != "$out" ]; then
+    install -D -m 644 "$out/man/man1/actorbackup.1" /usr/local/share/man/man1/actorbackup.1
+    install -D -m 644 "$out/completion/actorbackup.bash" /usr/local/share/bash-completion/completions/actorbackup
+    echo "publish.sh: man page in /usr/local/share/man/man1, bash completion in /usr/local/share/bash-completion/completions"
+fi
 if [ $shared = 1 ]; then
     echo "publish.sh: installed $out ($kind, $(du -sm "$out" | cut -f1) MB; runs on the machine's .NET $runtime or a later 10.0 patch)"
 else

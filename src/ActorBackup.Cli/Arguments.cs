@@ -111,6 +111,23 @@ public sealed class Arguments
         return d[a.Length, b.Length];
     }
 
+    /// <summary>
+    /// Refuses an option the command does not take (one the program knows, for another
+    /// command): silently ignored, it would leave the user believing it had an effect.
+    /// </summary>
+    public void CheckTakenBy(CommandHelp command)
+    {
+        var taken = command.Options.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var name in _values.Keys.Concat(_flags).Order(StringComparer.Ordinal))
+        {
+            if (taken.Contains(name) || name is "help" or "version")
+                continue;
+            var owners = Commands.All.Where(c => c.Options.Any(o => o.Name == name)).Select(c => c.Name).ToList();
+            throw new UserError(ExitCode.Usage,
+                $"{command.Name} takes no --{name}{(owners.Count > 0 ? $" (it is an option of {string.Join(", ", owners)})" : "")}; usage: {command.Synopsis}");
+        }
+    }
+
     public bool Has(string flag) => _flags.Contains(flag);
 
     public string? Value(string name) => _values.GetValueOrDefault(name);

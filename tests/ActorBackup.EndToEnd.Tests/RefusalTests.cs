@@ -151,7 +151,6 @@ public sealed class RefusalTests
     [Theory]
     [InlineData("--help")]
     [InlineData("help")]
-    [InlineData("help", "restore")]
     public void Help_prints_the_usage_and_exits_0(params string[] args)
     {
         var result = PublishedCli.Run(args);
