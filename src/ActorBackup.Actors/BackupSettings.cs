@@ -24,7 +24,8 @@ public sealed record BackupSettings(
     TimeSpan ProgressInterval,
     int StorePriority = 0,
     bool DirectWrites = true,
-    bool RefuseReachableSnapshots = true)
+    bool RefuseReachableSnapshots = true,
+    string MetricsDirectory = "")
 {
     /// <summary>Pool sizes: each hasher, walker and copier is a dedicated thread with its own read buffer.</summary>
     public const int MaxHashers = 128;
@@ -58,7 +59,10 @@ public sealed record BackupSettings(
             ProgressInterval: read.Duration("progress-interval", TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1), zeroIsOff: true),
             StorePriority: read.Int("store-priority", 0, 19),
             DirectWrites: read.Bool("direct-writes"),
-            RefuseReachableSnapshots: read.Choice("reachable-snapshots", ["refuse", "warn"]) == "refuse");
+            RefuseReachableSnapshots: read.Choice("reachable-snapshots", ["refuse", "warn"]) == "refuse",
+            MetricsDirectory: read.Text("metrics.textfile-directory"));
+        if (settings.MetricsDirectory.Length > 0 && !settings.MetricsDirectory.StartsWith('/'))
+            throw read.Wrong("metrics.textfile-directory", "an absolute folder, or \"\" (off)", $"\"{settings.MetricsDirectory}\"");
         Dispatchers.Check(read);
         return settings;
     }

@@ -19,7 +19,7 @@ public sealed class Arguments
         "rootfolder", "backupfolder", "datafolder", "datalevels", "folderspause", "filespause", "doprogress", "hash",
         "share", "exact-mtime", "config", "cluster", "previous",
         "snapshot", "path", "target", "read-data-subset", "backuproot",
-        "keep-last", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly", "by",
+        "keep-last", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly", "by", "max-age",
     ];
 
     private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);

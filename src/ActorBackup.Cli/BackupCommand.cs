@@ -182,8 +182,12 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
         return finished;
     }
 
+    /// <summary>The figures of the run, once it ended (for the run record and the metrics textfile).</summary>
+    public RunStats? Stats { get; private set; }
+
     private void Report(RunFinished finished, RunOptions options)
     {
+        Stats = finished.Stats;
         if (args.Has("dostats"))
             foreach (var line in Summary.Lines(finished.Stats))
                 output.WriteLine(line);

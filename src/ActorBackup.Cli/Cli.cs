@@ -72,17 +72,20 @@ public static class Cli
             using var interruption = processEnds && parsed.Command is "backup" or "restore" or "verify" or "prune"
                 ? Interruption.Catch()
                 : Interruption.None();
-            return parsed.Command switch
+            var started = DateTime.UtcNow;
+            BackupCommand? backup = null;
+            int code;
+            try
             {
-                "backup" => (int)new BackupCommand(parsed, output, error, input, interruption, processEnds).Run(),
-                "node" => (int)new NodeCommand(parsed, output).Run(),
-                "restore" => (int)new RestoreCommand(parsed, output, error, interruption).Run(),
-                "verify" => (int)new VerifyCommand(parsed, output, error, interruption).Run(),
-                "prune" => (int)new PruneCommand(parsed, output, error, interruption).Run(),
-                "list" => (int)new ListCommand(parsed, output, error).Run(),
-                "stats" => (int)new StatsCommand(parsed, output, error).Run(),
-                _ => throw new UserError(ExitCode.Usage, $"unknown command '{parsed.Command}'; the commands are backup, restore, verify, prune, list, stats, node and help (see actorbackup help)"),
-            };
+                code = Dispatch(parsed, output, error, input, interruption, processEnds, b => backup = b);
+            }
+            catch (UserError e) when (e.Code != ExitCode.Usage)
+            {
+                Record(parsed, started, (int)e.Code, null, error);
+                throw;
+            }
+            Record(parsed, started, code, backup?.Stats, error);
+            return code;
         }
         catch (UserError e)
         {
@@ -94,5 +97,49 @@ public static class Cli
             error.WriteLine(verbosity > 0 ? $"actorbackup: internal error: {e}" : $"actorbackup: internal error: {e.Message} (run with -v for details)");
             return (int)ExitCode.Fatal;
         }
+    }
+
+    private static int Dispatch(Arguments parsed, TextWriter output, TextWriter error, TextReader input, Interruption interruption, bool processEnds, Action<BackupCommand> backupMade)
+    {
+        return parsed.Command switch
+        {
+            "backup" => (int)Made(new BackupCommand(parsed, output, error, input, interruption, processEnds), backupMade).Run(),
+            "status" => (int)new StatusCommand(parsed, output).Run(),
+            "node" => (int)new NodeCommand(parsed, output).Run(),
+            "restore" => (int)new RestoreCommand(parsed, output, error, interruption).Run(),
+            "verify" => (int)new VerifyCommand(parsed, output, error, interruption).Run(),
+            "prune" => (int)new PruneCommand(parsed, output, error, interruption).Run(),
+            "list" => (int)new ListCommand(parsed, output, error).Run(),
+            "stats" => (int)new StatsCommand(parsed, output, error).Run(),
+            _ => throw new UserError(ExitCode.Usage, $"unknown command '{parsed.Command}' (see actorbackup help)"),
+        };
+    }
+
+    private static T Made<T>(T command, Action<T> made)
+    {
+        made(command);
+        return command;
+    }
+
+    /// <summary>
+    /// A backup, verify or prune that got past its argument checks leaves its record in the data
+    /// folder (and the metrics textfile): `actorbackup status` and monitoring read them. Dry
+    /// runs and cluster runs (the data folder is the storage node's) leave none.
+    /// </summary>
+    private static void Record(Arguments parsed, DateTime started, int code, Protocol.CoordinatorProtocol.RunStats? stats, TextWriter error)
+    {
+        if (parsed.Command is not ("backup" or "verify" or "prune") || parsed.Has("dry-run") || parsed.Value("cluster") is not null
+            || parsed.Value("datafolder") is not { Length: > 0 } data)
+            return;
+        string? textfiles = null;
+        try
+        {
+            textfiles = Actors.BackupSettings.From(Hosting.BackupSystem.LoadConfig(parsed.Value("config"))).MetricsDirectory;
+        }
+        catch (UserError)
+        {
+            // A configuration the command refused: it said so already.
+        }
+        RunRecords.Write(Preflight.Normalize(data), parsed.Command, started, code, stats, textfiles, error);
     }
 }

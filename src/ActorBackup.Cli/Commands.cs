@@ -83,6 +83,7 @@ public static class Commands
                 new("keep-yearly", "N", "the same per year"),
                 new("dry-run", null, "say what would be removed, remove nothing"),
                 Json,
+                Config,
                 Verbose,
             ]),
         new("list", "actorbackup list --datafolder=DIR [--json]",
@@ -91,6 +92,9 @@ public static class Commands
         new("stats", "actorbackup stats --datafolder=DIR [--by=user] [--json]",
             "what the data folder holds and what each snapshot adds (--by=user: per owner)",
             [DataFolder, new("by", "user", "figures per file owner"), Json]),
+        new("status", "actorbackup status --datafolder=DIR [--max-age=8d] [--json]",
+            "the last backup, verify and prune of a data folder and their last success; exit 15 when the last successful backup is older than --max-age",
+            [DataFolder, new("max-age", "AGE", "how old the last successful backup may be: 8d (default), 36h, 90m, 600s"), Json]),
         new("node", "actorbackup node --config=FILE",
             "runs a long-lived cluster node (storage or hasher, from the role file)",
             [new("config", "FILE", "the node's role file (hocon/storage.hocon, hocon/hasher.hocon)"), Verbose]),
@@ -105,7 +109,8 @@ public static class Commands
           6 backup and data folders on different filesystems, 7 folder missing, 8 restore target not
           empty, 9 no such snapshot, 10 data folder read-only, 11 data folder locked,
           12 no storage node reached (cluster runs), 13 no space left in the data folder (free space
-          and run again: it resumes), 14 snapshots reachable by other users, 20 verify found damage,
+          and run again: it resumes), 14 snapshots reachable by other users,
+          15 status: last good backup older than --max-age, 20 verify found damage,
           21 verify healed all damage found, 129/130/143 stopped by SIGHUP/SIGINT/SIGTERM
         """;
 

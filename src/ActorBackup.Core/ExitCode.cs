@@ -62,6 +62,9 @@ public enum ExitCode
     /// </summary>
     SnapshotsReachable = 14,
 
+    /// <summary>status: no backup of the data folder succeeded within --max-age (or none is recorded).</summary>
+    BackupTooOld = 15,
+
     /// <summary>verify: damage was found (and, with --heal, not all of it could be repaired).</summary>
     DamageFound = 20,
 

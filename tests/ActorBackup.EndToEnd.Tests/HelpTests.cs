@@ -14,6 +14,7 @@ public sealed class HelpTests
         { "list", ["--datafolder=DIR", "--json"] },
         { "stats", ["--datafolder=DIR", "--by=user", "--json"] },
         { "node", ["--config=FILE"] },
+        { "status", ["--datafolder=DIR", "--max-age=AGE", "--json"] },
     };
 
     [Theory]
@@ -48,7 +49,7 @@ public sealed class HelpTests
     {
         var result = PublishedCli.Run("help", "bakup");
 
-        Expect.Refusal(result, 2, "help takes one command name (backup, restore, verify, prune, list, stats, node, help)");
+        Expect.Refusal(result, 2, "help takes one command name (backup, restore, verify, prune, list, stats, status, node, help)");
     }
 
     [Fact]
