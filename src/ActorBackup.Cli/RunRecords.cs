@@ -32,6 +32,16 @@ public static class RunRecords
         _ => code == 0,
     };
 
+    /// <summary>
+    /// Refusals before any work, whose exit codes promise that nothing was touched (a folder
+    /// exists or is missing, another format, another file system, the lock is another run's, a
+    /// read-only data folder, snapshots reachable by users): they leave no record either. Their
+    /// line says what to fix; the last success stays what it was.
+    /// </summary>
+    private static bool Refused(int code) => (ExitCode)code is ExitCode.Usage or ExitCode.BackupFolderExists or ExitCode.DataFolderMismatch
+        or ExitCode.DifferentFilesystems or ExitCode.FolderMissing or ExitCode.TargetNotEmpty or ExitCode.SnapshotNotFound
+        or ExitCode.DataFolderReadOnly or ExitCode.Locked or ExitCode.StorageUnreachable or ExitCode.SnapshotsReachable;
+
     public static string PathOf(string dataFolder, string kind) => Path.Combine(dataFolder, ".actorbackup", "runs", kind + ".last");
 
     /// <summary>
@@ -41,8 +51,7 @@ public static class RunRecords
     /// </summary>
     public static void Write(string dataFolder, string kind, DateTime started, int code, CoordinatorProtocol.RunStats? stats, string? textfileDirectory, TextWriter error)
     {
-        // Locked: the folder is another run's until it ends; read-only: nothing can be written.
-        if (!Directory.Exists(Path.Combine(dataFolder, ".actorbackup")) || code is (int)ExitCode.Locked or (int)ExitCode.DataFolderReadOnly)
+        if (!Directory.Exists(Path.Combine(dataFolder, ".actorbackup")) || Refused(code))
             return;
         var previous = Read(dataFolder, kind);
         var ended = DateTime.UtcNow;

@@ -136,7 +136,11 @@ public sealed class SettingsBoundsSpec
     public void Every_key_of_actorbackup_conf_refuses_values_of_the_wrong_kind_by_name(string value)
     {
         foreach (var key in LeafKeys(BackupSystem.ReadEmbedded("actorbackup.conf")))
+        {
+            if (key == "actorbackup.metrics.textfile-directory" && value == "\"\"")
+                continue; // "" is its documented "off"; every other odd value is refused
             Refused(() => CheckLocal(Local($"{key} = {value}")), key);
+        }
     }
 
     [Theory]

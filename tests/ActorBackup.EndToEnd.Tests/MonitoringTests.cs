@@ -30,16 +30,22 @@ public sealed partial class MonitoringTests
         Assert.Equal(first["actorbackup_last_run_end_timestamp_seconds"], first["actorbackup_last_success_timestamp_seconds"]);
         Assert.InRange(first["actorbackup_last_success_timestamp_seconds"], DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 120, DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1);
 
-        // The same backup folder again: refused (exit 4), and the last success stays the first run's.
-        var refused = s.Backup("week1", $"--config={config}");
-        Assert.Equal(4, refused.ExitCode);
-        var second = Parse(File.ReadAllText(metrics + "/actorbackup_backup.prom"));
-        Assert.Equal(4, second["actorbackup_last_run_exit_code"]);
-        Assert.Equal(first["actorbackup_last_success_timestamp_seconds"], second["actorbackup_last_success_timestamp_seconds"]);
-        Assert.True(second["actorbackup_last_run_end_timestamp_seconds"] >= first["actorbackup_last_run_end_timestamp_seconds"]);
+        // The same backup folder again: refused before any work (exit 4), which promises that
+        // nothing was touched: no record, the textfile is the first run's.
+        Assert.Equal(4, s.Backup("week1", $"--config={config}").ExitCode);
+        Assert.Equal(first, Parse(File.ReadAllText(metrics + "/actorbackup_backup.prom")));
 
-        Expect.Success(PublishedCli.Run("verify", $"--datafolder={s.Data}", $"--config={config}"));
-        Assert.Equal(0, Parse(File.ReadAllText(metrics + "/actorbackup_verify.prom"))["actorbackup_last_run_exit_code"]);
+        Expect.Success(PublishedCli.Run("verify", $"--datafolder={s.Data}", "--read-data", $"--config={config}"));
+        var verified = Parse(File.ReadAllText(metrics + "/actorbackup_verify.prom"));
+        Assert.Equal(0, verified["actorbackup_last_run_exit_code"]);
+        // Damage found (exit 20): a failed run; the last success stays the clean verify's.
+        var entry = s.EntryPath(Scenario.Sha1(System.Text.Encoding.UTF8.GetBytes("alpha\n")));
+        File.WriteAllText(entry, "alphA\n");
+        Assert.Equal(20, PublishedCli.Run("verify", $"--datafolder={s.Data}", "--read-data", $"--config={config}").ExitCode);
+        var damaged = Parse(File.ReadAllText(metrics + "/actorbackup_verify.prom"));
+        Assert.Equal(20, damaged["actorbackup_last_run_exit_code"]);
+        Assert.Equal(verified["actorbackup_last_success_timestamp_seconds"], damaged["actorbackup_last_success_timestamp_seconds"]);
+        Assert.True(damaged["actorbackup_last_run_end_timestamp_seconds"] > verified["actorbackup_last_run_end_timestamp_seconds"]);
         Expect.Success(PublishedCli.Run("prune", $"--datafolder={s.Data}", $"--backuproot={s.Backups}", "--keep-last=5", $"--config={config}"));
         Assert.Equal(0, Parse(File.ReadAllText(metrics + "/actorbackup_prune.prom"))["actorbackup_last_run_exit_code"]);
         Assert.Equal(["actorbackup_backup.prom", "actorbackup_prune.prom", "actorbackup_verify.prom"],
@@ -74,18 +80,17 @@ public sealed partial class MonitoringTests
     }
 
     [Fact]
-    public void Status_of_a_data_folder_whose_backups_all_failed_exits_15_and_of_no_data_folder_exits_7()
+    public void Status_of_a_data_folder_without_a_recorded_backup_exits_15_and_of_no_data_folder_exits_7()
     {
         using var s = new Scenario();
         s.Source.File("a.txt", "alpha\n");
         s.BackupSucceeds("week1");
-        File.Delete(RunRecordPath(s));
-        Assert.Equal(4, s.Backup("week1").ExitCode); // a failed run only
+        File.Delete(RunRecordPath(s)); // as a data folder made before run records began
 
         var status = PublishedCli.Run("status", $"--datafolder={s.Data}");
 
         Assert.True(status.ExitCode == 15, status.ToString());
-        Assert.Contains("no success yet", status.StdoutLines[0]);
+        Assert.Equal("backup: never run (on this data folder, since run records began)", status.StdoutLines[0]);
         Assert.Equal("STALE: no successful backup recorded, more than --max-age=8d", status.StdoutLines[^1]);
         Expect.Refusal(PublishedCli.Run("status", $"--datafolder={s.Temp.Combine("nowhere")}"), 7, "is not a data folder");
         Expect.Refusal(PublishedCli.Run("status", $"--datafolder={s.Data}", "--max-age=soon"), 2, "--max-age=soon is not a duration");
