@@ -30,7 +30,7 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
 
         using var system = ClusterSystem.Create(config, settings, cluster, source);
         var self = Akka.Cluster.Cluster.Get(system);
-        system.ActorOf(NodeMonitor.Props(output, cluster.JsonLogs, cluster.StatsInterval), "monitor");
+        system.ActorOf(NodeMonitor.Props(output, cluster.JsonLogs, cluster.StatsInterval, settings.MetricsDirectory), "monitor");
         var joinWatch = system.ActorOf(JoinWatch.Props(), "join-watch");
         try
         {

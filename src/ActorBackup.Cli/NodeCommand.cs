@@ -51,7 +51,7 @@ public sealed class NodeCommand(Arguments args, TextWriter output)
     {
         using var system = ClusterSystem.Create(config, settings, cluster, source);
         var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
-        system.ActorOf(NodeMonitor.Props(output, cluster.JsonLogs, cluster.StatsInterval), "monitor");
+        system.ActorOf(NodeMonitor.Props(output, cluster.JsonLogs, cluster.StatsInterval, settings.MetricsDirectory), "monitor");
         if (roles.Contains("storage"))
             system.ActorOf(StorageService.Props(new StorageService.Settings(settings, cluster.SourceVisible, cluster.Paths,
                 cluster.AllowedFolders, TimeSpan.FromSeconds(60))), "storage");

@@ -166,7 +166,8 @@ public sealed class OperabilityTests(ITestOutputHelper output)
         using var cluster = new TestCluster(output);
         var source = new TreeBuilder(cluster.Temp.Combine("src")).SmallFiles("bulk", files: 200, distinct: 150);
         const string Json = "actorbackup.cluster.log-format = json";
-        var storage = cluster.StartStorage(Json + "\nactorbackup.cluster.node-name = store1");
+        var textfiles = cluster.Folder("textfiles");
+        var storage = cluster.StartStorage(Json + $"\nactorbackup.cluster.node-name = store1\nactorbackup.metrics.textfile-directory = \"{textfiles}\"");
         var hasher = cluster.StartHasher(Json + "\nactorbackup.cluster.node-name = hash1");
         cluster.AwaitUp(hasher);
 
@@ -174,6 +175,13 @@ public sealed class OperabilityTests(ITestOutputHelper output)
             Json + "\nactorbackup.cluster.node-name = cron1");
         Expect.Success(run, cluster);
         Thread.Sleep(TimeSpan.FromSeconds(2)); // the coordinator's leaving, as the nodes log it
+
+        // The storage node's stats line as a node_exporter textfile, rewritten every stats-interval.
+        var prom = File.ReadAllLines(textfiles + "/actorbackup_node_store1.prom");
+        Assert.All(prom.Where(l => !l.StartsWith('#')), l => Assert.Matches(@"^actorbackup_node_[a-z_]+\{node=""store1"",roles=""storage""\} [0-9.eE+-]+$", l));
+        var stored = prom.Single(l => l.StartsWith("actorbackup_node_stored_entries{", StringComparison.Ordinal));
+        Assert.True(double.Parse(stored.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) >= 150, stored);
+        Assert.Equal(["actorbackup_node_store1.prom"], Directory.GetFiles(textfiles).Select(Path.GetFileName));
 
         // Names, not ports (each unique, so no address follows).
         Assert.Contains(run.StdoutLines, l => l.StartsWith("files hashed by node: ", StringComparison.Ordinal) && l.Contains("hash1=") && !l.Contains('('));

@@ -22,8 +22,11 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public NodeMonitor(TextWriter log, bool json, TimeSpan interval)
+    private readonly string _textfiles;
+
+    public NodeMonitor(TextWriter log, bool json, TimeSpan interval, string textfiles = "")
     {
+        _textfiles = textfiles;
         _log = log;
         _json = json;
         _interval = interval;
@@ -47,8 +50,9 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
     public static void Log(IActorContext context, string what, Dictionary<string, object> fields) =>
         context.ActorSelection("/user/monitor").Tell(new Event(what, fields));
 
-    public static Props Props(TextWriter log, bool json, TimeSpan interval) =>
-        Akka.Actor.Props.Create(() => new NodeMonitor(log, json, interval));
+    /// <param name="textfiles">actorbackup.metrics.textfile-directory: where each stats line also goes as a node_exporter textfile ("" off).</param>
+    public static Props Props(TextWriter log, bool json, TimeSpan interval, string textfiles = "") =>
+        Akka.Actor.Props.Create(() => new NodeMonitor(log, json, interval, textfiles));
 
     protected override void PreStart()
     {
@@ -87,10 +91,43 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
             var known = _cluster.State.Members.ToList();
             fields["files_by_node"] = string.Join(" ", _work.FilesByNode.Select(kv => $"{NodeNames.Display(known, kv.Key).Replace(" ", "")}={kv.Value}"));
         }
+        if (_textfiles.Length > 0)
+            WriteTextfile(fields);
         _work = null; // a run's figures are shown while its broker answers, never after it
         _lastFiles = files;
         _lastBytes = bytes;
         Write("stats", fields);
+    }
+
+    /// <summary>
+    /// The stats line's numbers as actorbackup_node_* gauges for node_exporter's textfile
+    /// collector, labelled with this node's name and roles; written whole (temp file, rename).
+    /// A folder that cannot be written is said once a tick in the log, the node goes on.
+    /// </summary>
+    private void WriteTextfile(Dictionary<string, object> fields)
+    {
+        var name = Context.System.Settings.Config.GetString("actorbackup.cluster.node-name", "node");
+        var roles = string.Join(",", NodeNames.Duties(_cluster.SelfMember));
+        var labels = $"{{node=\"{name}\",roles=\"{roles}\"}}";
+        var text = new System.Text.StringBuilder();
+        foreach (var (key, value) in fields)
+        {
+            if (value is not (int or long or double))
+                continue;
+            var metric = "actorbackup_node_" + key;
+            text.Append($"# HELP {metric} The stats line's {key} on this node.\n# TYPE {metric} gauge\n");
+            text.Append(System.FormattableString.Invariant($"{metric}{labels} {Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture)}\n"));
+        }
+        var path = Path.Combine(_textfiles, $"actorbackup_node_{name}.prom");
+        try
+        {
+            File.WriteAllText(path + ".tmp", text.ToString());
+            File.Move(path + ".tmp", path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Write("metrics-unwritable", new() { ["path"] = path, ["cause"] = e.Message });
+        }
     }
 
     private void Write(string what, Dictionary<string, object> fields) =>
