@@ -27,6 +27,9 @@ public sealed class DeployTests
         Assert.Matches(@"installed .* \(self-contained, ReadyToRun composite, \d+ MB; bundles \.NET 10\.0\.\d+\)", composite.Stdout);
         Assert.True(File.Exists(Path.Combine(opt, "libcoreclr.so")), "the runtime is in the folder");
         Assert.Contains("\"System.Runtime.TieredCompilation\": false", File.ReadAllText(Path.Combine(opt, "actorbackup.runtimeconfig.json")));
+        // The man page and completion come with the program (installed system-wide only into /opt as root).
+        Assert.StartsWith(".TH ACTORBACKUP 1 ", File.ReadAllText(Path.Combine(opt, "man", "man1", "actorbackup.1")));
+        Assert.Contains("complete -o default -F _actorbackup actorbackup", File.ReadAllText(Path.Combine(opt, "completion", "actorbackup.bash")));
         BacksUp(s, opt, "week1");
 
         var shared = Publish(opt, "--shared-runtime");
