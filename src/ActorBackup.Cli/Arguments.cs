@@ -8,19 +8,15 @@ namespace ActorBackup.Cli;
 /// </summary>
 public sealed class Arguments
 {
+    /// <summary>Options without a value: those of the command table, and the ones every command takes.</summary>
     private static readonly HashSet<string> Flags =
     [
-        "createdirs", "pauseonerror", "awaituserinput", "dostats", "ignorefileexists", "help", "version", "verbose",
-        "rehash", "overwrite", "read-data", "heal", "dry-run", "json", "one-file-system",
+        "help", "version", "verbose",
+        .. Commands.All.SelectMany(c => c.Options).Where(o => o.Value is null && o.Name.Length > 1).Select(o => o.Name),
     ];
 
-    private static readonly HashSet<string> Valued =
-    [
-        "rootfolder", "backupfolder", "datafolder", "datalevels", "folderspause", "filespause", "doprogress", "hash",
-        "share", "exact-mtime", "config", "cluster", "previous",
-        "snapshot", "path", "target", "read-data-subset", "backuproot",
-        "keep-last", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly", "by", "max-age",
-    ];
+    /// <summary>Options with a value (--name=VALUE or --name VALUE), from the command table.</summary>
+    private static readonly HashSet<string> Valued = [.. Commands.All.SelectMany(c => c.Options).Where(o => o.Value is not null).Select(o => o.Name)];
 
     private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
     private readonly HashSet<string> _flags = new(StringComparer.Ordinal);

@@ -24,9 +24,13 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
 
     private readonly string _textfiles;
 
+    /// <summary>This node's name (actorbackup.cluster.node-name, made effective at start), for every line.</summary>
+    private readonly string _name;
+
     public NodeMonitor(TextWriter log, bool json, TimeSpan interval, string textfiles = "")
     {
         _textfiles = textfiles;
+        _name = Context.System.Settings.Config.GetString("actorbackup.cluster.node-name", _cluster.SelfAddress.ToString());
         _log = log;
         _json = json;
         _interval = interval;
@@ -106,7 +110,7 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
     /// </summary>
     private void WriteTextfile(Dictionary<string, object> fields)
     {
-        var name = Context.System.Settings.Config.GetString("actorbackup.cluster.node-name", "node");
+        var name = _name;
         var roles = string.Join(",", NodeNames.Duties(_cluster.SelfMember));
         var labels = $"{{node=\"{name}\",roles=\"{roles}\"}}";
         var text = new System.Text.StringBuilder();
@@ -131,7 +135,7 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
     }
 
     private void Write(string what, Dictionary<string, object> fields) =>
-        LogLine.Write(_log, LogLine.Format(_json, Context.System.Settings.Config.GetString("actorbackup.cluster.node-name", _cluster.SelfAddress.ToString()), what, fields));
+        LogLine.Write(_log, LogLine.Format(_json, _name, what, fields));
 
     /// <summary>A member as its lines show it: address, name, what it does, and (for membership changes) its status.</summary>
     private static Dictionary<string, object> Describe(Member member, bool status)
