@@ -77,10 +77,14 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
                 {
                     FatalReason = $"storage node {storage} was lost mid-run ({(self.State.Unreachable.Any(m => m.Address == storage) ? "unreachable: stalled, crashed or cut off by the network" : "it left or was removed")}; see the member- lines above)",
                 };
-            var work = broker.Ask<WorkBroker.WorkStats>(new WorkBroker.GetWorkStats(), TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
-            var members = self.State.Members.ToList();
-            output.WriteLine("files hashed by node: " + string.Join(", ", work.FilesByNode.Select(kv => $"{NodeNames.Display(members, kv.Key)}={kv.Value}")));
-            output.WriteLine($"new content written into the store by hash workers (store-visible): {work.FilesWritten} files");
+            // The cluster may down this node right after a lost run ends: its actors are gone then,
+            // and the figures with them; the run's outcome above is what counts.
+            if (WorkStatsOf(broker, system) is { } work)
+            {
+                var members = self.State.Members.ToList();
+                output.WriteLine("files hashed by node: " + string.Join(", ", work.FilesByNode.Select(kv => $"{NodeNames.Display(members, kv.Key)}={kv.Value}")));
+                output.WriteLine($"new content written into the store by hash workers (store-visible): {work.FilesWritten} files");
+            }
             output.WriteLine($"content streamed to the storage node: {ContentSender.FilesSent} files, {ContentSender.BytesSent} bytes");
             service.Tell(new CloseSession(options.SnapshotName));
             return finished;
@@ -115,6 +119,22 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
         {
             throw new UserError(ExitCode.StorageUnreachable,
                 $"storage node {storage} did not answer the session request within {timeout.TotalSeconds:F0} s (stalled, overloaded, or cut off); nothing was written");
+        }
+    }
+
+    /// <summary>The broker's figures, or null when this node's actor system ended (downed) before it answered.</summary>
+    private static WorkBroker.WorkStats? WorkStatsOf(IActorRef broker, ActorSystem system)
+    {
+        var ask = broker.Ask<WorkBroker.WorkStats>(new WorkBroker.GetWorkStats(), TimeSpan.FromSeconds(5));
+        if (Task.WaitAny(ask, system.WhenTerminated) == 1 && !ask.IsCompletedSuccessfully)
+            return null;
+        try
+        {
+            return ask.GetAwaiter().GetResult();
+        }
+        catch (AskTimeoutException)
+        {
+            return null;
         }
     }
 
