@@ -2,11 +2,11 @@ using ActorBackup.Actors;
 using ActorBackup.Actors.Cluster;
 using ActorBackup.Actors.Coordinator;
 using ActorBackup.Core;
-using ActorBackup.Core.Store;
 using ActorBackup.Hosting;
 using Akka.Actor;
 
 using Akka.Configuration;
+using ActorBackup.Store;
 using static ActorBackup.Protocol.ClusterProtocol;
 using static ActorBackup.Protocol.CoordinatorProtocol;
 

@@ -3,8 +3,9 @@ using System.Text;
 using System.Text.Json;
 using ActorBackup.Actors.Storage;
 using ActorBackup.Core;
-using ActorBackup.Core.Manifest;
-using ActorBackup.Core.Store;
+using ActorBackup.Store;
+using ActorBackup.Store.Catalog;
+using ActorBackup.Store.Manifest;
 
 namespace ActorBackup.Cli;
 

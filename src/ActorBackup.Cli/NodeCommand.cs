@@ -4,6 +4,8 @@ using ActorBackup.Actors.Storage;
 using ActorBackup.Core;
 using ActorBackup.Hosting;
 using ActorBackup.Posix;
+using ActorBackup.Store;
+using ActorBackup.Store.Catalog;
 using Akka.Actor;
 
 namespace ActorBackup.Cli;

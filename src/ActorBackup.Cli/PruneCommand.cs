@@ -1,12 +1,13 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using ActorBackup.Actors.Prune;
 using ActorBackup.Actors.Storage;
 using ActorBackup.Core;
-using ActorBackup.Core.Manifest;
-using ActorBackup.Core.Store;
 using ActorBackup.Posix;
+using ActorBackup.Store;
+using ActorBackup.Store.Catalog;
+using ActorBackup.Store.Manifest;
+using ActorBackup.Store.Prune;
 
 namespace ActorBackup.Cli;
 

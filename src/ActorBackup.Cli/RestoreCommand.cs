@@ -3,10 +3,12 @@ using ActorBackup.Actors;
 using ActorBackup.Actors.Restore;
 using ActorBackup.Actors.Storage;
 using ActorBackup.Core;
-using ActorBackup.Core.Manifest;
-using ActorBackup.Core.Store;
 using ActorBackup.Hosting;
 using ActorBackup.Posix;
+using ActorBackup.Store;
+using ActorBackup.Store.Catalog;
+using ActorBackup.Store.Manifest;
+using ActorBackup.Store.Restore;
 using Akka.Actor;
 using static ActorBackup.Actors.Restore.RestoreProtocol;
 

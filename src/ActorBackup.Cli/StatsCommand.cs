@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using ActorBackup.Actors.Storage;
 using ActorBackup.Core;
+using ActorBackup.Store;
+using ActorBackup.Store.Catalog;
 
 namespace ActorBackup.Cli;
 
@@ -21,7 +23,7 @@ public sealed class StatsCommand(Arguments args, TextWriter output, TextWriter e
             "user" => true,
             var other => throw new UserError(ExitCode.Usage, $"--by={other} is not known; use --by=user"),
         };
-        var report = StoreStats.Compute(data, byUser, notice => error.WriteLine($"actorbackup: notice: {notice}"));
+        var report = StoreUsage.Compute(data, byUser, notice => error.WriteLine($"actorbackup: notice: {notice}"));
         if (args.Has("json"))
             WriteJson(report);
         else

@@ -4,9 +4,11 @@ using ActorBackup.Actors;
 using ActorBackup.Actors.Storage;
 using ActorBackup.Actors.Verify;
 using ActorBackup.Core;
-using ActorBackup.Core.Store;
 using ActorBackup.Hosting;
 using ActorBackup.Posix;
+using ActorBackup.Store;
+using ActorBackup.Store.Catalog;
+using ActorBackup.Store.Verify;
 
 namespace ActorBackup.Cli;
 

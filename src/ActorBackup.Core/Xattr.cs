@@ -1,5 +1,4 @@
 using System.Text;
-using ActorBackup.Core.Manifest;
 
 namespace ActorBackup.Core;
 

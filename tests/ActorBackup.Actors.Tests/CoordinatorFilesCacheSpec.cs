@@ -1,6 +1,8 @@
 using ActorBackup.Actors.Tests.Support;
 using ActorBackup.Core;
 using ActorBackup.Protocol;
+using ActorBackup.Store;
+using ActorBackup.Store.Catalog;
 using Akka.Actor;
 using Akka.TestKit;
 using Xunit.Abstractions;

@@ -2,6 +2,8 @@ using ActorBackup.Actors.Tests.Support;
 using ActorBackup.Core;
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
+using ActorBackup.Store;
+using ActorBackup.Store.Catalog;
 using Akka.Actor;
 using Akka.TestKit;
 using Xunit.Abstractions;

@@ -2,6 +2,8 @@ using ActorBackup.Actors.Storage;
 using ActorBackup.Actors.Tests.Support;
 using ActorBackup.Core;
 using ActorBackup.Posix;
+using ActorBackup.Store;
+using ActorBackup.Store.Catalog;
 using Akka.Actor;
 using Xunit.Abstractions;
 using static ActorBackup.Protocol.CopierProtocol;

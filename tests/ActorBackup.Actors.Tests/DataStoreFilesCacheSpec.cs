@@ -1,9 +1,11 @@
 using ActorBackup.Actors.Storage;
 using ActorBackup.Actors.Tests.Support;
 using ActorBackup.Core;
-using ActorBackup.Core.Manifest;
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
+using ActorBackup.Store;
+using ActorBackup.Store.Catalog;
+using ActorBackup.Store.Manifest;
 using Akka.Actor;
 using Akka.TestKit;
 using Xunit.Abstractions;

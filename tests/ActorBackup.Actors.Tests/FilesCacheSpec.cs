@@ -1,8 +1,8 @@
 using System.Text;
 using ActorBackup.Actors.Walker;
 using ActorBackup.Core;
-using ActorBackup.Core.Manifest;
 using ActorBackup.Protocol;
+using ActorBackup.Store.Manifest;
 
 namespace ActorBackup.Actors.Tests;
 

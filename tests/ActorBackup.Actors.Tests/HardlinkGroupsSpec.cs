@@ -1,7 +1,8 @@
 using ActorBackup.Actors.Restore;
 using ActorBackup.Core;
-using static ActorBackup.Actors.Restore.HardlinkGroups;
+using ActorBackup.Store.Restore;
 using static ActorBackup.Actors.Restore.RestoreProtocol;
+using static ActorBackup.Store.Restore.HardlinkGroups;
 
 namespace ActorBackup.Actors.Tests;
 

@@ -2,6 +2,7 @@ using ActorBackup.Actors.Tests.Support;
 using ActorBackup.Core;
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
+using ActorBackup.Store;
 using Akka.Actor;
 using Xunit.Abstractions;
 using static ActorBackup.Protocol.HasherProtocol;

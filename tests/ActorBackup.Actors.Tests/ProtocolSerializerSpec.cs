@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using ActorBackup.Actors.Tests.Support;
 using ActorBackup.Core;
-using ActorBackup.Core.Manifest;
 using ActorBackup.Hosting;
 using ActorBackup.Protocol;
 using ActorBackup.Protocol.Serialization;
+using ActorBackup.Store.Catalog;
+using ActorBackup.Store.Manifest;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Serialization;

@@ -1,9 +1,10 @@
 using ActorBackup.Actors.Restore;
 using ActorBackup.Actors.Tests.Support;
 using ActorBackup.Core;
-using ActorBackup.Core.Manifest;
-using ActorBackup.Core.Store;
 using ActorBackup.Posix;
+using ActorBackup.Store;
+using ActorBackup.Store.Manifest;
+using ActorBackup.Store.Restore;
 using Akka.Actor;
 using Akka.TestKit;
 using Xunit.Abstractions;

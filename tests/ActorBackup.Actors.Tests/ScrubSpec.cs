@@ -1,7 +1,8 @@
 using ActorBackup.Actors.Tests.Support;
 using ActorBackup.Actors.Verify;
 using ActorBackup.Core;
-using ActorBackup.Core.Store;
+using ActorBackup.Store;
+using ActorBackup.Store.Verify;
 using Akka.Actor;
 using Akka.TestKit;
 using Xunit.Abstractions;

@@ -1,8 +1,9 @@
 using System.Security.Cryptography;
 using ActorBackup.Actors.Hasher;
 using ActorBackup.Posix;
-using Microsoft.Win32.SafeHandles;
+using ActorBackup.Store.Content;
 using ActorBackup.Testing;
+using Microsoft.Win32.SafeHandles;
 
 namespace ActorBackup.Actors.Tests;
 

@@ -1,6 +1,7 @@
 using ActorBackup.Actors.DataStore;
 using ActorBackup.Core;
 using ActorBackup.Posix;
+using ActorBackup.Store;
 using Mono.Unix.Native;
 
 namespace ActorBackup.Actors.Tests;

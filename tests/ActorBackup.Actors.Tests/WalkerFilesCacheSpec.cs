@@ -1,8 +1,9 @@
 using ActorBackup.Actors.Tests.Support;
 using ActorBackup.Core;
-using ActorBackup.Core.Manifest;
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
+using ActorBackup.Store;
+using ActorBackup.Store.Manifest;
 using Mono.Unix.Native;
 using Xunit.Abstractions;
 using static ActorBackup.Protocol.WalkerProtocol;

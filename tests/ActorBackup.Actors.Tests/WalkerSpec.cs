@@ -1,7 +1,8 @@
 using ActorBackup.Actors.Tests.Support;
 using ActorBackup.Core;
-using ActorBackup.Core.Manifest;
 using ActorBackup.Posix;
+using ActorBackup.Store;
+using ActorBackup.Store.Manifest;
 using Xunit.Abstractions;
 using static ActorBackup.Protocol.WalkerProtocol;
 using WalkerActor = ActorBackup.Actors.Walker.Walker;

@@ -1,6 +1,7 @@
-using ActorBackup.Core.Manifest;
+using ActorBackup.Core;
 using ActorBackup.Core.Tests.Support;
 using ActorBackup.Posix;
+using ActorBackup.Store.Manifest;
 using Mono.Unix.Native;
 
 namespace ActorBackup.Core.Tests;

@@ -1,6 +1,7 @@
 using System.Text;
-using ActorBackup.Core.Manifest;
+using ActorBackup.Core;
 using ActorBackup.Core.Tests.Support;
+using ActorBackup.Store.Manifest;
 using static ActorBackup.Core.Tests.Support.ManifestSamples;
 
 namespace ActorBackup.Core.Tests;

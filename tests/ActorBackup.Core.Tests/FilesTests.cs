@@ -1,8 +1,9 @@
-using ActorBackup.Core.Manifest;
+using ActorBackup.Core;
 using ActorBackup.Core.Tests.Support;
 using ActorBackup.Posix;
-using Names = ActorBackup.Testing.Names;
+using ActorBackup.Store.Manifest;
 using Mono.Unix.Native;
+using Names = ActorBackup.Testing.Names;
 
 namespace ActorBackup.Core.Tests;
 

@@ -1,4 +1,5 @@
-using ActorBackup.Core.Manifest;
+using ActorBackup.Core;
+using ActorBackup.Store.Manifest;
 
 namespace ActorBackup.Core.Tests;
 

@@ -1,5 +1,5 @@
-using ActorBackup.Core.Manifest;
 using ActorBackup.Core.Tests.Support;
+using ActorBackup.Store.Manifest;
 
 namespace ActorBackup.Core.Tests;
 

@@ -1,6 +1,6 @@
 using System.Text;
-using ActorBackup.Core.Manifest;
 using ActorBackup.Core.Tests.Support;
+using ActorBackup.Store.Manifest;
 
 namespace ActorBackup.Core.Tests;
 

@@ -1,5 +1,6 @@
 using System.Text;
-using ActorBackup.Core.Manifest;
+using ActorBackup.Core;
+using ActorBackup.Store.Manifest;
 
 namespace ActorBackup.Core.Tests;
 

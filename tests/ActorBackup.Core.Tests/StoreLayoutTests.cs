@@ -1,4 +1,4 @@
-using ActorBackup.Core.Store;
+using ActorBackup.Store;
 
 namespace ActorBackup.Core.Tests;
 

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
-using ActorBackup.Core.Manifest;
 using ActorBackup.EndToEnd.Tests.Support;
 using ActorBackup.Posix;
+using ActorBackup.Store.Manifest;
 using ActorBackup.Testing;
 
 namespace ActorBackup.EndToEnd.Tests;

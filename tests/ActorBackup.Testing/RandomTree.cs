@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using ActorBackup.Core;
 using Mono.Unix.Native;
 
 namespace ActorBackup.Testing;

@@ -1,5 +1,6 @@
 using ActorBackup.Core;
 using ActorBackup.Posix;
+using ActorBackup.Store;
 using Akka.Actor;
 using Microsoft.Win32.SafeHandles;
 using static ActorBackup.Protocol.ClusterProtocol;

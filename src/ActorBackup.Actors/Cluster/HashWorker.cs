@@ -2,6 +2,7 @@ using ActorBackup.Actors.Hasher;
 using ActorBackup.Core;
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
+using ActorBackup.Store.Content;
 using Akka.Actor;
 using static ActorBackup.Protocol.ClusterProtocol;
 using static ActorBackup.Protocol.HasherProtocol;

@@ -1,5 +1,6 @@
 using ActorBackup.Core;
 using ActorBackup.Protocol;
+using ActorBackup.Store;
 using Akka.Actor;
 using Akka.Event;
 using static ActorBackup.Protocol.ClusterProtocol;

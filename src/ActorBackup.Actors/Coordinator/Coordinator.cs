@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using ActorBackup.Actors.DataStore;
 using ActorBackup.Core;
-using ActorBackup.Core.Manifest;
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
+using ActorBackup.Store;
+using ActorBackup.Store.Manifest;
 using Akka.Actor;
 using static ActorBackup.Protocol.CoordinatorProtocol;
 using static ActorBackup.Protocol.DataStoreProtocol;

@@ -1,6 +1,8 @@
 using ActorBackup.Actors.Hasher;
 using ActorBackup.Core;
 using ActorBackup.Posix;
+using ActorBackup.Store;
+using ActorBackup.Store.Content;
 using Akka.Actor;
 using Akka.Routing;
 using Microsoft.Win32.SafeHandles;

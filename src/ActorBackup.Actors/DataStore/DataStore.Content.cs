@@ -1,8 +1,8 @@
 using ActorBackup.Core;
-using ActorBackup.Core.Manifest;
-using ActorBackup.Core.Store;
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
+using ActorBackup.Store;
+using ActorBackup.Store.Manifest;
 using Akka.Actor;
 using Mono.Unix.Native;
 using static ActorBackup.Protocol.CopierProtocol;

@@ -1,8 +1,11 @@
+using System.Globalization;
+using System.Text;
 using ActorBackup.Core;
-using ActorBackup.Core.Manifest;
-using ActorBackup.Core.Store;
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
+using ActorBackup.Store;
+using ActorBackup.Store.Catalog;
+using ActorBackup.Store.Manifest;
 using Akka.Actor;
 using Mono.Unix.Native;
 using static ActorBackup.Protocol.CopierProtocol;
@@ -138,7 +141,8 @@ public sealed partial class DataStore : TypeSwitchActor
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _coordinator.Tell(StoreFull.Failure(e, _options.Store.DataFolder));
+            var (reason, code) = StoreFull.Failure(e, _options.Store.DataFolder);
+            _coordinator.Tell(new StoreFailed(reason, code));
             Become(Failed);
         }
     }
@@ -151,7 +155,7 @@ public sealed partial class DataStore : TypeSwitchActor
         foreach (var folder in layout.TempFolders)
             Files.CreateFolders(folder, 0x1C0);
         Files.CreateFolders(layout.SnapshotsFolder, 0x1C0);
-        foreach (var file in Storage.TempFiles.List(layout))
+        foreach (var file in TempFiles.List(layout))
             Files.Unlink(file);
         RemovePublishLeftovers(layout, _options.SnapshotName);
 
@@ -248,7 +252,7 @@ public sealed partial class DataStore : TypeSwitchActor
     private static void RemovePublishLeftovers(StoreLayout layout, string name)
     {
         var sorting = name + ".manifest.sorting";
-        var summary = name + Storage.SnapshotList.SummarySuffix + ".tmp";
+        var summary = name + SnapshotList.SummarySuffix + ".tmp";
         List<string> names;
         using (var dir = DirectoryHandle.Open(layout.SnapshotsFolder))
             names = dir.ListNames();
@@ -266,7 +270,7 @@ public sealed partial class DataStore : TypeSwitchActor
         var prefix = $"{Environment.ProcessId}-";
         try
         {
-            foreach (var file in Storage.TempFiles.List(layout).Where(f => Path.GetFileName(f).StartsWith(prefix, StringComparison.Ordinal)))
+            foreach (var file in TempFiles.List(layout).Where(f => Path.GetFileName(f).StartsWith(prefix, StringComparison.Ordinal)))
                 Files.TryUnlink(file);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -383,7 +387,8 @@ public sealed partial class DataStore : TypeSwitchActor
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Sender.Tell(StoreFull.Failure(e, _options.Store.DataFolder));
+            var (reason, code) = StoreFull.Failure(e, _options.Store.DataFolder);
+            Sender.Tell(new StoreFailed(reason, code));
         }
         _manifest = null;
     }
@@ -421,7 +426,7 @@ public sealed partial class DataStore : TypeSwitchActor
         // written by the syncfs below only to be removed.
         Files.Rename(manifest + ".sorting", manifest + ".partial");
         // What this run added, for `list`: durable (the syncfs below) before the manifest is published.
-        Storage.SnapshotList.WriteSummary(layout, _options.SnapshotName, Stats());
+        WriteSummary(layout, _options.SnapshotName, Stats());
         if (_settings.Fsync)
             Files.SyncFileSystem(layout.DataFolder);
         Files.Rename(manifest + ".partial", manifest);
@@ -466,5 +471,27 @@ public sealed partial class DataStore : TypeSwitchActor
         _snapshotDirs.Dispose();
         _store.Dispose();
         base.PostStop();
+    }
+
+    /// <summary>
+    /// Writes NAME.summary (to a temp name, then renamed): the new content a run stored, for
+    /// list. Called by the data-store as it publishes, before the syncfs that makes it durable
+    /// with the snapshot and before the manifest gets its final name, so a published
+    /// snapshot's summary is on disk. Not fsynced on its own: that syncfs follows.
+    /// </summary>
+    private static void WriteSummary(StoreLayout layout, string name, StoreStats s)
+    {
+        var path = SnapshotList.SummaryPath(layout, name);
+        var temp = path + ".tmp";
+        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 4096))
+        {
+            file.Write(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture,
+                $"new-files {s.NewEntries}\nnew-bytes {s.NewBytes}\nlinks {s.Links}\n" +
+                $"cloned-files {s.ClonedEntries}\ncloned-bytes {s.ClonedBytes}\ncopied-files {s.CopiedEntries}\ncopied-bytes {s.CopiedBytes}\n" +
+                $"entries {(s.CanClone ? "clone" : "copy")}\nentry-mtime {(s.ExactMtime ? "own" : "first")}\n" +
+                $"entry-xattrs {(s.EntriesCarryXattrs ? "own" : "none")}\nxattrs-not-set {s.XattrsNotSet}\n" +
+                $"finished {DateTime.UtcNow:yyyy-MM-dd'T'HH:mm:ss'Z'}\n")));
+        }
+        File.Move(temp, path, overwrite: true);
     }
 }

@@ -1,5 +1,6 @@
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
+using ActorBackup.Store;
 using Akka.Actor;
 using static ActorBackup.Protocol.DataStoreProtocol;
 
@@ -39,7 +40,8 @@ internal sealed class Finisher : TypeSwitchActor
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 // Never lost: a request left unanswered would leave the run waiting.
-                Sender.Tell(StoreFull.Failure(e, dataFolder));
+                var (reason, code) = StoreFull.Failure(e, dataFolder);
+                Sender.Tell(new StoreFailed(reason, code));
                 return;
             }
             Sender.Tell(new DirectoryFinalized(m.Directory.Path, problem));

@@ -1,7 +1,8 @@
 using ActorBackup.Core;
-using ActorBackup.Core.Manifest;
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
+using ActorBackup.Store;
+using ActorBackup.Store.Manifest;
 using Mono.Unix.Native;
 
 namespace ActorBackup.Actors.DataStore;

@@ -1,4 +1,5 @@
 using ActorBackup.Posix;
+using ActorBackup.Store;
 using Akka.Actor;
 
 namespace ActorBackup.Actors.DataStore;

@@ -1,6 +1,8 @@
 using ActorBackup.Core;
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
+using ActorBackup.Store;
+using ActorBackup.Store.Content;
 using Akka.Actor;
 using Akka.Routing;
 using static ActorBackup.Protocol.HasherProtocol;

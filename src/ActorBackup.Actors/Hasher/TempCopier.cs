@@ -1,7 +1,8 @@
 using ActorBackup.Core;
-using ActorBackup.Core.Store;
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
+using ActorBackup.Store;
+using ActorBackup.Store.Content;
 using Microsoft.Win32.SafeHandles;
 
 namespace ActorBackup.Actors.Hasher;

@@ -1,7 +1,9 @@
 using ActorBackup.Actors.Hasher;
 using ActorBackup.Core;
-using ActorBackup.Core.Manifest;
 using ActorBackup.Posix;
+using ActorBackup.Store.Content;
+using ActorBackup.Store.Manifest;
+using ActorBackup.Store.Restore;
 using Akka.Actor;
 using Akka.Routing;
 using Microsoft.Win32.SafeHandles;

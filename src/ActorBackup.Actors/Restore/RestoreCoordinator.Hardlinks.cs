@@ -1,6 +1,7 @@
 using ActorBackup.Core;
-using ActorBackup.Core.Manifest;
 using ActorBackup.Posix;
+using ActorBackup.Store.Manifest;
+using ActorBackup.Store.Restore;
 using static ActorBackup.Actors.Restore.RestoreProtocol;
 
 namespace ActorBackup.Actors.Restore;

@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using ActorBackup.Core;
-using ActorBackup.Core.Manifest;
 using ActorBackup.Posix;
+using ActorBackup.Store.Manifest;
+using ActorBackup.Store.Restore;
 using Akka.Actor;
 using static ActorBackup.Actors.Restore.RestoreProtocol;
 

@@ -1,4 +1,5 @@
 using ActorBackup.Core;
+using ActorBackup.Store.Restore;
 
 namespace ActorBackup.Actors.Restore;
 
@@ -22,9 +23,6 @@ public static class RestoreProtocol
 
     /// <summary>A signal came: no more manifest lines are read; the run ends with <paramref name="Code"/> once the batches in flight are back.</summary>
     public sealed record StopRestore(ExitCode Code, string Reason);
-
-    /// <summary>One regular file of the manifest: where it goes, its metadata and xattrs, and the store entry holding its bytes.</summary>
-    public sealed record FileToRestore(string Path, FileMeta Meta, string Hash, int Suffix, IReadOnlyList<Xattr>? Xattrs = null);
 
     /// <summary>
     /// A batch of files. <paramref name="ExactXattrs"/>: the target has a default ACL, so a new

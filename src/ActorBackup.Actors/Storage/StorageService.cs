@@ -2,6 +2,8 @@ using ActorBackup.Actors.Cluster;
 using ActorBackup.Actors.DataStore;
 using ActorBackup.Core;
 using ActorBackup.Posix;
+using ActorBackup.Store;
+using ActorBackup.Store.Catalog;
 using Akka.Actor;
 using Akka.Event;
 using static ActorBackup.Protocol.ClusterProtocol;

@@ -1,4 +1,5 @@
-using ActorBackup.Core.Store;
+using ActorBackup.Store;
+using ActorBackup.Store.Verify;
 using Akka.Actor;
 
 namespace ActorBackup.Actors.Verify;
@@ -18,9 +19,6 @@ namespace ActorBackup.Actors.Verify;
 /// </summary>
 public static class Scrub
 {
-    /// <summary>One entry to re-hash: its name, and the inode the store listing saw.</summary>
-    public readonly record struct EntryToCheck(EntryKey Key, ulong Inode, long Size);
-
     public sealed record DamagedEntry(EntryKey Key, string Reason);
 
     public sealed record Start;

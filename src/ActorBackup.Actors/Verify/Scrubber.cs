@@ -1,4 +1,5 @@
-using ActorBackup.Core.Store;
+using ActorBackup.Store;
+using ActorBackup.Store.Verify;
 using Akka.Actor;
 using static ActorBackup.Actors.Verify.Scrub;
 

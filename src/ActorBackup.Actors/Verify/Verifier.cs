@@ -2,9 +2,11 @@ using System.Diagnostics;
 using System.Globalization;
 using ActorBackup.Actors.Storage;
 using ActorBackup.Core;
-using ActorBackup.Core.Manifest;
-using ActorBackup.Core.Store;
 using ActorBackup.Posix;
+using ActorBackup.Store;
+using ActorBackup.Store.Catalog;
+using ActorBackup.Store.Manifest;
+using ActorBackup.Store.Verify;
 using Akka.Actor;
 
 namespace ActorBackup.Actors.Verify;
@@ -132,14 +134,14 @@ public sealed class Verifier(VerifyOptions options, BackupSettings settings, Fun
     /// The entries to re-hash, in hash order: every entry of the store (a view of the index,
     /// no copy), the slice after the recorded position (subset), or with --snapshot those it names.
     /// </summary>
-    private IReadOnlyList<Scrub.EntryToCheck> EntriesToRead(StoreIndex index)
+    private IReadOnlyList<EntryToCheck> EntriesToRead(StoreIndex index)
     {
         var slots = index.Slots;
-        IReadOnlyList<Scrub.EntryToCheck> entries;
+        IReadOnlyList<EntryToCheck> entries;
         if (options.Snapshot is not null)
         {
             entries = slots.Where(s => s.Info.ManifestLinks > 0)
-                .Select(s => new Scrub.EntryToCheck(s.Key, s.Info.Inode, s.Info.Size))
+                .Select(s => new EntryToCheck(s.Key, s.Info.Inode, s.Info.Size))
                 .ToList();
         }
         else if (options.Data == DataCheck.Subset)
@@ -167,7 +169,7 @@ public sealed class Verifier(VerifyOptions options, BackupSettings settings, Fun
         if (damage.Count == 0)
             return (0, 0);
         var uses = FindUses(damage.Select(d => d.Key).ToHashSet());
-        using var healer = options.HealFrom is { } root ? new Healer(_layout, settings, root) : null;
+        using var healer = options.HealFrom is { } root ? new Healer(_layout, settings.ReadBuffer, settings.ReadRetries, root) : null;
         var healed = 0;
         foreach (var d in damage.OrderBy(d => d.Key))
         {

@@ -1,6 +1,6 @@
 using ActorBackup.Core;
-using ActorBackup.Core.Manifest;
 using ActorBackup.Protocol;
+using ActorBackup.Store.Manifest;
 
 namespace ActorBackup.Actors.Walker;
 

@@ -1,5 +1,4 @@
 using ActorBackup.Core;
-using ActorBackup.Core.Manifest;
 using Akka.Actor;
 
 namespace ActorBackup.Protocol.Serialization;

@@ -1,8 +1,8 @@
 using ActorBackup.Core;
-using ActorBackup.Core.Store;
 using ActorBackup.Hosting;
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
+using ActorBackup.Store;
 using Akka.Configuration;
 using Mono.Unix.Native;
 using Xunit.Abstractions;
