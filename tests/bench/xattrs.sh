@@ -36,22 +36,13 @@ done
 [ "$(id -u)" = 0 ] || { echo "xattrs.sh: needs root (the corpus has many owners)" >&2; exit 1; }
 command -v setfacl >/dev/null || { echo "xattrs.sh: setfacl missing (apt-get install acl)" >&2; exit 1; }
 
-log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 WORK=$(mktemp -d "$PARENT/actorbackup-xattrs.XXXXXX")
+mkdir -p "$WORK/logs"
+# shellcheck source=lib.sh
+. "$SCRIPT_DIR/lib.sh"
 cleanup() { [ "$KEEP" = 1 ] && log "kept $WORK" || rm -rf -- "$WORK"; }
 trap cleanup EXIT
-mkdir -p "$WORK/logs"
 
-publish() { # publish NAME REV|"" : a build in $WORK/NAME
-    local name=$1 rev=$2 src=$REPO
-    if [ -n "$rev" ]; then
-        mkdir -p "$WORK/src-$name"
-        git -C "$REPO" archive --format=tar "$rev" | tar -x -C "$WORK/src-$name"
-        src=$WORK/src-$name
-    fi
-    TMPDIR=$WORK "$src/deploy/publish.sh" "$WORK/$name" >"$WORK/logs/publish-$name.log" 2>&1 \
-        || { tail -30 "$WORK/logs/publish-$name.log" >&2; exit 1; }
-}
 log "publishing base ($BASE_REV) and head (working tree at $(git -C "$REPO" rev-parse --short HEAD))"
 publish base "$BASE_REV"
 publish head ""
@@ -62,56 +53,8 @@ echo "base:   commit $(git -C "$REPO" rev-parse --short "$BASE_REV") (reads the 
 echo "head:   working tree at $(git -C "$REPO" rev-parse --short HEAD)$(git -C "$REPO" diff --quiet HEAD -- src || echo ' (with uncommitted changes)')"
 echo "corpus: scale=$SCALE seed=$SEED, in $WORK ($(df -PT "$WORK" | awk 'NR==2 {print $2}')); warm cache; $REPEAT runs per build and week, taking turns"
 
-# run BUILD STORE WEEK SOURCE: one backup; prints its wall seconds
-run() {
-    local build=$1 store=$2 week=$3 src=$4 start end
-    start=$(date +%s.%N)
-    "$WORK/$build/actorbackup" --rootfolder="$src" --backupfolder="$store/snapshots/week$week" \
-        --datafolder="$store/data" --createdirs --dostats >"$WORK/logs/$(basename "$store")-week$week.txt" 2>&1 \
-        || { echo "run failed: $build week $week:" >&2; tail "$WORK/logs/$(basename "$store")-week$week.txt" >&2; exit 1; }
-    end=$(date +%s.%N)
-    echo "$end - $start" | bc
-}
-median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-
+turns "$SCALE" "$SEED" "$REPEAT" "$WORK/corpus/home"
 HOME_DIR=$WORK/corpus/home
-log "generating week 1 ($SCALE)"
-$PY "$MAKE_CORPUS" --out "$HOME_DIR" --scale "$SCALE" --seed "$SEED" --week 1 >"$WORK/logs/corpus1.txt"
-echo "week 1: $(cat "$WORK/logs/corpus1.txt")"
-declare -A T
-for week in 1 2; do
-    if [ "$week" = 2 ]; then
-        log "moving the corpus to week 2 in place"
-        $PY "$MAKE_CORPUS" --out "$HOME_DIR" --scale "$SCALE" --seed "$SEED" --week 2 --inplace >"$WORK/logs/corpus2.txt"
-        echo "week 2: $(cat "$WORK/logs/corpus2.txt")"
-    fi
-    for i in $(seq 1 "$REPEAT"); do
-        for build in base head; do
-            log "week $week, run $i, $build"
-            T[$build,$week,$i]=$(run "$build" "$WORK/store-$build-$i" "$week" "$HOME_DIR")
-        done
-        sync
-    done
-done
-
-echo
-printf '%-6s %-5s %s\n' week build "wall seconds per run (median)"
-for week in 1 2; do
-    for build in base head; do
-        line=""
-        for i in $(seq 1 "$REPEAT"); do line+=$(printf '%7.2f' "${T[$build,$week,$i]}"); done
-        med=$(for i in $(seq 1 "$REPEAT"); do echo "${T[$build,$week,$i]}"; done | median)
-        printf '%-6s %-5s %s   (%.2f)\n' "$week" "$build" "$line" "$med"
-    done
-done
-for week in 1 2; do
-    ratios=""
-    for i in $(seq 1 "$REPEAT"); do
-        ratios+=$(echo "${T[head,$week,$i]} / ${T[base,$week,$i]}" | bc -l | xargs printf ' %.3f')
-    done
-    med=$(for r in $ratios; do echo "$r"; done | median)
-    echo "week $week head/base per pair:$ratios; median $(printf '%.3f' "$med")"
-done
 echo "head's summary, week 2 run 1:"
 grep -E '^(unchanged|bytes read|new content|xattrs and ACLs|elapsed)' "$WORK/logs/store-head-1-week2.txt" | sed 's/^/  /'
 rm -rf "$WORK"/store-* "$HOME_DIR"
