@@ -6,8 +6,8 @@ namespace ActorBackup.Actors;
 /// Handlers registered as with Akka's ReceiveActor (<c>Receive&lt;T&gt;</c>, <c>ReceiveAny</c>,
 /// <c>Become</c>), tried in order with one type test each. ReceiveActor instead builds an
 /// expression tree per actor type, and the CLI runs with dynamic code off (starting is
-/// 85-120 ms faster, see ActorBackup.Cli.csproj), where that tree is interpreted: an
-/// interpreter pass and a reflection call on every message, 2.4% of a week 2 run's CPU. The
+/// faster, see ActorBackup.Cli.csproj), where that tree is interpreted: an interpreter
+/// pass and a reflection call on every message, on the actors that see the most messages. The
 /// actors that see a message per directory or per batch of files derive from this class.
 /// </summary>
 public abstract class TypeSwitchActor : UntypedActor

@@ -34,7 +34,7 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
         var config = BackupSystem.LoadConfig(args.Value("config"));
         var settings = BackupSettings.From(config, BackupSystem.Source(args.Value("config")));
 
-        // The actor system takes 120-200 ms to start (HOCON, loggers, serializers) and touches
+        // The actor system is slow to start (HOCON, loggers, serializers) and touches
         // no file: it starts on another core while the checks below run. Its threads inherit
         // the lowered nice (the data-store's thread takes the started one back).
         ThreadNice.LowerOthers(settings.StorePriority);
@@ -172,7 +172,7 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
         {
             // Published: the snapshot, its manifest and every entry are durable (synced) and
             // each actor's work is done; stopping them would only close handles that the
-            // process's exit closes too, and took 45-80 ms of each run. Started, not awaited.
+            // process's exit closes too, and took a visible share of a short run. Started, not awaited.
             _ = system.Terminate();
             return finished;
         }

@@ -12,8 +12,8 @@ public static class Program
 
     /// <summary>
     /// Starting the actor system waits on two slow first uses: the local time zone (Akka's
-    /// random seed reads DateTime.Now: /etc/localtime parsed, ~15 ms) and OpenSSL's random
-    /// generator (loaded on first use, ~16 ms). A pool thread makes them on the other core
+    /// random seed reads DateTime.Now: /etc/localtime parsed) and OpenSSL's random
+    /// generator (loaded on first use). A pool thread makes them on the other core
     /// while the main thread parses the command line and the configuration.
     /// </summary>
     private static void WarmUp() =>

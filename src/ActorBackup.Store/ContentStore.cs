@@ -19,7 +19,7 @@ namespace ActorBackup.Store;
 /// --share=owner one popular content has an entry per owner (a thousand users' copies of
 /// one installer are a thousand entries of one hash), so an entry keeps only what the
 /// choice needs. Bounding entries too (starting over past 100,000) made a 1M-file week 1
-/// re-probe its popular hashes a thousand lstat calls at a time: 4x the CPU.
+/// re-probe its popular hashes a thousand lstat calls at a time, several times the CPU.
 ///
 /// Level folders (up to 256 of them: one level) and the 16 temp folders new entries are
 /// renamed out of are held open, and links land in snapshot

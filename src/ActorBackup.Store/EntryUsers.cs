@@ -24,7 +24,7 @@ internal readonly record struct EntryKey(ulong A, ulong B, ulong C, ulong D, int
 /// <summary>
 /// stats --by=user: for each store entry the counted manifests link to, which users link
 /// to it. One record per entry (key 40 bytes + value 16 + the dictionary's own 8, about
-/// 70 bytes; measured: 95 MB per million entries, with the dictionary's growth slack); the
+/// 70 bytes, plus the dictionary's growth slack); the
 /// list of users is kept only for the few entries more than one user links to.
 /// </summary>
 internal sealed class EntryUsers

@@ -45,7 +45,7 @@ public sealed class StoreLayout
     /// Creating a file and renaming one out of a folder both hold that folder's lock, and
     /// on ext4 a create holds it while it searches for a free inode: with every hasher
     /// creating in one folder and the data-store renaming out of it, the waiters spun on the
-    /// lock, 4-15% of a full run's CPU.
+    /// lock, a large share of a full run's CPU.
     /// </summary>
     public const int TempFolderCount = 16;
 

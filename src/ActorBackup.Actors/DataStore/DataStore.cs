@@ -443,7 +443,7 @@ public sealed partial class DataStore : TypeSwitchActor
     /// <summary>
     /// Starts a syncfs on a pool thread and returns at once. Most of what the publishing
     /// syncfs must write is dirty by now (the snapshot's new folders, the link counts of every
-    /// linked inode: 150-230 ms of writing after a 100,000-file week 2 run); this one writes
+    /// linked inode, a noticeable write after an incremental of many files); this one writes
     /// it while the journal is sorted, and that syncfs (which still covers everything: it
     /// waits for writes in flight) finds less left. A failure here is that syncfs's to report.
     /// </summary>

@@ -13,7 +13,7 @@ namespace ActorBackup.Protocol.Serialization;
 /// <summary>
 /// The wire format of every <see cref="IProtocolMessage"/>: a two-letter manifest names the
 /// type, the body is compact binary (varints, raw name bytes). Bound in hocon/cluster.conf:
-/// Akka's default JSON would embed type names and cost ~40x more per message.
+/// Akka's default JSON would embed type names and cost many times more per message.
 /// </summary>
 public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
