@@ -126,7 +126,7 @@ public sealed class RestoreCommand(Arguments args, TextWriter output, TextWriter
             using var directory = TargetDirectory.OpenTarget(target);
             names = directory.ListNames();
         }
-        catch (PosixException e) when (e.Errno == Mono.Unix.Native.Errno.ENOTDIR)
+        catch (PosixException e) when (e.IsNotADirectory)
         {
             throw new UserError(ExitCode.Usage, $"--target={target} is not a folder; give a new or empty folder");
         }
