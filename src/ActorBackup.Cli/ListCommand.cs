@@ -19,10 +19,8 @@ public sealed class ListCommand(Arguments args, TextWriter output, TextWriter er
     public ExitCode Run()
     {
         var data = Preflight.Normalize(args.Required("datafolder"));
-        if (!Directory.Exists(data))
-            throw new UserError(ExitCode.FolderMissing, $"data folder {data} does not exist; check --datafolder");
         // Only the catalog is read: the store's format does not matter here.
-        var layout = new StoreLayout(data, StoreSession.DefaultLevels, HashKind.Sha1);
+        var layout = DataFolder.Open(data, DataFolderNeed.Catalog);
         var snapshots = SnapshotList.Read(layout, count: true);
         if (args.Has("json"))
             output.Write(Json(snapshots));

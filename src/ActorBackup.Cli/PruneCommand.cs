@@ -31,13 +31,9 @@ public sealed class PruneCommand(Arguments args, TextWriter output, TextWriter e
         var policy = new RetentionPolicy(Keep("last"), Keep("daily"), Keep("weekly"), Keep("monthly"), Keep("yearly"));
         if (policy.KeepsNothing)
             throw new UserError(ExitCode.Usage, "no --keep-last, --keep-daily, --keep-weekly, --keep-monthly or --keep-yearly of 1 or more: refusing to remove every snapshot");
-        if (!Directory.Exists(data))
-            throw new UserError(ExitCode.FolderMissing, $"data folder {data} does not exist; check --datafolder");
+        var layout = DataFolder.Open(data, DataFolderNeed.StoreIfAny);
         if (!Directory.Exists(backupRoot))
             throw new UserError(ExitCode.FolderMissing, $"backup root {backupRoot} does not exist; check --backuproot");
-        var format = StoreSession.RecordedFormat(data, StoreSession.DefaultLevels, HashKind.Sha1)
-            ?? new StoreFormat(StoreSession.DefaultLevels, HashKind.Sha1);
-        var layout = new StoreLayout(data, format.Levels, format.Hash);
         var dryRun = args.Has("dry-run");
 
         // A dry run changes nothing at all, not even the lock file.

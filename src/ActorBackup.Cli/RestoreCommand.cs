@@ -34,11 +34,7 @@ public sealed class RestoreCommand(Arguments args, TextWriter output, TextWriter
         var config = BackupSystem.LoadConfig(args.Value("config"));
         var settings = BackupSettings.From(config, BackupSystem.Source(args.Value("config")));
 
-        if (!Files.TryLstat(data, out _, out _))
-            throw new UserError(ExitCode.FolderMissing, $"data folder {data} does not exist; check --datafolder");
-        var format = StoreSession.RecordedFormat(data, StoreSession.DefaultLevels, HashKind.Sha1)
-            ?? throw new UserError(ExitCode.SnapshotNotFound, $"{data} is not an ActorBackup data folder (no .actorbackup/format, no store entries); check --datafolder");
-        var layout = new StoreLayout(data, format.Levels, format.Hash);
+        var layout = DataFolder.Open(data, DataFolderNeed.Store);
         var manifest = SnapshotManifest.Open(layout, name);
         if (sub is not null)
         {
@@ -126,7 +122,7 @@ public sealed class RestoreCommand(Arguments args, TextWriter output, TextWriter
             using var directory = TargetDirectory.OpenTarget(target);
             names = directory.ListNames();
         }
-        catch (PosixException e) when (e.Errno == Mono.Unix.Native.Errno.ENOTDIR)
+        catch (PosixException e) when (e.IsNotADirectory)
         {
             throw new UserError(ExitCode.Usage, $"--target={target} is not a folder; give a new or empty folder");
         }

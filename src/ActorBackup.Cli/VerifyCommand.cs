@@ -47,11 +47,7 @@ public sealed class VerifyCommand(Arguments args, TextWriter output, TextWriter 
         var config = BackupSystem.LoadConfig(args.Value("config"));
         var settings = BackupSettings.From(config, BackupSystem.Source(args.Value("config")));
 
-        if (!Files.TryLstat(data, out var dataMeta, out _) || dataMeta!.Type != EntryType.Directory)
-            throw new UserError(ExitCode.FolderMissing, $"data folder {data} does not exist; check --datafolder");
-        var format = StoreSession.RecordedFormat(data, StoreSession.DefaultLevels, HashKind.Sha1)
-            ?? throw new UserError(ExitCode.Usage, $"{data} is not an ActorBackup data folder (no .actorbackup/format and no store entries); check --datafolder");
-        var layout = new StoreLayout(data, format.Levels, format.Hash);
+        var layout = DataFolder.Open(data, DataFolderNeed.Store);
 
         using var held = Lock(layout, healFrom is not null);
         if (snapshot is not null && !File.Exists(layout.ManifestPath(snapshot)))

@@ -141,7 +141,7 @@ public sealed class DirectoryHandle : IDisposable
     public List<Xattr>? OwnXattrs() => ChildXattrs(".");
 
     /// <summary>Gives a child exactly these xattrs (see <see cref="ExtendedAttributes.TrySetAll(string, IReadOnlyList{Xattr})"/>); what failed, or null.</summary>
-    public List<(string Name, Errno Errno)>? SetChildXattrs(string name, IReadOnlyList<Xattr>? xattrs) =>
+    public FailedXattrs? SetChildXattrs(string name, IReadOnlyList<Xattr>? xattrs) =>
         ExtendedAttributes.TrySetAllAt(_fd, name, xattrs);
 
     /// <summary>The exact bytes of a child symlink's target.</summary>

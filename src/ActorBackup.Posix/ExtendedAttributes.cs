@@ -70,15 +70,15 @@ public static class ExtendedAttributes
     /// removed. Other attributes it has are left (a security label its system gave it).
     /// Returns what could not be set, with why; null when all were.
     /// </summary>
-    public static List<(string Name, Errno Errno)>? TrySetAll(string path, IReadOnlyList<Xattr>? xattrs) =>
+    public static FailedXattrs? TrySetAll(string path, IReadOnlyList<Xattr>? xattrs) =>
         SetAll(new Where(AtFdCwd, path), xattrs);
 
     /// <summary>The same for a child of a held directory.</summary>
-    internal static List<(string Name, Errno Errno)>? TrySetAllAt(int dirfd, string child, IReadOnlyList<Xattr>? xattrs) =>
+    internal static FailedXattrs? TrySetAllAt(int dirfd, string child, IReadOnlyList<Xattr>? xattrs) =>
         SetAll(new Where(dirfd, child), xattrs);
 
     /// <summary>The same for an open file.</summary>
-    public static List<(string Name, Errno Errno)>? TrySetAll(SafeFileHandle file, IReadOnlyList<Xattr>? xattrs) =>
+    public static FailedXattrs? TrySetAll(SafeFileHandle file, IReadOnlyList<Xattr>? xattrs) =>
         SetAll(new Where(Files.Fd(file), ""), xattrs);
 
     /// <summary>
@@ -106,9 +106,9 @@ public static class ExtendedAttributes
         }
     }
 
-    private static List<(string Name, Errno Errno)>? SetAll(Where where, IReadOnlyList<Xattr>? xattrs)
+    private static FailedXattrs? SetAll(Where where, IReadOnlyList<Xattr>? xattrs)
     {
-        List<(string, Errno)>? failed = null;
+        FailedXattrs? failed = null;
         foreach (var acl in PosixAcl.Xattrs)
         {
             if (xattrs is not null && xattrs.Any(x => x.Name == acl))

@@ -1,3 +1,4 @@
+using ActorBackup.Core;
 using Mono.Unix.Native;
 
 namespace ActorBackup.Posix;
@@ -17,11 +18,27 @@ public static class FileSystemFull
         return errno is Errno.ENOSPC or Errno.EDQUOT;
     }
 
-    /// <summary>The native errno behind <paramref name="e"/>, 0 when it carries none (to send it to another actor).</summary>
-    public static int NativeErrno(Exception e) => ErrnoOf(e) is { } errno ? NativeConvert.FromErrno(errno) : 0;
+    /// <summary>What of <paramref name="e"/> decides a run's outcome (to send it to another actor or node).</summary>
+    public static WriteFault FaultOf(Exception e) => ErrnoOf(e) switch
+    {
+        Errno.ENOSPC => WriteFault.NoSpace,
+        Errno.EDQUOT => WriteFault.QuotaExceeded,
+        _ => WriteFault.Other,
+    };
 
-    /// <summary>An IOException carrying a native errno the way .NET's own do, for a failure reported by message.</summary>
-    public static IOException WithErrno(string message, int nativeErrno) => new(message, nativeErrno);
+    /// <summary>
+    /// An IOException for a failure reported by message, carrying <paramref name="fault"/>'s
+    /// errno the way .NET's own do, so <see cref="Is"/> tells it as the original was told.
+    /// </summary>
+    public static IOException WithFault(string message, WriteFault fault) => fault switch
+    {
+        WriteFault.NoSpace => new(message, NativeConvert.FromErrno(Errno.ENOSPC)),
+        WriteFault.QuotaExceeded => new(message, NativeConvert.FromErrno(Errno.EDQUOT)),
+        _ => new(message, 0),
+    };
+
+    /// <summary>An IOException carrying a native errno the way .NET's own do (for our own read and write calls).</summary>
+    internal static IOException WithErrno(string message, int nativeErrno) => new(message, nativeErrno);
 
     private static Errno? ErrnoOf(Exception e)
     {

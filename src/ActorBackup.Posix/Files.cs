@@ -189,9 +189,9 @@ public static class Files
     /// Gives the entry at <paramref name="path"/> (a symlink itself) exactly these xattrs, see
     /// <see cref="ExtendedAttributes.TrySetAll(string, IReadOnlyList{Xattr})"/>; what could not be set, or null.
     /// </summary>
-    public static List<(string Name, Errno Errno)>? SetXattrs(string path, IReadOnlyList<Xattr>? xattrs, OpenDirectories? via = null)
+    public static FailedXattrs? SetXattrs(string path, IReadOnlyList<Xattr>? xattrs, OpenDirectories? via = null)
     {
-        List<(string Name, Errno Errno)>? failed = null;
+        FailedXattrs? failed = null;
         var errno = At(path, (fd, name) =>
         {
             failed = ExtendedAttributes.TrySetAllAt(fd, name, xattrs);

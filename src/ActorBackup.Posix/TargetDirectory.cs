@@ -153,11 +153,11 @@ public sealed class TargetDirectory : IDisposable
     /// Gives a child (a symlink itself) exactly <paramref name="xattrs"/>, ACLs included (see
     /// <see cref="ExtendedAttributes"/>); what could not be set, or null.
     /// </summary>
-    public List<(string Name, Errno Errno)>? SetChildXattrs(string name, IReadOnlyList<Xattr>? xattrs) =>
+    public FailedXattrs? SetChildXattrs(string name, IReadOnlyList<Xattr>? xattrs) =>
         ExtendedAttributes.TrySetAllAt(_fd, name, xattrs);
 
     /// <summary>The same for this directory itself, through its handle.</summary>
-    public List<(string Name, Errno Errno)>? SetXattrs(IReadOnlyList<Xattr>? xattrs) =>
+    public FailedXattrs? SetXattrs(IReadOnlyList<Xattr>? xattrs) =>
         ExtendedAttributes.TrySetAllAt(_fd, "", xattrs);
 
     /// <summary>This directory's default ACL (what entries made in it inherit); null when none.</summary>

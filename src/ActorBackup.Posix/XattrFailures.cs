@@ -25,7 +25,7 @@ public sealed class XattrFailures(string where, string consequence)
     /// Notes what <see cref="ExtendedAttributes"/> could not set on <paramref name="path"/>;
     /// nothing when null. <paramref name="count"/> false: a probe, not an entry.
     /// </summary>
-    public void Note(string path, List<(string Name, Errno Errno)>? failed, bool count = true)
+    public void Note(string path, FailedXattrs? failed, bool count = true)
     {
         if (failed is null || failed.Count == 0)
             return;

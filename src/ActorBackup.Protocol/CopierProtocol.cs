@@ -21,8 +21,8 @@ public static class CopierProtocol
     /// <summary>
     /// Copier to data-store: nothing usable was written. <paramref name="SourceProblem"/> is
     /// true when the source is at fault (vanished, unreadable, changed while read) and false
-    /// when the data folder is (no space, I/O error); then <paramref name="Errno"/> is the
-    /// native errno of the failed write (0 when unknown), so a full disk is told apart.
+    /// when the data folder is (no space, I/O error); then <paramref name="Fault"/> tells a
+    /// full disk or used-up quota from the rest (<see cref="WriteFault.Other"/> when unknown).
     /// </summary>
-    public sealed record ContentCopyFailed(long Token, string Reason, bool SourceProblem, int Errno = 0) : IProtocolMessage;
+    public sealed record ContentCopyFailed(long Token, string Reason, bool SourceProblem, WriteFault Fault = WriteFault.Other) : IProtocolMessage;
 }

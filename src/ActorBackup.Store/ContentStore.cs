@@ -3,7 +3,6 @@ using System.Runtime.InteropServices;
 using ActorBackup.Core;
 using ActorBackup.Posix;
 using Microsoft.Win32.SafeHandles;
-using Mono.Unix.Native;
 
 namespace ActorBackup.Store;
 
@@ -176,7 +175,7 @@ public sealed class ContentStore(StoreLayout layout, SharePolicy share, long max
                 if (outcome is not null)
                     return outcome;
             }
-            catch (PosixException e) when (e.Errno is Errno.ENOENT or Errno.ENOTDIR or Errno.EPERM)
+            catch (PosixException e) when (e.IsAbsent || e.IsNotPermitted)
             {
                 // Gone, or not a file: found out below.
             }
@@ -184,7 +183,7 @@ public sealed class ContentStore(StoreLayout layout, SharePolicy share, long max
         var path = Layout.EntryPath(hash, suffix);
         if (!Files.TryLstat(path, out var meta, out var errno, _levelDirs))
         {
-            if (errno is Errno.ENOENT or Errno.ENOTDIR)
+            if (errno.IsAbsent())
                 return null;
             throw new PosixException(errno, "stat store entry", path);
         }
@@ -221,14 +220,15 @@ public sealed class ContentStore(StoreLayout layout, SharePolicy share, long max
     /// <paramref name="hash"/>: a new inode with the given owner, mode and mtime whose data
     /// blocks are that entry's (nothing read, nothing written but metadata). The entry is
     /// opened without following a symlink and must still be a regular file of the content's
-    /// size. Returns 0, ENOENT when the hash has no usable entry, or the clone's errno (the
-    /// caller tells "cannot clone here" from the rest); the temp file is gone on failure.
+    /// size. The temp file is gone unless the outcome is <see cref="CloneOutcome.Cloned"/>.
+    /// Throws when the data folder's file system is at fault (full, I/O error, read-only):
+    /// then no other write there succeeds either.
     /// </summary>
-    public Errno TryClone(string hash, long size, string tempPath, Ownership owner, Timestamp mtime, bool chown)
+    public CloneOutcome TryClone(string hash, long size, string tempPath, Ownership owner, Timestamp mtime, bool chown)
     {
         var entries = EntriesOf(hash, size);
         if (entries.Count == 0)
-            return Errno.ENOENT;
+            return CloneOutcome.NoEntry;
         var path = Layout.EntryPath(hash, entries[0].Suffix);
         SafeFileHandle source;
         try
@@ -239,13 +239,13 @@ public sealed class ContentStore(StoreLayout layout, SharePolicy share, long max
                 source.Dispose();
                 NoteUnusable(path, meta, size);
                 _entries.Remove(hash);
-                return Errno.ENOENT;
+                return CloneOutcome.NoEntry;
             }
         }
-        catch (PosixException e) when (e.Errno is Errno.ENOENT or Errno.ELOOP or Errno.ENOTDIR)
+        catch (PosixException e) when (e.IsAbsent || e.IsSymlinkNotFollowed)
         {
             _entries.Remove(hash); // changed under us: looked at again next time
-            return Errno.ENOENT;
+            return CloneOutcome.NoEntry;
         }
         using (source)
         using (var output = Files.CreateExclusive(tempPath))
@@ -258,8 +258,11 @@ public sealed class ContentStore(StoreLayout layout, SharePolicy share, long max
                 {
                     Files.SetMeta(output, tempPath, owner.Uid, owner.Gid, owner.Mode, mtime, chown);
                     done = true;
+                    return CloneOutcome.Cloned;
                 }
-                return errno;
+                if (errno.IsFileSystemWide())
+                    throw new PosixException(errno, "clone a store entry to", tempPath);
+                return errno.IsCloneUnsupported() ? CloneOutcome.Unsupported : CloneOutcome.Failed;
             }
             finally
             {
@@ -283,18 +286,19 @@ public sealed class ContentStore(StoreLayout layout, SharePolicy share, long max
         // hand or by prune) were not probed: they are skipped here, never overwritten.
         var suffix = entries.Count == 0 ? 0 : entries.Max(e => e.Suffix) + 1;
         var path = Layout.EntryPath(hash, suffix);
-        Errno errno;
-        while ((errno = Files.TryRenameNoReplace(tempPath, path, _levelDirs, _tempDirs)) == Errno.EEXIST)
+        var errno = Files.TryRenameNoReplace(tempPath, path, _levelDirs, _tempDirs);
+        while (errno.AlreadyExists())
         {
             if (Files.TryLstat(path, out var taken, out _, _levelDirs) && taken!.Type == EntryType.File && taken.Size == size && entries.All(e => e.Suffix != suffix))
                 entries.Add(new Entry(suffix, taken, XattrsKeyOf(path)));
             path = Layout.EntryPath(hash, ++suffix);
+            errno = Files.TryRenameNoReplace(tempPath, path, _levelDirs, _tempDirs);
         }
         if (errno != 0)
             throw new PosixException(errno, $"rename {tempPath} to", path);
-        entries.Add(new Entry(suffix, Files.TryLstat(path, out var committed, out var lstatErrno, _levelDirs)
+        entries.Add(new Entry(suffix, Files.TryLstat(path, out var committed, out var lstatError, _levelDirs)
             ? committed!
-            : throw new PosixException(lstatErrno, "stat", path), xattrs));
+            : throw new PosixException(lstatError, "stat", path), xattrs));
         return suffix;
     }
 
@@ -328,7 +332,7 @@ public sealed class ContentStore(StoreLayout layout, SharePolicy share, long max
             var path = Layout.EntryPath(hash, suffix);
             if (!Files.TryLstat(path, out var meta, out var errno, _levelDirs))
             {
-                if (errno is Errno.ENOENT or Errno.ENOTDIR)
+                if (errno.IsAbsent())
                     break;
                 throw new PosixException(errno, "stat store entry", path);
             }
@@ -401,7 +405,7 @@ public sealed class ContentStore(StoreLayout layout, SharePolicy share, long max
             return odd is null || !odd.Contains(name);
         }
         var found = Files.TryLstat(Path.Combine(folder, name), out var meta, out var errno);
-        if (!found && errno is not (Errno.ENOENT or Errno.ENOTDIR))
+        if (!found && !errno.IsAbsent())
             throw new PosixException(errno, "stat store entry", Path.Combine(folder, name));
         return found && meta!.Type == EntryType.File && meta.Size == size;
     }
@@ -417,7 +421,7 @@ public sealed class ContentStore(StoreLayout layout, SharePolicy share, long max
             var odd = dir.NamesNotRegularFiles();
             return odd.Count == 0 ? null : new HashSet<string>(odd, StringComparer.Ordinal);
         }
-        catch (PosixException e) when (e.Errno is Errno.ENOENT or Errno.ENOTDIR)
+        catch (PosixException e) when (e.IsAbsent)
         {
             return null; // no folder, no entry: the link fails and the caller looks
         }
@@ -436,13 +440,13 @@ public sealed class ContentStore(StoreLayout layout, SharePolicy share, long max
             entry.Links++;
             return LinkOutcome.Linked;
         }
-        if (errno == Errno.EMLINK)
+        if (errno.TooManyLinks())
         {
             entry.Full = true;
             return null;
         }
         var path = Path.Combine(folder, name);
-        if (errno != Errno.EEXIST)
+        if (!errno.AlreadyExists())
             throw new PosixException(errno, $"link {path} to", target);
 
         if (!replaceExisting)
@@ -470,8 +474,7 @@ public sealed class ContentStore(StoreLayout layout, SharePolicy share, long max
             if (_levelFolders.Contains(folder))
                 continue;
             var errno = Files.TryMkdir(folder, 0x1C0); // 0700: content is reached only through snapshot paths
-            if (errno != 0 && errno != Errno.EEXIST)
-                throw new PosixException(errno, "create store folder", folder);
+            PosixException.ThrowUnlessMadeOrExists(errno, "create store folder", folder);
             _levelFolders.Add(folder);
         }
     }

@@ -1,7 +1,6 @@
 using ActorBackup.Core;
 using ActorBackup.Posix;
 using ActorBackup.Store.Manifest;
-using Mono.Unix.Native;
 
 namespace ActorBackup.Store;
 
@@ -98,7 +97,7 @@ public static class StoreSession
         try
         {
             var errno = Files.TryLink(probe, linked);
-            if (errno == Errno.EXDEV)
+            if (errno.IsCrossDevice())
                 throw new UserError(ExitCode.DifferentFilesystems,
                     $"backup folder parent {backupParent} and data folder {layout.DataFolder} are on one file system but reached through different mounts (a bind mount?): hardlinks between them fail (EXDEV); give both folders below one mount point ({FileSystemFull.MountPointOf(layout.DataFolder)} holds the data folder)");
             if (errno != 0)
@@ -126,12 +125,12 @@ public static class StoreSession
             return DataFolderLock.TryAcquire(layout.LockFile, out var holder)
                 ?? throw new UserError(ExitCode.Locked, $"data folder {layout.DataFolder} is locked by PID {holder} ({whenLocked})");
         }
-        catch (PosixException e) when (e.Errno == Errno.EROFS)
+        catch (PosixException e) when (e.IsReadOnlyFileSystem)
         {
             throw new UserError(ExitCode.DataFolderReadOnly,
                 $"data folder {layout.DataFolder} is on a read-only file system ({e.Message}); remount {FileSystemFull.MountPointOf(layout.DataFolder)} read-write and run again; nothing was changed");
         }
-        catch (PosixException e) when (e.Errno is Errno.EACCES or Errno.EPERM)
+        catch (PosixException e) when (e.IsAccessDenied)
         {
             throw new UserError(ExitCode.DataFolderReadOnly,
                 $"data folder {layout.DataFolder} cannot be written by this user ({e.Message}); run as root (or as the data folder's owner); nothing was changed");

@@ -414,7 +414,7 @@ public sealed class DataStoreSpec(ITestOutputHelper output) : ActorSpec(output)
 
         store.Tell(new StoreFiles([HashedSource(SourceFile("a", "one"))]), TestActor);
         var copy = Copier.ExpectMsg<CopyContent>();
-        Copier.Reply(new ContentCopyFailed(copy.Token, "writing x.tmp: No space left on device", SourceProblem: false, Errno: 28));
+        Copier.Reply(new ContentCopyFailed(copy.Token, "writing x.tmp: No space left on device", SourceProblem: false, Fault: WriteFault.NoSpace));
         var failed = ExpectMsg<StoreFailed>();
         store.Tell(new CloseSnapshot(false), TestActor);
         ExpectMsg<SnapshotClosed>();

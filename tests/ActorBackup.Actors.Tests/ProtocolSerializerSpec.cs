@@ -347,7 +347,7 @@ public sealed class ProtocolSerializerSpec : Akka.TestKit.Xunit2.TestKit
             nameof(FilesHashed) => [HashedBatch, new FilesHashed(-1, [], [], 0)],
             nameof(CopyContent) => [new CopyContent(long.MinValue, Entries[0], "tmp-7f3a", 4_294_967_294, 4_294_967_295, 0xFFF), new CopyContent(3, Entries[0], "t", 0, 0, 0x1A4, "AB/CD/ABCDEF.2")],
             nameof(ContentCopied) => [new ContentCopied(12, Hashed[0].Hash, 5_000_000_000_000)],
-            nameof(ContentCopyFailed) => [new ContentCopyFailed(13, "No space left on device", false, 28), new ContentCopyFailed(14, $"{OddName} changed while read", true)],
+            nameof(ContentCopyFailed) => [new ContentCopyFailed(13, "No space left on device", false, WriteFault.NoSpace), new ContentCopyFailed(14, $"{OddName} changed while read", true)],
             nameof(OpenSnapshot) => [new OpenSnapshot(Root)],
             nameof(SnapshotOpened) => [new SnapshotOpened()],
             nameof(CreateEntries) => [new CreateEntries("", Entries), new CreateEntries($"home/{OddDir}", [])],

@@ -52,13 +52,17 @@ public sealed class StoreFullSpec
     }
 
     [Fact]
-    public void The_errno_of_a_failed_write_survives_the_trip_to_the_data_store()
+    public void The_fault_of_a_failed_write_survives_the_trip_to_the_data_store()
     {
-        var errno = FileSystemFull.NativeErrno(new PosixException(Errno.ENOSPC, "create", "/d/x"));
+        var full = FileSystemFull.FaultOf(new PosixException(Errno.ENOSPC, "create", "/d/x"));
+        var quota = FileSystemFull.FaultOf(new PosixException(Errno.EDQUOT, "write", "/d/x"));
 
-        Assert.True(FileSystemFull.Is(FileSystemFull.WithErrno("writing /d/x: No space left on device", errno), out var quota));
-        Assert.False(quota);
-        Assert.Equal(0, FileSystemFull.NativeErrno(new IOException("no errno")));
+        Assert.True(FileSystemFull.Is(FileSystemFull.WithFault("writing /d/x: No space left on device", full), out var isQuota));
+        Assert.False(isQuota);
+        Assert.True(FileSystemFull.Is(FileSystemFull.WithFault("writing /d/x: Disk quota exceeded", quota), out isQuota));
+        Assert.True(isQuota);
+        Assert.Equal(WriteFault.Other, FileSystemFull.FaultOf(new IOException("no errno")));
+        Assert.False(FileSystemFull.Is(FileSystemFull.WithFault("writing /d/x: Input/output error", WriteFault.Other), out _));
     }
 
     [Fact]

@@ -52,7 +52,7 @@ public sealed class ContentReceiver : ReceiveActor, IWithTimers
             }
             catch (PosixException e)
             {
-                Sender.Tell(new ContentCopyFailed(c.Token, e.Message, SourceProblem: false, FileSystemFull.NativeErrno(e)));
+                Sender.Tell(new ContentCopyFailed(c.Token, e.Message, SourceProblem: false, FileSystemFull.FaultOf(e)));
             }
         });
         Receive<ContentChunk>(m =>
@@ -69,7 +69,7 @@ public sealed class ContentReceiver : ReceiveActor, IWithTimers
             }
             catch (IOException e)
             {
-                Fail(t, $"writing {t.Path}: {e.Message}", sourceProblem: false, FileSystemFull.NativeErrno(e));
+                Fail(t, $"writing {t.Path}: {e.Message}", sourceProblem: false, FileSystemFull.FaultOf(e));
             }
         });
         Receive<ContentEnd>(m =>
@@ -97,7 +97,7 @@ public sealed class ContentReceiver : ReceiveActor, IWithTimers
             }
             catch (IOException e)
             {
-                Fail(t, $"writing {t.Path}: {e.Message}", sourceProblem: false, FileSystemFull.NativeErrno(e));
+                Fail(t, $"writing {t.Path}: {e.Message}", sourceProblem: false, FileSystemFull.FaultOf(e));
             }
         });
         Receive<CheckStalled>(_ =>
@@ -113,11 +113,11 @@ public sealed class ContentReceiver : ReceiveActor, IWithTimers
 
     private sealed record CheckStalled;
 
-    private void Fail(Incoming t, string reason, bool sourceProblem, int errno = 0)
+    private void Fail(Incoming t, string reason, bool sourceProblem, WriteFault fault = WriteFault.Other)
     {
         Done(t);
         Files.Unlink(t.Path);
-        t.DataStore.Tell(new ContentCopyFailed(t.Request.Token, reason, sourceProblem, errno));
+        t.DataStore.Tell(new ContentCopyFailed(t.Request.Token, reason, sourceProblem, fault));
     }
 
     private void Done(Incoming t)

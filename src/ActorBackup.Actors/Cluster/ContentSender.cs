@@ -60,7 +60,7 @@ public sealed class ContentSender : ReceiveActor
             }
             catch (PosixException e)
             {
-                End($"cannot open: {PosixException.Describe(e.Errno)}");
+                End($"cannot open: {e.Cause}");
                 return;
             }
             Receive<ChunkAck>(a =>

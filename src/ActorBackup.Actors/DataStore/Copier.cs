@@ -55,7 +55,7 @@ public sealed class Copier : TypeSwitchActor
         }
         catch (PosixException e)
         {
-            return new ContentCopyFailed(c.Token, e.Message, SourceProblem: false, FileSystemFull.NativeErrno(e));
+            return new ContentCopyFailed(c.Token, e.Message, SourceProblem: false, FileSystemFull.FaultOf(e));
         }
         var ok = false;
         try
@@ -85,7 +85,7 @@ public sealed class Copier : TypeSwitchActor
         }
         catch (IOException e)
         {
-            return new ContentCopyFailed(c.Token, $"writing {temp}: {e.Message}", SourceProblem: false, FileSystemFull.NativeErrno(e));
+            return new ContentCopyFailed(c.Token, $"writing {temp}: {e.Message}", SourceProblem: false, FileSystemFull.FaultOf(e));
         }
         finally
         {

@@ -4,7 +4,6 @@ using ActorBackup.Protocol;
 using ActorBackup.Store;
 using ActorBackup.Store.Manifest;
 using Akka.Actor;
-using Mono.Unix.Native;
 using static ActorBackup.Protocol.CopierProtocol;
 using static ActorBackup.Protocol.DataStoreProtocol;
 
@@ -139,7 +138,7 @@ public sealed partial class DataStore
             Discard(file.Temp);
             Linked(file, suffix, linked, done);
         }
-        catch (PosixException p) when (!FatalErrors.Contains(p.Errno))
+        catch (PosixException p) when (!StopsTheRun(p))
         {
             Discard(file.Temp);
             _linkFailures++;
@@ -161,14 +160,12 @@ public sealed partial class DataStore
         var token = ++_nextToken;
         var temp = TempPath(CopyTempName(token));
         var w = Wanted(file);
-        var errno = _store.TryClone(file.Hash, file.Source.Meta.Size, temp, w, file.Source.Meta.Mtime, _canChown);
-        if (errno == Errno.ENOENT)
+        var outcome = _store.TryClone(file.Hash, file.Source.Meta.Size, temp, w, file.Source.Meta.Mtime, _canChown);
+        if (outcome == CloneOutcome.NoEntry)
             return false; // the first entry of this content: written as always
-        if (errno != 0)
+        if (outcome != CloneOutcome.Cloned)
         {
-            if (FatalErrors.Contains(errno))
-                throw new PosixException(errno, "clone a store entry to", temp);
-            if (errno is Errno.EOPNOTSUPP or Errno.EINVAL or Errno.ENOTTY or Errno.EXDEV or Errno.ENOSYS)
+            if (outcome == CloneOutcome.Unsupported)
                 _canClone = false;
             return false;
         }
@@ -368,7 +365,7 @@ public sealed partial class DataStore
                 else
                     StoreOne(file, done, problems); // entry full: link elsewhere or store anew
             }
-            catch (PosixException p) when (!FatalErrors.Contains(p.Errno))
+            catch (PosixException p) when (!StopsTheRun(p))
             {
                 _linkFailures++;
                 problems.Add(new FileProblem(file.Source.Path, $"not in the snapshot: {p.Message}"));
@@ -381,7 +378,7 @@ public sealed partial class DataStore
         if (!_pendingByToken.Remove(m.Token, out var pending))
             return;
         if (!m.SourceProblem)
-            throw FileSystemFull.WithErrno(m.Reason, m.Errno);
+            throw FileSystemFull.WithFault(m.Reason, m.Fault);
         if (pending.FromStore)
         {
             pending.SourceOnly = true;

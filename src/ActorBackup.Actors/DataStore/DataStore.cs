@@ -7,7 +7,6 @@ using ActorBackup.Store;
 using ActorBackup.Store.Catalog;
 using ActorBackup.Store.Manifest;
 using Akka.Actor;
-using Mono.Unix.Native;
 using static ActorBackup.Protocol.CopierProtocol;
 using static ActorBackup.Protocol.DataStoreProtocol;
 
@@ -28,10 +27,11 @@ namespace ActorBackup.Actors.DataStore;
 public sealed partial class DataStore : TypeSwitchActor
 {
     /// <summary>
-    /// Errors that stop the run (the store cannot go on), not only the file at hand. EXDEV:
-    /// the snapshot is reached through another mount than the store, so no link can succeed.
+    /// Errors that stop the run (the store cannot go on), not only the file at hand: the
+    /// file system's (full, quota, I/O error, read-only). EXDEV: the snapshot is reached
+    /// through another mount than the store, so no link can succeed.
     /// </summary>
-    internal static readonly HashSet<Errno> FatalErrors = [Errno.ENOSPC, Errno.EDQUOT, Errno.EIO, Errno.EROFS, Errno.EXDEV];
+    internal static bool StopsTheRun(PosixException p) => p.IsFileSystemWide;
 
     private readonly RunOptions _options;
     private readonly BackupSettings _settings;
@@ -119,7 +119,7 @@ public sealed partial class DataStore : TypeSwitchActor
         Receive<Syncer.Done>(m => Guard(() =>
         {
             if (m.Failure is not null)
-                throw FileSystemFull.WithErrno(m.Failure, m.Errno);
+                throw FileSystemFull.WithFault(m.Failure, m.Fault);
             Synced();
         }));
         Receive<FinalizeDirectory>(m => Guard(() => Finalize(m)));
@@ -172,8 +172,7 @@ public sealed partial class DataStore : TypeSwitchActor
             // A partial folder left by an interrupted run is resumed: what it holds is checked and replaced when stale.
             _replaceExisting = Files.Exists(root);
             var errno = Files.TryMkdir(root, 0x1C0);
-            if (errno != 0 && errno != Errno.EEXIST)
-                throw new PosixException(errno, "create snapshot folder", root);
+            PosixException.ThrowUnlessMadeOrExists(errno, "create snapshot folder", root);
         }
         ProbeClones(layout);
         ProbeXattrs(layout);
@@ -309,7 +308,7 @@ public sealed partial class DataStore : TypeSwitchActor
                 _manifest!.Write(new ManifestEntry(e.Path, e.Meta, null, -1, e.LinkTarget, e.Xattrs));
                 Produced(e.Path);
             }
-            catch (PosixException p) when (!FatalErrors.Contains(p.Errno))
+            catch (PosixException p) when (!StopsTheRun(p))
             {
                 problems.Add(new FileProblem(e.Path, $"not in the snapshot: {p.Message}"));
             }
@@ -348,7 +347,7 @@ public sealed partial class DataStore : TypeSwitchActor
                 keep = [];
             _tree!.Finalize(m.Directory, keep);
         }
-        catch (PosixException p) when (!FatalErrors.Contains(p.Errno))
+        catch (PosixException p) when (!StopsTheRun(p))
         {
             problem = new FileProblem(m.Directory.Path, $"owner, mode or times not set: {p.Message}");
         }

@@ -33,7 +33,7 @@ internal sealed class Finisher : TypeSwitchActor
             {
                 _tree.Finalize(m.Directory, keep: null);
             }
-            catch (PosixException p) when (!DataStore.FatalErrors.Contains(p.Errno))
+            catch (PosixException p) when (!DataStore.StopsTheRun(p))
             {
                 problem = new FileProblem(m.Directory.Path, $"owner, mode or times not set: {p.Message}");
             }

@@ -3,7 +3,6 @@ using ActorBackup.Posix;
 using ActorBackup.Protocol;
 using ActorBackup.Store;
 using ActorBackup.Store.Manifest;
-using Mono.Unix.Native;
 
 namespace ActorBackup.Actors.DataStore;
 
@@ -41,23 +40,23 @@ internal sealed class SnapshotTree(string root, bool replaceExisting, OpenDirect
     {
         var path = PathOf(e.Path);
         var errno = Files.TryMkdir(path, 0x1C0, dirs); // 0700 until finalized
-        if (errno == Errno.EEXIST && Files.TryLstat(path, out var existing, out _, dirs) && existing!.Type == EntryType.Directory)
+        if (errno.AlreadyExists() && Files.TryLstat(path, out var existing, out _, dirs) && existing!.Type == EntryType.Directory)
             return;
-        Check(errno, "create directory", path);
+        PosixException.ThrowIfFailed(errno, "create directory", path);
     }
 
     public void CreateSymlink(SourceEntry e)
     {
         var path = PathOf(e.Path);
         var errno = Files.TrySymlink(e.LinkTarget!, path);
-        if (errno == Errno.EEXIST)
+        if (errno.AlreadyExists())
         {
             if (!replaceExisting)
                 return;
             Files.Unlink(path);
             errno = Files.TrySymlink(e.LinkTarget!, path);
         }
-        Check(errno, "create symlink", path);
+        PosixException.ThrowIfFailed(errno, "create symlink", path);
         if (_root)
             Files.Lchown(path, e.Meta.Uid, e.Meta.Gid);
         SetXattrs(path, e.Xattrs, made: !inherits, via: null);
@@ -71,14 +70,14 @@ internal sealed class SnapshotTree(string root, bool replaceExisting, OpenDirect
             return false;
         var path = PathOf(e.Path);
         var errno = Files.TryMknod(path, e.Meta.Type, 0x180, e.Meta.Rdev);
-        if (errno == Errno.EEXIST)
+        if (errno.AlreadyExists())
         {
             if (!replaceExisting)
                 return true;
             Files.Unlink(path);
             errno = Files.TryMknod(path, e.Meta.Type, 0x180, e.Meta.Rdev);
         }
-        Check(errno, "create special file", path);
+        PosixException.ThrowIfFailed(errno, "create special file", path);
         SetMeta(path, e.Meta, e.Xattrs);
         return true;
     }
@@ -133,11 +132,5 @@ internal sealed class SnapshotTree(string root, bool replaceExisting, OpenDirect
         if (made && (xattrs is null || xattrs.Count == 0))
             return;
         xattrFailures.Note(path, Files.SetXattrs(path, xattrs, via));
-    }
-
-    private static void Check(Errno errno, string operation, string path)
-    {
-        if (errno != 0)
-            throw new PosixException(errno, operation, path);
     }
 }

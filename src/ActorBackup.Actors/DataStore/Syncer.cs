@@ -1,3 +1,4 @@
+using ActorBackup.Core;
 using ActorBackup.Posix;
 using ActorBackup.Store;
 using Akka.Actor;
@@ -12,8 +13,8 @@ internal sealed class Syncer : ReceiveActor
         public static readonly Sync Instance = new();
     }
 
-    /// <summary><paramref name="Errno"/>: the native errno of a failure (ENOSPC is told apart).</summary>
-    public sealed record Done(string? Failure, int Errno = 0);
+    /// <summary><paramref name="Fault"/>: what of a failure decides the run's outcome (a full disk is told apart).</summary>
+    public sealed record Done(string? Failure, WriteFault Fault = WriteFault.Other);
 
     public Syncer(string folder)
     {
@@ -26,7 +27,7 @@ internal sealed class Syncer : ReceiveActor
             }
             catch (PosixException e)
             {
-                Sender.Tell(new Done(e.Message, FileSystemFull.NativeErrno(e)));
+                Sender.Tell(new Done(e.Message, FileSystemFull.FaultOf(e)));
             }
         });
     }

@@ -7,7 +7,6 @@ using ActorBackup.Store.Restore;
 using Akka.Actor;
 using Akka.Routing;
 using Microsoft.Win32.SafeHandles;
-using Mono.Unix.Native;
 using static ActorBackup.Actors.Restore.RestoreProtocol;
 
 namespace ActorBackup.Actors.Restore;
@@ -31,7 +30,7 @@ public sealed class FileRestorer : ReceiveActor
     private SourceRoot? _store, _snapshot;
     // The batch in hand: whether every file gets exactly its xattrs, and the files that could not get them all.
     private bool _exactXattrs;
-    private List<(string Path, List<(string Name, Errno Errno)> Failed)>? _xattrsNotSet;
+    private List<(string Path, FailedXattrs Failed)>? _xattrsNotSet;
 
     public FileRestorer(RestoreOptions options, BackupSettings settings)
     {

@@ -36,7 +36,7 @@ public sealed partial class RestoreCoordinator
             }
             var from = _linkSources!.Directory(PathBytes.Parent(group.FirstPath));
             var errno = directory.TryLink(from, TargetTree.NameOf(group.FirstPath), name);
-            if (errno == Mono.Unix.Native.Errno.EEXIST)
+            if (errno.AlreadyExists())
             {
                 Problem(file.Path, TargetTree.Reason(new PosixException(errno, "link", file.Path)));
                 return;

@@ -352,7 +352,7 @@ public sealed partial class RestoreCoordinator : ReceiveActor
                 if (existing is not null)
                 {
                     if (!_options.Overwrite)
-                        throw new PosixException(Mono.Unix.Native.Errno.EEXIST, "create directory", path);
+                        throw PosixException.NameTaken("create directory", path);
                     directory.Remove(name);
                 }
                 var errno = directory.TryMakeDirectory(name, NewFolderMode);
@@ -377,7 +377,7 @@ public sealed partial class RestoreCoordinator : ReceiveActor
             Problem(entry.Path, "not restored: its manifest line names no symlink target");
             return;
         }
-        if (MakeEntry(entry, (directory, name) => directory.TryMakeSymlink(target, name), "create symlink"))
+        if (MakeEntry(entry, (directory, name) => PosixException.ThrowIfFailed(directory.TryMakeSymlink(target, name), "create symlink", entry.Path)))
             _symlinks++;
     }
 
@@ -389,12 +389,15 @@ public sealed partial class RestoreCoordinator : ReceiveActor
             Problem(entry.Path, $"a {kind} device: not restored (only root can make device nodes); run the restore as root");
             return;
         }
-        if (MakeEntry(entry, (directory, name) => directory.TryMakeNode(name, entry.Meta.Type, entry.Meta.Rdev), "create special file"))
+        if (MakeEntry(entry, (directory, name) => PosixException.ThrowIfFailed(directory.TryMakeNode(name, entry.Meta.Type, entry.Meta.Rdev), "create special file", entry.Path)))
             _specials++;
     }
 
-    /// <summary>Creates an entry that is not a folder nor a file in its folder's handle, then sets its owner, mode and mtime.</summary>
-    private bool MakeEntry(ManifestEntry entry, Func<TargetDirectory, string, Mono.Unix.Native.Errno> make, string operation)
+    /// <summary>
+    /// Creates an entry that is not a folder nor a file in its folder's handle (<paramref name="make"/>
+    /// throws a <see cref="PosixException"/> when it cannot), then sets its owner, mode and mtime.
+    /// </summary>
+    private bool MakeEntry(ManifestEntry entry, Action<TargetDirectory, string> make)
     {
         try
         {
@@ -405,9 +408,7 @@ public sealed partial class RestoreCoordinator : ReceiveActor
                 Problem(entry.Path, inTheWay);
                 return false;
             }
-            var errno = make(directory, name);
-            if (errno != 0)
-                throw new PosixException(errno, operation, entry.Path);
+            make(directory, name);
             directory.SetChildMeta(name, entry.Meta, _root);
             if (entry.Xattrs is { Count: > 0 } || _exactXattrs)
                 _xattrFailures.Note(entry.Path, directory.SetChildXattrs(name, entry.Xattrs));

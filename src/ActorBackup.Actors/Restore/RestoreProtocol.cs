@@ -1,4 +1,5 @@
 using ActorBackup.Core;
+using ActorBackup.Posix;
 using ActorBackup.Store.Restore;
 
 namespace ActorBackup.Actors.Restore;
@@ -40,7 +41,7 @@ public static class RestoreProtocol
     /// (the coordinator tells each kind once per run and counts the files).
     /// </summary>
     public sealed record FilesRestored(long BatchId, int Restored, long Bytes, IReadOnlyList<RestoreProblem> Problems, IReadOnlyList<RestoreProblem> Notices,
-        IReadOnlyList<(string Path, List<(string Name, Mono.Unix.Native.Errno Errno)> Failed)>? XattrsNotSet = null);
+        IReadOnlyList<(string Path, FailedXattrs Failed)>? XattrsNotSet = null);
 
     /// <summary>What the reporter prints: a problem or notice on standard error, or a progress line.</summary>
     public sealed record RestoreReported(RestoreProblem? Problem, bool Notice, RestoreStats? Progress);

@@ -90,9 +90,9 @@ public sealed class Walker : TypeSwitchActor
         {
             return dir.ChildXattrs(name);
         }
-        catch (PosixException e) when (e.Errno != Mono.Unix.Native.Errno.ENOENT)
+        catch (PosixException e) when (!e.IsNotFound)
         {
-            problems.Add(new FileProblem(child, $"extended attributes not read ({PosixException.Describe(e.Errno)}): in the snapshot without them"));
+            problems.Add(new FileProblem(child, $"extended attributes not read ({e.Cause}): in the snapshot without them"));
             return null;
         }
     }
@@ -133,24 +133,24 @@ public sealed class Walker : TypeSwitchActor
                     var xattrs = Xattrs(dir, name, child, known, old, problems);
                     entries.Add(new SourceEntry(child, meta, target, known, xattrs));
                 }
-                catch (PosixException e) when (e.Errno is Mono.Unix.Native.Errno.ENOENT or Mono.Unix.Native.Errno.EINVAL)
+                catch (PosixException e) when (e.IsNotFound || e.IsInvalid)
                 {
                     // readlink after lstat: the symlink was removed, or replaced by something else.
                     problems.Add(new FileProblem(child, "was replaced or removed while the backup ran; it will be read again next run"));
                 }
                 catch (PosixException e)
                 {
-                    problems.Add(new FileProblem(child, $"cannot examine: {PosixException.Describe(e.Errno)}"));
+                    problems.Add(new FileProblem(child, $"cannot examine: {e.Cause}"));
                 }
             }
         }
-        catch (PosixException e) when (e.Errno == Mono.Unix.Native.Errno.ELOOP)
+        catch (PosixException e) when (e.IsSymlinkNotFollowed)
         {
             problems.Add(new FileProblem(w.Path, "cannot list directory: it (or a folder on its path) was replaced by a symlink while the backup ran; not followed; it is in the snapshot empty"));
         }
         catch (PosixException e)
         {
-            problems.Add(new FileProblem(w.Path, $"cannot list directory: {PosixException.Describe(e.Errno)}; it is in the snapshot empty"));
+            problems.Add(new FileProblem(w.Path, $"cannot list directory: {e.Cause}; it is in the snapshot empty"));
         }
         return new DirectoryWalked(w.Path, entries, problems);
     }

@@ -77,7 +77,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
             case FilesHashed m: WriteHashed(w, m); break;
             case CopyContent m: w.Long(m.Token); w.Entry(m.Source); w.Str(m.TempName); w.Long(m.Uid); w.Long(m.Gid); w.Long(m.Mode); w.Str(m.FromStore); break;
             case ContentCopied m: w.Long(m.Token); w.Str(m.Hash); w.Long(m.Bytes); break;
-            case ContentCopyFailed m: w.Long(m.Token); w.Str(m.Reason); w.Bool(m.SourceProblem); w.Int(m.Errno); break;
+            case ContentCopyFailed m: w.Long(m.Token); w.Str(m.Reason); w.Bool(m.SourceProblem); w.Int((int)m.Fault); break;
             case OpenSnapshot m: w.Entry(m.Root); break;
             case SnapshotOpened: break;
             case CreateEntries m: w.Path(m.Directory); w.List(m.Entries, w.Entry); break;
@@ -135,7 +135,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
         "HD" => ReadHashed(r),
         "CC" => new CopyContent(r.Long(), r.Entry(), r.S(), (uint)r.Long(), (uint)r.Long(), (uint)r.Long(), r.Str()),
         "CD" => new ContentCopied(r.Long(), r.S(), r.Long()),
-        "CF" => new ContentCopyFailed(r.Long(), r.S(), r.Bool(), r.Int()),
+        "CF" => new ContentCopyFailed(r.Long(), r.S(), r.Bool(), (WriteFault)r.Int()),
         "OS" => new OpenSnapshot(r.Entry()),
         "SO" => new SnapshotOpened(),
         "CE" => new CreateEntries(r.Path(), r.List(r.Entry)),

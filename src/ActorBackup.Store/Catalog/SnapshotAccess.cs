@@ -88,8 +88,7 @@ public static class SnapshotAccess
         while (missing.TryPop(out var f))
         {
             var errno = Files.TryMkdir(f, guard && first ? 0x1C0u : 0x1EDu);
-            if (errno != 0 && errno != Mono.Unix.Native.Errno.EEXIST)
-                throw new PosixException(errno, "create folder", f);
+            PosixException.ThrowUnlessMadeOrExists(errno, "create folder", f);
             if (guard && first)
                 Files.Chmod(f, 0x1C0); // whatever the umask left
             first = false;

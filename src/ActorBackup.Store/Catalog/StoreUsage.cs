@@ -83,13 +83,8 @@ public static class StoreUsage
 
     private static StoreStatsReport Read(string dataFolder, bool byUser, Action<string> notice)
     {
-        if (!Files.TryLstat(dataFolder, out var meta, out _) || meta!.Type != EntryType.Directory)
-            throw new UserError(ExitCode.FolderMissing, $"data folder {dataFolder} does not exist; check --datafolder");
-        var format = StoreSession.RecordedFormat(dataFolder, StoreSession.DefaultLevels, HashKind.Sha1)
-            ?? (Directory.Exists(Path.Combine(dataFolder, StoreLayout.MetaFolderName))
-                ? new StoreFormat(StoreSession.DefaultLevels, HashKind.Sha1) // set up, nothing stored yet
-                : throw new UserError(ExitCode.Usage, $"{dataFolder} is not an ActorBackup data folder (no {StoreLayout.MetaFolderName}/format, no content entries); check --datafolder"));
-        var layout = new StoreLayout(dataFolder, format.Levels, format.Hash);
+        var layout = DataFolder.Open(dataFolder, DataFolderNeed.Store);
+        var format = new StoreFormat(layout.Levels, layout.Hash);
 
         var users = new UserTable();
         var sound = new List<string>();

@@ -78,21 +78,21 @@ public sealed class SourceReader(Memory<byte> buffer, HashKind hashKind, int ret
         {
             opened = open(m => m.Type == EntryType.File && accept(m), out before);
         }
-        catch (PosixException e) when (e.Errno == Mono.Unix.Native.Errno.ENOENT)
+        catch (PosixException e) when (e.IsNotFound)
         {
             return new Result(null, null, 0, "vanished before it could be read");
         }
-        catch (PosixException e) when (e.Errno == Mono.Unix.Native.Errno.ELOOP)
+        catch (PosixException e) when (e.IsSymlinkNotFollowed)
         {
             return new Result(null, null, 0, "was replaced by a symlink (or a folder on its path was) while the backup ran; not followed");
         }
-        catch (PosixException e) when (e.Errno == Mono.Unix.Native.Errno.ESTALE)
+        catch (PosixException e) when (e.IsStale)
         {
             return new Result(null, null, 0, Replaced("another file"));
         }
         catch (PosixException e)
         {
-            return new Result(null, null, 0, $"cannot open: {PosixException.Describe(e.Errno)}");
+            return new Result(null, null, 0, $"cannot open: {e.Cause}");
         }
         if (opened is null)
         {

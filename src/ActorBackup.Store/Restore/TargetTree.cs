@@ -68,7 +68,7 @@ public sealed class TargetTree : IDisposable
     public static string NameOf(string relative) => relative[(relative.LastIndexOf('/') + 1)..];
 
     /// <summary>A failed call as a problem's reason (the path is already in the line).</summary>
-    public static string Reason(PosixException e) => $"{e.Operation}: {PosixException.Describe(e.Errno)}";
+    public static string Reason(PosixException e) => $"{e.Operation}: {e.Cause}";
 
     private void CloseFrom(int keep)
     {

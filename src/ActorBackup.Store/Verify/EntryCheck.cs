@@ -25,7 +25,7 @@ public static class EntryCheck
         }
         catch (PosixException e)
         {
-            return new Outcome(0, $"cannot be opened ({PosixException.Describe(e.Errno)})");
+            return new Outcome(0, $"cannot be opened ({e.Cause})");
         }
         using (handle)
         {

@@ -152,7 +152,7 @@ public sealed class StoreIndex
         }
         catch (PosixException e)
         {
-            _report(new Finding(FindingKind.Problem, Finding.Show(folder), $"cannot be listed ({PosixException.Describe(e.Errno)}); the entries in it were not checked"));
+            _report(new Finding(FindingKind.Problem, Finding.Show(folder), $"cannot be listed ({e.Cause}); the entries in it were not checked"));
             return;
         }
         var first = _slots.Count;

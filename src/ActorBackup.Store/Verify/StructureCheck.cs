@@ -122,7 +122,7 @@ public sealed class StructureCheck(StoreLayout layout, StoreIndex index, Action<
                 missingFolders.Add(entry.Path);
             return;
         }
-        if (!tree.TryLstat(entry.Path, out var meta, out var errno))
+        if (!tree.TryLstat(entry.Path, out var meta, out var failure))
         {
             if (entry.Meta.Type == EntryType.Socket)
                 return; // recorded, never recreated
@@ -133,7 +133,7 @@ public sealed class StructureCheck(StoreLayout layout, StoreIndex index, Action<
             }
             if (entry.Meta.Type == EntryType.Directory)
                 missingFolders.Add(entry.Path);
-            Problem(path, Missing(entry, errno, path));
+            Problem(path, Missing(entry, failure, path));
             return;
         }
         if (meta!.Type != entry.Meta.Type)
@@ -156,13 +156,14 @@ public sealed class StructureCheck(StoreLayout layout, StoreIndex index, Action<
         }
     }
 
-    private string Missing(ManifestEntry entry, Mono.Unix.Native.Errno errno, string path)
+    /// <summary><paramref name="failure"/>: why the entry could not be examined; null when it is not there.</summary>
+    private string Missing(ManifestEntry entry, PosixException? failure, string path)
     {
-        var why = errno switch
+        var why = failure switch
         {
-            Mono.Unix.Native.Errno.ENOENT => "is missing",
-            Mono.Unix.Native.Errno.ELOOP => "lies below a symlink that replaced a folder of the snapshot (not followed)",
-            _ => $"cannot be examined ({PosixException.Describe(errno)})",
+            null or { IsNotFound: true } => "is missing",
+            { IsSymlinkNotFollowed: true } => "lies below a symlink that replaced a folder of the snapshot (not followed)",
+            _ => $"cannot be examined ({failure.Cause})",
         };
         if (entry.Meta.Type == EntryType.File && entry.Hash is not null)
         {
@@ -216,38 +217,38 @@ public sealed class StructureCheck(StoreLayout layout, StoreIndex index, Action<
         private readonly SourceRoot _root = new(root);
         private string? _folder;
         private DirectoryHandle? _handle;
-        private Mono.Unix.Native.Errno _folderErrno;
+        private PosixException? _folderFailure;
 
-        public bool TryLstat(string relative, out FileMeta? meta, out Mono.Unix.Native.Errno errno)
+        public bool TryLstat(string relative, out FileMeta? meta, out PosixException? failure)
         {
             meta = null;
             var folder = PathBytes.Parent(relative);
             if (folder != _folder)
             {
                 _handle?.Dispose();
-                (_handle, _folder, _folderErrno) = (null, folder, 0);
+                (_handle, _folder, _folderFailure) = (null, folder, null);
                 try
                 {
                     _handle = _root.OpenDirectory(folder);
                 }
                 catch (PosixException e)
                 {
-                    _folderErrno = e.Errno == Mono.Unix.Native.Errno.ENOTDIR ? Mono.Unix.Native.Errno.ENOENT : e.Errno;
+                    _folderFailure = e.IsNotADirectory ? null : e; // a file where a folder was: the entry is missing
                 }
             }
             if (_handle is null)
             {
-                errno = _folderErrno;
+                failure = _folderFailure;
                 return false;
             }
             try
             {
                 meta = _handle.StatChild(relative[(relative.LastIndexOf('/') + 1)..]);
-                errno = meta is null ? Mono.Unix.Native.Errno.ENOENT : 0;
+                failure = null;
             }
             catch (PosixException e)
             {
-                errno = e.Errno;
+                failure = e;
             }
             return meta is not null;
         }
