@@ -4,6 +4,7 @@ using ActorBackup.Actors.Storage;
 using ActorBackup.Core;
 using ActorBackup.Hosting;
 using ActorBackup.Posix;
+using ActorBackup.Protocol;
 using ActorBackup.Store;
 using ActorBackup.Store.Catalog;
 using Akka.Actor;
@@ -53,15 +54,15 @@ public sealed class NodeCommand(Arguments args, TextWriter output)
     {
         using var system = ClusterSystem.Create(config, settings, cluster, source);
         var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
-        system.ActorOf(NodeMonitor.Props(output, cluster.JsonLogs, cluster.StatsInterval, settings.MetricsDirectory), "monitor");
+        system.ActorOf(NodeMonitor.Props(output, cluster.JsonLogs, cluster.StatsInterval, settings.MetricsDirectory), ActorNames.Monitor);
         if (roles.Contains("storage"))
             system.ActorOf(StorageService.Props(new StorageService.Settings(settings, cluster.SourceVisible, cluster.Paths,
-                cluster.AllowedFolders, TimeSpan.FromSeconds(60))), "storage");
+                cluster.AllowedFolders, TimeSpan.FromSeconds(60))), ActorNames.Storage);
         if (roles.Contains("hasher"))
         {
-            system.ActorOf(HasherNode.Props(WorkBroker.NodeName(self), cluster.Paths, settings, sameHost: false, cluster.StoreVisible), "hasher");
+            system.ActorOf(HasherNode.Props(WorkBroker.NodeName(self), cluster.Paths, settings, sameHost: false, cluster.StoreVisible), ActorNames.Hasher);
             if (!roles.Contains("storage"))
-                system.ActorOf(StorageWatch.Props(), "storage-watch");
+                system.ActorOf(StorageWatch.Props(), ActorNames.StorageWatch);
         }
         Log(cluster.JsonLogs, cluster.NodeName, "node-up", $"actorbackup node {self} up with roles [{string.Join(", ", roles)}] as {cluster.NodeName}",
             new() { ["address"] = self.ToString(), ["name"] = cluster.NodeName, ["roles"] = string.Join(",", roles) });

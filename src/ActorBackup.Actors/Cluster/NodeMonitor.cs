@@ -1,3 +1,4 @@
+using ActorBackup.Protocol;
 using Akka.Actor;
 using Akka.Cluster;
 
@@ -52,7 +53,7 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
 
     /// <summary>Sends <paramref name="what"/> to this node's monitor, which writes it (nowhere when the node has none).</summary>
     public static void Log(IActorContext context, string what, Dictionary<string, object> fields) =>
-        context.ActorSelection("/user/monitor").Tell(new Event(what, fields));
+        context.ActorSelection(ActorNames.MonitorPath).Tell(new Event(what, fields));
 
     /// <param name="textfiles">actorbackup.metrics.textfile-directory: where each stats line also goes as a node_exporter textfile ("" off).</param>
     public static Props Props(TextWriter log, bool json, TimeSpan interval, string textfiles = "") =>
@@ -70,7 +71,7 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
 
     private void Stats()
     {
-        Context.ActorSelection("/user/broker").Tell(new WorkBroker.GetWorkStats());
+        Context.ActorSelection(ActorNames.BrokerPath).Tell(new WorkBroker.GetWorkStats());
         var files = Interlocked.Read(ref HashWorker.FilesDone) + Interlocked.Read(ref Hasher.Hasher.FilesDone);
         var bytes = Interlocked.Read(ref HashWorker.BytesDone) + Interlocked.Read(ref Hasher.Hasher.BytesDone);
         var seconds = _interval.TotalSeconds;

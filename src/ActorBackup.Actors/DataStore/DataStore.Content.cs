@@ -320,7 +320,7 @@ public sealed partial class DataStore
         if (_syncing.Count > 0 || _unsynced.Count == 0)
             return;
         (_syncing, _unsynced) = (_unsynced, _syncing);
-        _syncer ??= Context.ActorOf(Akka.Actor.Props.Create(() => new Syncer(_options.Store.DataFolder)).WithDispatcher(Dispatchers.Io), "syncer");
+        _syncer ??= Context.ActorOf(Akka.Actor.Props.Create(() => new Syncer(_options.Store.DataFolder)).WithDispatcher(Dispatchers.Io), ActorNames.Syncer);
         _syncer.Tell(Syncer.Sync.Instance);
     }
 

@@ -102,7 +102,7 @@ public sealed partial class DataStore : TypeSwitchActor
         _settings = settings;
         _copiers = copiers;
         _store = new ContentStore(options.Store, options.Share, settings.MaxLinksPerEntry, _snapshotDirs);
-        _storeCopier = storeCopier ?? Context.ActorOf(Copier.Props(options, settings), "store-copier");
+        _storeCopier = storeCopier ?? Context.ActorOf(Copier.Props(options, settings), ActorNames.StoreCopier);
         Working();
     }
 
