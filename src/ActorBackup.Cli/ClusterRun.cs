@@ -31,7 +31,7 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
 
         using var system = ClusterSystem.Create(config, settings, cluster, source);
         var self = Akka.Cluster.Cluster.Get(system);
-        system.ActorOf(NodeMonitor.Props(output, cluster.JsonLogs, cluster.StatsInterval, settings.MetricsDirectory), ActorNames.Monitor);
+        var monitor = system.ActorOf(NodeMonitor.Props(output, cluster.JsonLogs, cluster.StatsInterval, settings.MetricsDirectory), ActorNames.Monitor);
         var joinWatch = system.ActorOf(JoinWatch.Props(), ActorNames.JoinWatch);
         try
         {
@@ -80,13 +80,14 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
                 };
             // The cluster may down this node right after a lost run ends: its actors are gone then,
             // and the figures with them; the run's outcome above is what counts.
-            if (WorkStatsOf(broker, system) is { } work)
+            if (AnswerOf<WorkBroker.WorkStats>(broker, new WorkBroker.GetWorkStats(), system) is { } work)
             {
                 var members = self.State.Members.ToList();
                 output.WriteLine("files hashed by node: " + string.Join(", ", work.FilesByNode.Select(kv => $"{NodeNames.Display(members, kv.Key)}={kv.Value}")));
                 output.WriteLine($"new content written into the store by hash workers (store-visible): {work.FilesWritten} files");
             }
-            output.WriteLine($"content streamed to the storage node: {ContentSender.FilesSent} files, {ContentSender.BytesSent} bytes");
+            if (AnswerOf<NodeMonitor.Totals>(monitor, new NodeMonitor.GetTotals(), system) is { } totals)
+                output.WriteLine($"content streamed to the storage node: {totals.FilesSent} files, {totals.BytesSent} bytes");
             service.Tell(new CloseSession(options.SnapshotName));
             return finished;
         }
@@ -123,10 +124,10 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
         }
     }
 
-    /// <summary>The broker's figures, or null when this node's actor system ended (downed) before it answered.</summary>
-    private static WorkBroker.WorkStats? WorkStatsOf(IActorRef broker, ActorSystem system)
+    /// <summary>An actor's figures (the broker's, the monitor's), or null when this node's actor system ended (downed) before it answered.</summary>
+    private static T? AnswerOf<T>(IActorRef actor, object question, ActorSystem system) where T : class
     {
-        var ask = broker.Ask<WorkBroker.WorkStats>(new WorkBroker.GetWorkStats(), TimeSpan.FromSeconds(5));
+        var ask = actor.Ask<T>(question, TimeSpan.FromSeconds(5));
         if (Task.WaitAny(ask, system.WhenTerminated) == 1 && !ask.IsCompletedSuccessfully)
             return null;
         try

@@ -48,8 +48,8 @@ public sealed partial class DataStore : TypeSwitchActor
     private List<PendingContent> _unsynced = [];
     private List<PendingContent> _syncing = [];
 
-    /// <summary>New entries and bytes stored by every data-store of this process, for the node's stats line.</summary>
-    public static long StoredEntries, StoredBytes;
+    /// <summary>How many of the new entries and bytes the node's monitor has been told of.</summary>
+    private long _reportedEntries, _reportedBytes;
 
     private IActorRef _coordinator = ActorRefs.Nobody;
     private SnapshotTree? _tree;
