@@ -4,6 +4,7 @@ using ActorBackup.Actors.Storage;
 using ActorBackup.Core;
 using ActorBackup.Hosting;
 using ActorBackup.Posix;
+using ActorBackup.Protocol;
 using ActorBackup.Store;
 using ActorBackup.Store.Catalog;
 using Akka.Actor;
@@ -153,8 +154,8 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
     {
         var system = starting.GetAwaiter().GetResult();
         _systemTaken = true;
-        var reporter = system.ActorOf(ConsoleReporter.Props(output, error, input, options.PauseOnError), "reporter");
-        var coordinator = system.ActorOf(Coordinator.Props(options, settings, reporter), "coordinator");
+        var reporter = system.ActorOf(ConsoleReporter.Props(output, error, input, options.PauseOnError), ActorNames.Reporter);
+        var coordinator = system.ActorOf(Coordinator.Props(options, settings, reporter), ActorNames.Coordinator);
         var run = coordinator.Ask<RunFinished>(new StartRun(), Timeout.InfiniteTimeSpan);
         interruption.OnStop((code, signal) => coordinator.Tell(new StopRun(code, $"stopped by {signal}")));
         var finished = run.GetAwaiter().GetResult();

@@ -3,6 +3,7 @@ using ActorBackup.Actors.Cluster;
 using ActorBackup.Actors.Coordinator;
 using ActorBackup.Core;
 using ActorBackup.Hosting;
+using ActorBackup.Protocol;
 using Akka.Actor;
 
 using Akka.Configuration;
@@ -30,13 +31,13 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
 
         using var system = ClusterSystem.Create(config, settings, cluster, source);
         var self = Akka.Cluster.Cluster.Get(system);
-        system.ActorOf(NodeMonitor.Props(output, cluster.JsonLogs, cluster.StatsInterval, settings.MetricsDirectory), "monitor");
-        var joinWatch = system.ActorOf(JoinWatch.Props(), "join-watch");
+        var monitor = system.ActorOf(NodeMonitor.Props(output, cluster.JsonLogs, cluster.StatsInterval, settings.MetricsDirectory), ActorNames.Monitor);
+        var joinWatch = system.ActorOf(JoinWatch.Props(), ActorNames.JoinWatch);
         try
         {
             var storage = AwaitStorage(self, joinWatch, cluster.JoinTimeout, interruption, output);
-            var service = system.ActorSelection(new RootActorPath(storage) / "user" / "storage");
-            var content = system.ActorOf(ContentSender.Props(local, cluster.ChunkSize, cluster.ChunkWindow), "content");
+            var service = system.ActorSelection(ActorNames.On(storage, ActorNames.Storage));
+            var content = system.ActorOf(ContentSender.Props(local, cluster.ChunkSize, cluster.ChunkWindow), ActorNames.ContentSender);
             var reply = OpenSession(system, service, new OpenSession(spec, content), storage);
             if (reply is SessionRefused refused)
                 throw new UserError((ExitCode)refused.ExitCode, $"storage node {storage}: {refused.Reason}");
@@ -47,21 +48,21 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
             var awaited = cluster.HasherWait > TimeSpan.Zero ? hasherNodes.Select(WorkBroker.NodeName).ToList() : [];
             var node = WorkBroker.NodeName(self.SelfAddress);
             var broker = system.ActorOf(WorkBroker.Props(options, cluster.BatchDeadline, awaited, cluster.HasherWait,
-                node, cluster.CoordinatorAlwaysHashes, DescribeSource(options.RootFolder)), "broker");
+                node, cluster.CoordinatorAlwaysHashes, DescribeSource(options.RootFolder)), ActorNames.Broker);
             foreach (var hasher in hasherNodes)
-                system.ActorSelection(new RootActorPath(hasher) / "user" / "hasher").Tell(new ServeBroker(broker));
+                system.ActorSelection(ActorNames.On(hasher, ActorNames.Hasher)).Tell(new ServeBroker(broker));
             for (var i = 0; i < settings.Hashers; i++)
-                system.ActorOf(HashWorker.Props(node, PathMap.Identity, settings, sameHost: true, cluster.StoreVisible), $"worker-{i}").Tell(new HashWorker.Serve(broker));
+                system.ActorOf(HashWorker.Props(node, PathMap.Identity, settings, sameHost: true, cluster.StoreVisible), ActorNames.Worker(i)).Tell(new HashWorker.Serve(broker));
 
-            var reporter = system.ActorOf(ConsoleReporter.Props(output, error, TextReader.Null, pauseOnError: false), "reporter");
+            var reporter = system.ActorOf(ConsoleReporter.Props(output, error, TextReader.Null, pauseOnError: false), ActorNames.Reporter);
             var coordinatorSettings = settings with { Hashers = cluster.MaxBatchesInFlight, BatchesPerHasher = 1 };
             var coordinator = system.ActorOf(Coordinator.Props(options, coordinatorSettings, reporter, new Coordinator.Workers(
-                system.ActorOf(Actors.Walker.Walker.Props(options).WithRouter(new Akka.Routing.SmallestMailboxPool(settings.Walkers)), "walkers"),
+                system.ActorOf(Actors.Walker.Walker.Props(options).WithRouter(new Akka.Routing.SmallestMailboxPool(settings.Walkers)), ActorNames.Walkers),
                 broker,
-                system.ActorOf(StoreRelay.Props(null, opened.DataStore), "store-relay"),
+                system.ActorOf(StoreRelay.Props(null, opened.DataStore), ActorNames.StoreRelay),
                 // Batches of content probably new go first and ask to be written into the store
                 // while hashed; workers that cannot see the data folder only hash them.
-                CopyFirst: true)), "coordinator");
+                CopyFirst: true)), ActorNames.Coordinator);
             // A signal stops the run unpublished (the storage node removes its temp files); the
             // node then leaves below. A node the cluster downs (a partition, the storage node
             // unreachable for long) ends its actor system: the run ends unpublished instead of
@@ -79,13 +80,14 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
                 };
             // The cluster may down this node right after a lost run ends: its actors are gone then,
             // and the figures with them; the run's outcome above is what counts.
-            if (WorkStatsOf(broker, system) is { } work)
+            if (AnswerOf<WorkBroker.WorkStats>(broker, new WorkBroker.GetWorkStats(), system) is { } work)
             {
                 var members = self.State.Members.ToList();
                 output.WriteLine("files hashed by node: " + string.Join(", ", work.FilesByNode.Select(kv => $"{NodeNames.Display(members, kv.Key)}={kv.Value}")));
                 output.WriteLine($"new content written into the store by hash workers (store-visible): {work.FilesWritten} files");
             }
-            output.WriteLine($"content streamed to the storage node: {ContentSender.FilesSent} files, {ContentSender.BytesSent} bytes");
+            if (AnswerOf<NodeMonitor.Totals>(monitor, new NodeMonitor.GetTotals(), system) is { } totals)
+                output.WriteLine($"content streamed to the storage node: {totals.FilesSent} files, {totals.BytesSent} bytes");
             service.Tell(new CloseSession(options.SnapshotName));
             return finished;
         }
@@ -122,10 +124,10 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
         }
     }
 
-    /// <summary>The broker's figures, or null when this node's actor system ended (downed) before it answered.</summary>
-    private static WorkBroker.WorkStats? WorkStatsOf(IActorRef broker, ActorSystem system)
+    /// <summary>An actor's figures (the broker's, the monitor's), or null when this node's actor system ended (downed) before it answered.</summary>
+    private static T? AnswerOf<T>(IActorRef actor, object question, ActorSystem system) where T : class
     {
-        var ask = broker.Ask<WorkBroker.WorkStats>(new WorkBroker.GetWorkStats(), TimeSpan.FromSeconds(5));
+        var ask = actor.Ask<T>(question, TimeSpan.FromSeconds(5));
         if (Task.WaitAny(ask, system.WhenTerminated) == 1 && !ask.IsCompletedSuccessfully)
             return null;
         try

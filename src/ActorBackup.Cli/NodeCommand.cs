@@ -4,6 +4,7 @@ using ActorBackup.Actors.Storage;
 using ActorBackup.Core;
 using ActorBackup.Hosting;
 using ActorBackup.Posix;
+using ActorBackup.Protocol;
 using ActorBackup.Store;
 using ActorBackup.Store.Catalog;
 using Akka.Actor;
@@ -21,6 +22,12 @@ public sealed class NodeCommand(Arguments args, TextWriter output)
 {
     /// <summary>Pause before joining again, so a node that cannot stay up does not spin.</summary>
     private static readonly TimeSpan RejoinPause = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The node's figures (files hashed, entries stored) as its last actor system's monitor
+    /// ended with them: they count from the process's start, across rejoins.
+    /// </summary>
+    private NodeMonitor.Totals _figures = NodeMonitor.Totals.Zero;
 
     public ExitCode Run()
     {
@@ -53,19 +60,23 @@ public sealed class NodeCommand(Arguments args, TextWriter output)
     {
         using var system = ClusterSystem.Create(config, settings, cluster, source);
         var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
-        system.ActorOf(NodeMonitor.Props(output, cluster.JsonLogs, cluster.StatsInterval, settings.MetricsDirectory), "monitor");
+        // Written on the monitor's thread as it stops, read below once the actor system has ended.
+        var figures = _figures;
+        system.ActorOf(NodeMonitor.Props(output, cluster.JsonLogs, cluster.StatsInterval, settings.MetricsDirectory,
+            from: _figures, stopped: totals => figures = totals), ActorNames.Monitor);
         if (roles.Contains("storage"))
             system.ActorOf(StorageService.Props(new StorageService.Settings(settings, cluster.SourceVisible, cluster.Paths,
-                cluster.AllowedFolders, TimeSpan.FromSeconds(60))), "storage");
+                cluster.AllowedFolders, TimeSpan.FromSeconds(60))), ActorNames.Storage);
         if (roles.Contains("hasher"))
         {
-            system.ActorOf(HasherNode.Props(WorkBroker.NodeName(self), cluster.Paths, settings, sameHost: false, cluster.StoreVisible), "hasher");
+            system.ActorOf(HasherNode.Props(WorkBroker.NodeName(self), cluster.Paths, settings, sameHost: false, cluster.StoreVisible), ActorNames.Hasher);
             if (!roles.Contains("storage"))
-                system.ActorOf(StorageWatch.Props(), "storage-watch");
+                system.ActorOf(StorageWatch.Props(), ActorNames.StorageWatch);
         }
         Log(cluster.JsonLogs, cluster.NodeName, "node-up", $"actorbackup node {self} up with roles [{string.Join(", ", roles)}] as {cluster.NodeName}",
             new() { ["address"] = self.ToString(), ["name"] = cluster.NodeName, ["roles"] = string.Join(",", roles) });
         system.WhenTerminated.Wait();
+        _figures = figures;
         Log(cluster.JsonLogs, cluster.NodeName, "node-stopped", $"actorbackup node {self} stopped", new() { ["address"] = self.ToString() });
         return CoordinatedShutdown.Get(system).ShutdownReason;
     }

@@ -5,6 +5,7 @@ using ActorBackup.Actors.Storage;
 using ActorBackup.Core;
 using ActorBackup.Hosting;
 using ActorBackup.Posix;
+using ActorBackup.Protocol;
 using ActorBackup.Store;
 using ActorBackup.Store.Catalog;
 using ActorBackup.Store.Manifest;
@@ -134,8 +135,8 @@ public sealed class RestoreCommand(Arguments args, TextWriter output, TextWriter
     private RestoreFinished RunActors(Akka.Configuration.Config config, BackupSettings settings, RestoreOptions options)
     {
         using var system = BackupSystem.Create(config, settings);
-        var reporter = system.ActorOf(Reporter.Props(output, error), "reporter");
-        var coordinator = system.ActorOf(RestoreCoordinator.Props(options, settings, reporter), "restore");
+        var reporter = system.ActorOf(Reporter.Props(output, error), ActorNames.Reporter);
+        var coordinator = system.ActorOf(RestoreCoordinator.Props(options, settings, reporter), ActorNames.RestoreCoordinator);
         var run = coordinator.Ask<RestoreFinished>(new StartRestore(), Timeout.InfiniteTimeSpan);
         interruption.OnStop((code, signal) => coordinator.Tell(new StopRestore(code, $"stopped by {signal}")));
         var finished = run.GetAwaiter().GetResult();

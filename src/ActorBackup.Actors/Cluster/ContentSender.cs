@@ -16,9 +16,6 @@ namespace ActorBackup.Actors.Cluster;
 /// </summary>
 public sealed class ContentSender : ReceiveActor
 {
-    /// <summary>Bytes and files streamed by this process, for the run's summary.</summary>
-    public static long BytesSent, FilesSent;
-
     public ContentSender(RunOptions options, int chunkSize, int window)
     {
         Receive<SendContent>(m =>
@@ -37,6 +34,8 @@ public sealed class ContentSender : ReceiveActor
         private readonly FileMeta? _opened;
         private long _sent;
         private long _acked;
+        /// <summary>How many of the bytes sent the node's monitor has been told of.</summary>
+        private long _reported;
         private bool _eof;
 
         public Transfer(RunOptions options, SendContent request, int chunkSize, int window)
@@ -85,8 +84,8 @@ public sealed class ContentSender : ReceiveActor
                     }
                     _request.Receiver.Tell(new ContentChunk(_request.Token, _sent, _buffer.AsSpan(0, n).ToArray()));
                     _sent += n;
-                    Interlocked.Add(ref BytesSent, n);
                 }
+                Tally(files: 0);
                 if (_eof && _acked >= _sent)
                 {
                     var after = Files.Fstat(_handle!, _request.Source.Path);
@@ -99,9 +98,18 @@ public sealed class ContentSender : ReceiveActor
             }
         }
 
+        /// <summary>Tells the node's monitor (for the run's summary) the bytes sent since it last did, and <paramref name="files"/> ended.</summary>
+        private void Tally(int files)
+        {
+            if (files == 0 && _sent == _reported)
+                return;
+            NodeMonitor.Report(Context, new NodeMonitor.ContentSent(files, _sent - _reported));
+            _reported = _sent;
+        }
+
         private void End(string? problem)
         {
-            Interlocked.Increment(ref FilesSent);
+            Tally(files: 1);
             _request.Receiver.Tell(new ContentEnd(_request.Token, _sent, problem));
             Context.Stop(Self);
         }

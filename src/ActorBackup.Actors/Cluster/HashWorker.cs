@@ -35,9 +35,6 @@ public sealed class HashWorker : ReceiveActor
     private IActorRef _broker = ActorRefs.Nobody;
     private SourceRoot? _root;
 
-    /// <summary>Files and bytes hashed by all workers of this process, for the node's stats line.</summary>
-    public static long FilesDone, BytesDone;
-
     public HashWorker(string node, PathMap paths, BackupSettings settings, bool sameHost, bool storeVisible = false)
     {
         _node = node;
@@ -105,8 +102,7 @@ public sealed class HashWorker : ReceiveActor
             else
                 problems.Add(new FileProblem(file.Path, result.Problem));
         }
-        Interlocked.Add(ref FilesDone, m.Files.Count);
-        Interlocked.Add(ref BytesDone, bytes);
+        NodeMonitor.Report(Context, new NodeMonitor.Hashed(m.Files.Count, bytes));
         return new FilesHashed(m.BatchId, hashed, problems, bytes);
     }
 

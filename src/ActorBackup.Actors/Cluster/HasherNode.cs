@@ -1,3 +1,4 @@
+using ActorBackup.Protocol;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
@@ -39,7 +40,7 @@ public sealed class HasherNode : ReceiveActor, IWithTimers
         _node = node;
         _paths = paths;
         for (var i = 0; i < settings.Hashers; i++)
-            _workers.Add(Context.ActorOf(HashWorker.Props(node, paths, settings, sameHost, storeVisible), $"worker-{i}"));
+            _workers.Add(Context.ActorOf(HashWorker.Props(node, paths, settings, sameHost, storeVisible), ActorNames.Worker(i)));
 
         Receive<ClusterEvent.CurrentClusterState>(state =>
         {
@@ -57,7 +58,7 @@ public sealed class HasherNode : ReceiveActor, IWithTimers
             CheckSource(m.Broker);
         });
         Receive<FindBroker>(f =>
-            Context.ActorSelection(new RootActorPath(f.Coordinator) / "user" / "broker").Tell(new Identify(f)));
+            Context.ActorSelection(ActorNames.On(f.Coordinator, ActorNames.Broker)).Tell(new Identify(f)));
         Receive<ActorIdentity>(id =>
         {
             if (id.MessageId is not FindBroker f)

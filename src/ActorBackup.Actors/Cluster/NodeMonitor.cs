@@ -1,5 +1,7 @@
+using ActorBackup.Protocol;
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.Event;
 
 namespace ActorBackup.Actors.Cluster;
 
@@ -8,6 +10,9 @@ namespace ActorBackup.Actors.Cluster;
 /// stats-interval one line: members by role and status, files and bytes hashed per second
 /// on this node, batches in flight and queued (on the coordinator's node), new content
 /// stored (on the storage node). Text for people, or one JSON object per line.
+/// It keeps this node's figures: its actors report what they did (<see cref="Report"/>),
+/// and the stats line, the node_exporter textfile and the coordinator's summary read the
+/// totals here (<see cref="GetTotals"/>), never off another actor's thread.
 /// </summary>
 public sealed class NodeMonitor : ReceiveActor, IWithTimers
 {
@@ -18,6 +23,8 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
     private readonly TimeSpan _interval;
     private readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(Context.System);
     private long _lastFiles, _lastBytes;
+    private Totals _totals;
+    private readonly Action<Totals>? _stopped;
     private WorkBroker.WorkStats? _work;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -27,8 +34,10 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
     /// <summary>This node's name (actorbackup.cluster.node-name, made effective at start), for every line.</summary>
     private readonly string _name;
 
-    public NodeMonitor(TextWriter log, bool json, TimeSpan interval, string textfiles = "")
+    public NodeMonitor(TextWriter log, bool json, TimeSpan interval, string textfiles = "", Totals? from = null, Action<Totals>? stopped = null)
     {
+        _totals = from ?? Totals.Zero;
+        _stopped = stopped;
         _textfiles = textfiles;
         _name = Context.System.Settings.Config.GetString("actorbackup.cluster.node-name", _cluster.SelfAddress.ToString());
         _log = log;
@@ -44,6 +53,10 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
         Receive<ClusterEvent.ReachableMember>(e => Write("member-reachable", Describe(e.Member, status: false)));
         Receive<WorkBroker.WorkStats>(w => _work = w);
         Receive<Event>(e => Write(e.What, e.Fields));
+        Receive<Hashed>(h => _totals = _totals with { FilesHashed = _totals.FilesHashed + h.Files, BytesHashed = _totals.BytesHashed + h.Bytes });
+        Receive<Stored>(s => _totals = _totals with { StoredEntries = _totals.StoredEntries + s.Entries, StoredBytes = _totals.StoredBytes + s.Bytes });
+        Receive<ContentSent>(c => _totals = _totals with { FilesSent = _totals.FilesSent + c.Files, BytesSent = _totals.BytesSent + c.Bytes });
+        Receive<GetTotals>(_ => Sender.Tell(_totals));
         Receive<Tick>(_ => Stats());
     }
 
@@ -52,11 +65,38 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
 
     /// <summary>Sends <paramref name="what"/> to this node's monitor, which writes it (nowhere when the node has none).</summary>
     public static void Log(IActorContext context, string what, Dictionary<string, object> fields) =>
-        context.ActorSelection("/user/monitor").Tell(new Event(what, fields));
+        context.ActorSelection(ActorNames.MonitorPath).Tell(new Event(what, fields));
+
+    /// <summary>What an actor of this node did, for the node's totals. Where no monitor runs (a single-process backup, a spec) it goes nowhere, unlogged.</summary>
+    public interface IFigures : IDeadLetterSuppression;
+
+    /// <summary>Hash worker or hasher to its node's monitor: it hashed a batch of <paramref name="Files"/> files, <paramref name="Bytes"/> bytes read.</summary>
+    public sealed record Hashed(long Files, long Bytes) : IFigures;
+
+    /// <summary>Data-store to its node's monitor: it named <paramref name="Entries"/> new store entries of <paramref name="Bytes"/> bytes since it last said.</summary>
+    public sealed record Stored(long Entries, long Bytes) : IFigures;
+
+    /// <summary>Content sender's transfer to its node's monitor: it streamed <paramref name="Bytes"/> more bytes to the storage node, and ended <paramref name="Files"/> files.</summary>
+    public sealed record ContentSent(long Files, long Bytes) : IFigures;
+
+    /// <summary>Anyone to the monitor: this node's figures since it started? Answered with <see cref="Totals"/>.</summary>
+    public sealed record GetTotals;
+
+    /// <summary>The monitor's answer to <see cref="GetTotals"/>: the sums of every <see cref="IFigures"/> it was told.</summary>
+    public sealed record Totals(long FilesHashed, long BytesHashed, long StoredEntries, long StoredBytes, long FilesSent, long BytesSent)
+    {
+        public static readonly Totals Zero = new(0, 0, 0, 0, 0, 0);
+    }
+
+    /// <summary>Tells this node's monitor what the actor of <paramref name="context"/> did.</summary>
+    public static void Report(IActorContext context, IFigures figures) =>
+        context.ActorSelection(ActorNames.MonitorPath).Tell(figures);
 
     /// <param name="textfiles">actorbackup.metrics.textfile-directory: where each stats line also goes as a node_exporter textfile ("" off).</param>
-    public static Props Props(TextWriter log, bool json, TimeSpan interval, string textfiles = "") =>
-        Akka.Actor.Props.Create(() => new NodeMonitor(log, json, interval, textfiles));
+    /// <param name="from">The totals to go on from: those the node's previous actor system ended with (a node that rejoins keeps its figures).</param>
+    /// <param name="stopped">Given the totals when the monitor stops, so the next actor system's monitor can go on from them.</param>
+    public static Props Props(TextWriter log, bool json, TimeSpan interval, string textfiles = "", Totals? from = null, Action<Totals>? stopped = null) =>
+        Akka.Actor.Props.Create(() => new NodeMonitor(log, json, interval, textfiles, from, stopped));
 
     protected override void PreStart()
     {
@@ -66,13 +106,17 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
             Timers.StartPeriodicTimer("stats", new Tick(), _interval);
     }
 
-    protected override void PostStop() => _cluster.Unsubscribe(Self);
+    protected override void PostStop()
+    {
+        _cluster.Unsubscribe(Self);
+        _stopped?.Invoke(_totals);
+    }
 
     private void Stats()
     {
-        Context.ActorSelection("/user/broker").Tell(new WorkBroker.GetWorkStats());
-        var files = Interlocked.Read(ref HashWorker.FilesDone) + Interlocked.Read(ref Hasher.Hasher.FilesDone);
-        var bytes = Interlocked.Read(ref HashWorker.BytesDone) + Interlocked.Read(ref Hasher.Hasher.BytesDone);
+        Context.ActorSelection(ActorNames.BrokerPath).Tell(new WorkBroker.GetWorkStats());
+        var files = _totals.FilesHashed;
+        var bytes = _totals.BytesHashed;
         var seconds = _interval.TotalSeconds;
         var members = _cluster.State.Members
             .SelectMany(m => NodeNames.Duties(m).DefaultIfEmpty("none").Select(r => $"{r}:{m.Status}"))
@@ -84,8 +128,8 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
             ["files_per_s"] = Math.Round((files - _lastFiles) / seconds, 1),
             ["mb_per_s"] = Math.Round((bytes - _lastBytes) / seconds / 1e6, 2),
             ["files_hashed"] = files,
-            ["stored_entries"] = Interlocked.Read(ref DataStore.DataStore.StoredEntries),
-            ["stored_bytes"] = Interlocked.Read(ref DataStore.DataStore.StoredBytes),
+            ["stored_entries"] = _totals.StoredEntries,
+            ["stored_bytes"] = _totals.StoredBytes,
         };
         if (_work is not null)
         {

@@ -117,9 +117,9 @@ public sealed class Coordinator : TypeSwitchActor, IWithTimers
     /// <summary>A coordinator with the real walkers, hasher pool, copiers and data-store as children.</summary>
     public static Props Props(RunOptions options, BackupSettings settings, IActorRef reporter) =>
         Akka.Actor.Props.Create(() => new Coordinator(options, settings, reporter, context => new Workers(
-            context.ActorOf(Walker.Walker.Props(options).WithRouter(new Akka.Routing.SmallestMailboxPool(settings.Walkers)), "walkers"),
-            context.ActorOf(Hasher.Hasher.Pool(options, settings), "hashers"),
-            context.ActorOf(DataStore.DataStore.Props(options, settings, context.ActorOf(Copier.Pool(options, settings), "copiers")), "data-store"),
+            context.ActorOf(Walker.Walker.Props(options).WithRouter(new Akka.Routing.SmallestMailboxPool(settings.Walkers)), ActorNames.Walkers),
+            context.ActorOf(Hasher.Hasher.Pool(options, settings), ActorNames.Hashers),
+            context.ActorOf(DataStore.DataStore.Props(options, settings, context.ActorOf(Copier.Pool(options, settings), ActorNames.Copiers)), ActorNames.DataStore),
             settings.CopyFirst)));
 
     /// <summary>A coordinator working with the given actors (TestKit probes in specs).</summary>

@@ -1,3 +1,4 @@
+using ActorBackup.Actors.Cluster;
 using ActorBackup.Core;
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
@@ -317,7 +318,7 @@ public sealed partial class DataStore
         if (_syncing.Count > 0 || _unsynced.Count == 0)
             return;
         (_syncing, _unsynced) = (_unsynced, _syncing);
-        _syncer ??= Context.ActorOf(Akka.Actor.Props.Create(() => new Syncer(_options.Store.DataFolder)).WithDispatcher(Dispatchers.Io), "syncer");
+        _syncer ??= Context.ActorOf(Akka.Actor.Props.Create(() => new Syncer(_options.Store.DataFolder)).WithDispatcher(Dispatchers.Io), ActorNames.Syncer);
         _syncer.Tell(Syncer.Sync.Instance);
     }
 
@@ -349,8 +350,6 @@ public sealed partial class DataStore
             _copiedEntries++;
             _copiedBytes += pending.Bytes;
         }
-        Interlocked.Increment(ref StoredEntries);
-        Interlocked.Add(ref StoredBytes, pending.Bytes);
         _pendingByKey.Remove(pending.Key);
         ReleaseFollowers(pending);
 
@@ -404,9 +403,15 @@ public sealed partial class DataStore
         }
     }
 
-    /// <summary>Tells the coordinator, in messages of at most 256 files (one content may wait for thousands).</summary>
+    /// <summary>Tells the coordinator, in messages of at most 256 files (one content may wait for thousands), and the node's monitor of new entries.</summary>
     private void Report(List<HashedFile> done, List<FileProblem> problems)
     {
+        // The node's monitor hears of new entries once per report, not once per entry.
+        if (_newEntries > _reportedEntries)
+        {
+            NodeMonitor.Report(Context, new NodeMonitor.Stored(_newEntries - _reportedEntries, _newBytes - _reportedBytes));
+            (_reportedEntries, _reportedBytes) = (_newEntries, _newBytes);
+        }
         const int Max = 256;
         var unusable = _store.TakeUnusable();
         if (unusable.Count > 0)

@@ -48,8 +48,8 @@ public sealed partial class DataStore : TypeSwitchActor
     private List<PendingContent> _unsynced = [];
     private List<PendingContent> _syncing = [];
 
-    /// <summary>New entries and bytes stored by every data-store of this process, for the node's stats line.</summary>
-    public static long StoredEntries, StoredBytes;
+    /// <summary>How many of the new entries and bytes the node's monitor has been told of.</summary>
+    private long _reportedEntries, _reportedBytes;
 
     private IActorRef _coordinator = ActorRefs.Nobody;
     private SnapshotTree? _tree;
@@ -102,7 +102,7 @@ public sealed partial class DataStore : TypeSwitchActor
         _settings = settings;
         _copiers = copiers;
         _store = new ContentStore(options.Store, options.Share, settings.MaxLinksPerEntry, _snapshotDirs);
-        _storeCopier = storeCopier ?? Context.ActorOf(Copier.Props(options, settings), "store-copier");
+        _storeCopier = storeCopier ?? Context.ActorOf(Copier.Props(options, settings), ActorNames.StoreCopier);
         Working();
     }
 

@@ -1,3 +1,4 @@
+using ActorBackup.Actors.Cluster;
 using ActorBackup.Core;
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
@@ -23,9 +24,6 @@ namespace ActorBackup.Actors.Hasher;
 /// </summary>
 public sealed class Hasher : TypeSwitchActor
 {
-    /// <summary>Files and bytes hashed by all hashers of this process, for a node's stats line.</summary>
-    public static long FilesDone, BytesDone;
-
     private readonly SourceReader _reader;
     private readonly SourceRoot _root;
     private readonly TempCopier _copier;
@@ -52,8 +50,7 @@ public sealed class Hasher : TypeSwitchActor
                 if (options.FilesPause > TimeSpan.Zero)
                     Thread.Sleep(options.FilesPause);
             }
-            Interlocked.Add(ref FilesDone, batch.Files.Count);
-            Interlocked.Add(ref BytesDone, bytes);
+            NodeMonitor.Report(Context, new NodeMonitor.Hashed(batch.Files.Count, bytes));
             Sender.Tell(new FilesHashed(batch.BatchId, hashed, problems, bytes));
         });
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using ActorBackup.Core;
 using ActorBackup.Posix;
+using ActorBackup.Protocol;
 using ActorBackup.Store.Manifest;
 using ActorBackup.Store.Restore;
 using Akka.Actor;
@@ -107,7 +108,7 @@ public sealed partial class RestoreCoordinator : ReceiveActor
     /// <summary>A coordinator with its own pool of restorers (one per hasher).</summary>
     public static Props Props(RestoreOptions options, BackupSettings settings, IActorRef reporter) =>
         Akka.Actor.Props.Create(() => new RestoreCoordinator(options, settings, reporter,
-                context => context.ActorOf(FileRestorer.Pool(options, settings), "restorers")))
+                context => context.ActorOf(FileRestorer.Pool(options, settings), ActorNames.Restorers)))
             .WithDispatcher(Dispatchers.Io);
 
     /// <summary>A coordinator sending its batches to <paramref name="restorers"/> (a TestKit probe in specs).</summary>

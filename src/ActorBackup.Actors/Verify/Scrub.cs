@@ -1,3 +1,4 @@
+using ActorBackup.Protocol;
 using ActorBackup.Store;
 using ActorBackup.Store.Verify;
 using Akka.Actor;
@@ -36,7 +37,7 @@ public static class Scrub
     /// <summary>Runs a scrub of <paramref name="entries"/> on <paramref name="system"/> and waits for it.</summary>
     public static Finished Run(ActorSystem system, StoreLayout layout, BackupSettings settings, IReadOnlyList<EntryToCheck> entries)
     {
-        var scrubber = system.ActorOf(Props(layout, settings, entries), "scrubber");
+        var scrubber = system.ActorOf(Props(layout, settings, entries), ActorNames.Scrubber);
         return scrubber.Ask<Finished>(new Start(), Timeout.InfiniteTimeSpan).GetAwaiter().GetResult();
     }
 }

@@ -1,3 +1,4 @@
+using ActorBackup.Protocol;
 using ActorBackup.Store;
 using ActorBackup.Store.Verify;
 using Akka.Actor;
@@ -46,7 +47,7 @@ public sealed class Scrubber : ReceiveActor
         _requester = Sender;
         for (var i = 0; i < _settings.Hashers; i++)
         {
-            var hasher = Context.ActorOf(_hasherProps(i), $"hasher-{i}");
+            var hasher = Context.ActorOf(_hasherProps(i), ActorNames.EntryHasher(i));
             Context.Watch(hasher);
             _hashers.Add(hasher);
         }
