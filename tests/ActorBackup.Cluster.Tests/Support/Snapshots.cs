@@ -25,7 +25,7 @@ internal static class Snapshots
     public static List<string> Differences(SnapshotRun reference, SnapshotRun cluster)
     {
         var differences = new List<string>();
-        differences.AddRange(TreeMatch.Differences(reference.Snapshot, cluster.Snapshot, fileMtimes: false));
+        differences.AddRange(TreeComparer.Differences(reference.Snapshot, cluster.Snapshot, socketsSkipped: false, fileMtimes: false, xattrs: false));
         Compare("file group sharing one inode", InodeGroups(reference.Snapshot), InodeGroups(cluster.Snapshot), differences);
         Compare("store entry", StoreEntryNames(reference.Data), StoreEntryNames(cluster.Data), differences);
 
