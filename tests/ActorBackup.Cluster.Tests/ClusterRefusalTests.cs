@@ -15,7 +15,7 @@ public sealed class ClusterRefusalTests(ITestOutputHelper output)
         var source = new TreeBuilder(cluster.Temp.Combine("src")).File("a.txt", "a\n");
         var backups = cluster.Temp.Combine("backups");
         var data = cluster.Temp.Combine("data");
-        var nobody = $"akka.tcp://actorbackup@127.0.0.1:{FreePort()}";
+        var nobody = $"akka.tcp://actorbackup@127.0.0.1:{Loopback.FreePort()}";
 
         var run = cluster.RunCoordinator(BackupArgs(source.Root, backups + "/week1", data),
             extra: "actorbackup.cluster.join-timeout = 3s", seed: nobody);

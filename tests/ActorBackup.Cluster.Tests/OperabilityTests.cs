@@ -85,7 +85,7 @@ public sealed class OperabilityTests(ITestOutputHelper output)
         File.WriteAllText(config, $$"""
             akka.cluster.roles = [hasher]
             akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }
-            akka.cluster.seed-nodes = ["akka.tcp://actorbackup@127.0.0.1:{{FreePort()}}"]
+            akka.cluster.seed-nodes = ["akka.tcp://actorbackup@127.0.0.1:{{Loopback.FreePort()}}"]
             actorbackup.cluster.tls.enabled = on
             actorbackup.cluster.tls.certificate-path = "/etc/actorbackup/hasher.pfx"
             actorbackup.cluster.tls.pinned-thumbprints = ["0123456789ABCDEF0123456789ABCDEF01234567"]
