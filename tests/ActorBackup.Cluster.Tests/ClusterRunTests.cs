@@ -30,7 +30,7 @@ public sealed class ClusterRunTests(ITestOutputHelper output)
         var run = cluster.RunCoordinator(BackupArgs(source.Root, clustered.Snapshot, clustered.Data, "--dostats"));
 
         Expect.Success(run, cluster);
-        Expect.NoDifferences(TreeMatch.Differences(source.Root, clustered.Snapshot, fileMtimes: false), "the snapshot differs from the source", cluster);
+        Expect.NoDifferences(TreeComparer.Differences(source.Root, clustered.Snapshot, socketsSkipped: false, fileMtimes: false, xattrs: false), "the snapshot differs from the source", cluster);
         Expect.NoDifferences(Snapshots.Differences(reference, clustered), "the cluster run differs from the single-node run", cluster);
         cluster.Note("compared with the single-node run");
         Expect.NoDifferences(Snapshots.ManifestDisagreements(clustered), "snapshot files are not the store entries their manifest lines name", cluster);
@@ -98,7 +98,7 @@ public sealed class ClusterRunTests(ITestOutputHelper output)
     private static int ExpectEveryContentStoredOnce(TestCluster cluster, string source, SnapshotRun snapshot, ProcessResult run)
     {
         Expect.Success(run, cluster);
-        Expect.NoDifferences(TreeMatch.Differences(source, snapshot.Snapshot, fileMtimes: false), "the snapshot differs from the source", cluster);
+        Expect.NoDifferences(TreeComparer.Differences(source, snapshot.Snapshot, socketsSkipped: false, fileMtimes: false, xattrs: false), "the snapshot differs from the source", cluster);
         Expect.NoDifferences(Snapshots.EntriesNotMatchingTheirName(snapshot.Data), "store entries whose bytes do not hash to their name", cluster);
         Expect.NoDifferences(Snapshots.ManifestDisagreements(snapshot), "snapshot files are not the store entries their manifest lines name", cluster);
         var keys = Snapshots.ContentKeys(source).Count;

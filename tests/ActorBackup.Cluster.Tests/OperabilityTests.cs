@@ -40,7 +40,7 @@ public sealed class OperabilityTests(ITestOutputHelper output)
         cluster.Note($"hasher Up again {clock.Elapsed.TotalSeconds:F1} s after the storage node's restart (kill -9)");
         source.File("bulk/new-2.txt", "new in week 3\n");
         ExpectHashedBy(cluster.RunCoordinator(BackupArgs(source.Root, backups + "/week3", data)), hasher, cluster);
-        Assert.Empty(TreeMatch.Differences(source.Root, backups + "/week3"));
+        Assert.Empty(TreeComparer.Differences(source.Root, backups + "/week3", socketsSkipped: false, xattrs: false));
         Assert.NotEqual(rejoined, LatestAddressOf(hasher));
 
         // Mid-run: the run in progress ends unpublished and says why; the hasher rejoins and
@@ -56,7 +56,7 @@ public sealed class OperabilityTests(ITestOutputHelper output)
         AwaitRejoined(cluster, hasher, 3);
         var resumed = cluster.RunCoordinator(BackupArgs(source.Root, backups + "/week4", data));
         ExpectHashedBy(resumed, hasher, cluster);
-        Assert.Empty(TreeMatch.Differences(source.Root, backups + "/week4", fileMtimes: false));
+        Assert.Empty(TreeComparer.Differences(source.Root, backups + "/week4", socketsSkipped: false, fileMtimes: false, xattrs: false));
         Assert.False(hasher.HasExited, $"the hasher should have joined again in its own process\n{hasher.Describe()}");
     }
 
@@ -85,7 +85,7 @@ public sealed class OperabilityTests(ITestOutputHelper output)
         File.WriteAllText(config, $$"""
             akka.cluster.roles = [hasher]
             akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }
-            akka.cluster.seed-nodes = ["akka.tcp://actorbackup@127.0.0.1:{{FreePort()}}"]
+            akka.cluster.seed-nodes = ["akka.tcp://actorbackup@127.0.0.1:{{Loopback.FreePort()}}"]
             actorbackup.cluster.tls.enabled = on
             actorbackup.cluster.tls.certificate-path = "/etc/actorbackup/hasher.pfx"
             actorbackup.cluster.tls.pinned-thumbprints = ["0123456789ABCDEF0123456789ABCDEF01234567"]

@@ -1,7 +1,7 @@
 using ActorBackup.Core;
-using ActorBackup.Core.Tests.Support;
 using ActorBackup.Posix;
 using ActorBackup.Store.Manifest;
+using ActorBackup.Testing;
 using Mono.Unix.Native;
 
 namespace ActorBackup.Core.Tests;
@@ -12,7 +12,7 @@ public sealed class DirectoryHandleTests
     public void Open_refuses_a_symlink_to_a_directory()
     {
         using var dir = new TempDir();
-        var target = dir.Mkdir("real");
+        var target = dir.CreateFolder("real");
         File.CreateSymbolicLink(dir["swapped"], target);
 
         var e = Assert.Throws<PosixException>(() => DirectoryHandle.Open(dir["swapped"]));
@@ -37,7 +37,7 @@ public sealed class DirectoryHandleTests
     public void Open_reports_the_inode_of_the_directory_it_opened()
     {
         using var dir = new TempDir();
-        var sub = dir.Mkdir("sub");
+        var sub = dir.CreateFolder("sub");
         Assert.Equal(0, Syscall.lstat(sub, out var st));
 
         using var handle = DirectoryHandle.Open(sub);
@@ -54,7 +54,7 @@ public sealed class DirectoryHandleTests
         byte[] raw = [(byte)'n', 0xFF, 0xFE, (byte)'x'];
         Libc.CreateFile(dir.Path, raw);
         dir.Write("plain", "p");
-        dir.Mkdir("sub");
+        dir.CreateFolder("sub");
 
         using var handle = DirectoryHandle.Open(dir.Path);
         var names = handle.ListNames();
@@ -88,7 +88,7 @@ public sealed class DirectoryHandleTests
     public void StatChild_does_not_follow_a_symlink_and_gives_null_for_a_missing_name()
     {
         using var dir = new TempDir();
-        dir.Mkdir("real");
+        dir.CreateFolder("real");
         File.CreateSymbolicLink(dir["link"], "real");
         using var handle = DirectoryHandle.Open(dir.Path);
 
@@ -117,7 +117,7 @@ public sealed class DirectoryHandleTests
         if (Files.IsRoot)
             Assert.Equal(0, Syscall.chown(file, 4321, 8765)); // before chmod: chown clears setuid
         Assert.Equal(0, Syscall.chmod(file, FilePermissions.S_ISUID | (FilePermissions)Convert.ToUInt32("751", 8)));
-        dir.Mkdir("sub");
+        dir.CreateFolder("sub");
         File.CreateSymbolicLink(dir["link"], "file");
         Libc.Mkfifo(dir["fifo"]);
         var names = new List<string> { "file", "sub", "link", "fifo" };

@@ -1,7 +1,7 @@
 using ActorBackup.Core;
-using ActorBackup.Core.Tests.Support;
 using ActorBackup.Posix;
 using ActorBackup.Store.Manifest;
+using ActorBackup.Testing;
 using Mono.Unix.Native;
 using Names = ActorBackup.Testing.Names;
 
@@ -192,7 +192,7 @@ public sealed class FilesTests
 
         // Both sides from held folders: the temp folder's and the entry's.
         using var heldFrom = new OpenDirectories(4);
-        dir.Mkdir("tmp/07");
+        dir.CreateFolder("tmp/07");
         var second = dir.Write("tmp/07/second", "second bytes");
         Assert.Equal(Errno.EEXIST, Files.TryRenameNoReplace(second, taken, held, heldFrom));
         Assert.Equal(Errno.ENOENT, Files.TryRenameNoReplace(dir["tmp/07/none"], dir["store/AB/free2"], held, heldFrom));

@@ -1,8 +1,6 @@
-using ActorBackup.Core.Tests.Support;
 using ActorBackup.Posix;
 using ActorBackup.Testing;
 using Mono.Unix.Native;
-using TempDir = ActorBackup.Core.Tests.Support.TempDir;
 
 namespace ActorBackup.Core.Tests;
 

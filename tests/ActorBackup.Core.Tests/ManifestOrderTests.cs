@@ -2,6 +2,7 @@ using System.Text;
 using ActorBackup.Core;
 using ActorBackup.Core.Tests.Support;
 using ActorBackup.Store.Manifest;
+using ActorBackup.Testing;
 using static ActorBackup.Core.Tests.Support.ManifestSamples;
 
 namespace ActorBackup.Core.Tests;

@@ -1,5 +1,6 @@
 using ActorBackup.Core.Tests.Support;
 using ActorBackup.Store.Manifest;
+using ActorBackup.Testing;
 
 namespace ActorBackup.Core.Tests;
 

@@ -1,6 +1,6 @@
 using System.Text;
-using ActorBackup.Core.Tests.Support;
 using ActorBackup.Store.Manifest;
+using ActorBackup.Testing;
 
 namespace ActorBackup.Core.Tests;
 

@@ -1,8 +1,6 @@
-using ActorBackup.Core.Tests.Support;
 using ActorBackup.Posix;
 using ActorBackup.Testing;
 using Mono.Unix.Native;
-using TempDir = ActorBackup.Core.Tests.Support.TempDir;
 
 namespace ActorBackup.Core.Tests;
 
@@ -19,9 +17,9 @@ public sealed class SourceRootTests
     public void A_folder_on_the_path_swapped_for_a_symlink_is_not_followed(bool withoutOpenat2)
     {
         using var dir = new TempDir();
-        dir.Mkdir("root/a");
+        dir.CreateFolder("root/a");
         dir.Write("root/a/f", "inside");
-        dir.Mkdir("outside/a");
+        dir.CreateFolder("outside/a");
         dir.Write("outside/a/f", "outside");
         Directory.Move(dir["root/a"], dir["root/a.real"]);
         File.CreateSymbolicLink(dir["root/a"], dir["outside/a"]);
@@ -43,7 +41,7 @@ public sealed class SourceRootTests
     public void A_symlink_in_the_last_name_is_examined_not_followed(bool withoutOpenat2)
     {
         using var dir = new TempDir();
-        dir.Mkdir("root");
+        dir.CreateFolder("root");
         dir.Write("secret", "outside");
         File.CreateSymbolicLink(dir["root/f"], dir["secret"]);
         using var root = new SourceRoot(dir["root"]) { WithoutOpenat2 = withoutOpenat2 };
@@ -61,7 +59,7 @@ public sealed class SourceRootTests
     {
         Assert.True(Files.IsRoot, "this test makes a device node and needs root");
         using var dir = new TempDir();
-        dir.Mkdir("root");
+        dir.CreateFolder("root");
         Assert.Equal(0, Syscall.mkfifo(dir["root/pipe"], FilePermissions.S_IRUSR | FilePermissions.S_IWUSR));
         Assert.Equal(0, Syscall.mknod(dir["root/zero"], FilePermissions.S_IFCHR | FilePermissions.S_IRUSR, TreeBuilder.MakeDev(1, 5)));
         using var watch = new OpenWatch().Add(dir["root/pipe"]).Add(dir["root/zero"]);

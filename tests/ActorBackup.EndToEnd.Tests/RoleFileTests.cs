@@ -1,7 +1,6 @@
-using System.Net;
-using System.Net.Sockets;
 using ActorBackup.EndToEnd.Tests.Support;
 using ActorBackup.Testing;
+using static ActorBackup.Testing.Loopback;
 
 namespace ActorBackup.EndToEnd.Tests;
 
@@ -108,19 +107,5 @@ public sealed class RoleFileTests
 
             """);
         return path;
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        finally
-        {
-            listener.Stop();
-        }
     }
 }

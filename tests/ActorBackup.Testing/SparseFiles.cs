@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using Mono.Unix.Native;
 
 namespace ActorBackup.Testing;
 
@@ -13,6 +14,7 @@ public static class SparseFiles
 {
     private const int SeekData = 3;
     private const int SeekHole = 4;
+    private const int Enxio = 6;
 
     [DllImport("libc", EntryPoint = "lseek", SetLastError = true)]
     private static extern long Lseek(int fd, long offset, int whence);
@@ -44,6 +46,27 @@ public static class SparseFiles
 
     /// <summary>Bytes the file takes on disk: st_blocks x 512.</summary>
     public static long Allocated(string path) => PosixFs.Lstat(path).st_blocks * 512;
+
+    /// <summary>
+    /// True when a non-empty file holds no data at all (SEEK_DATA finds none), so it reads as
+    /// zeros without reading it. Names as bytes and paths of any length (<see cref="LongPaths"/>).
+    /// </summary>
+    public static bool IsAllHoles(string path, long size)
+    {
+        if (size == 0)
+            return false;
+        var fd = LongPaths.At(path, (dir, name) => Syscall.openat(dir, name, OpenFlags.O_RDONLY | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC));
+        if (fd < 0)
+            throw PosixFs.Fail("open", path);
+        try
+        {
+            return Lseek(fd, 0, SeekData) < 0 && Marshal.GetLastPInvokeError() == Enxio;
+        }
+        finally
+        {
+            Syscall.close(fd);
+        }
+    }
 
     /// <summary>The ranges [start, end) that hold data (anything not a hole).</summary>
     public static List<(long Start, long End)> DataRanges(string path)

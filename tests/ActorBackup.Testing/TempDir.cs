@@ -24,6 +24,17 @@ public sealed class TempDir : IDisposable
     /// <summary>A path inside this folder (not created).</summary>
     public string Combine(params string[] parts) => string.Join('/', new[] { Path }.Concat(parts));
 
+    /// <summary>A path inside this folder (not created): short for <see cref="Combine"/> with one part.</summary>
+    public string this[string relative] => Combine(relative);
+
+    /// <summary>Writes <paramref name="content"/> to a file inside this folder (its folder must exist) and returns its path.</summary>
+    public string Write(string relative, string content)
+    {
+        var path = Combine(relative);
+        File.WriteAllText(path, content);
+        return path;
+    }
+
     /// <summary>Creates a folder inside this one (and its parents) and returns its path.</summary>
     public string CreateFolder(string relative)
     {

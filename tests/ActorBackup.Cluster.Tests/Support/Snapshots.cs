@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 using ActorBackup.Testing;
 using Mono.Unix.Native;
 
@@ -26,12 +25,12 @@ internal static class Snapshots
     public static List<string> Differences(SnapshotRun reference, SnapshotRun cluster)
     {
         var differences = new List<string>();
-        differences.AddRange(TreeMatch.Differences(reference.Snapshot, cluster.Snapshot, fileMtimes: false));
+        differences.AddRange(TreeComparer.Differences(reference.Snapshot, cluster.Snapshot, socketsSkipped: false, fileMtimes: false, xattrs: false));
         Compare("file group sharing one inode", InodeGroups(reference.Snapshot), InodeGroups(cluster.Snapshot), differences);
         Compare("store entry", StoreEntryNames(reference.Data), StoreEntryNames(cluster.Data), differences);
 
-        var a = Manifest.Read(reference.ManifestPath);
-        var b = Manifest.Read(cluster.ManifestPath);
+        var a = ReadManifest(reference.ManifestPath);
+        var b = ReadManifest(cluster.ManifestPath);
         foreach (var key in new[] { "hash", "levels", "share", "root", "end" })
             if (a.Header.GetValueOrDefault(key) != b.Header.GetValueOrDefault(key))
                 differences.Add($"manifest header #{key} is '{b.Header.GetValueOrDefault(key)}' in the cluster run, '{a.Header.GetValueOrDefault(key)}' in the single-node run");
@@ -47,12 +46,12 @@ internal static class Snapshots
     public static List<string> ManifestDisagreements(SnapshotRun run)
     {
         var problems = new List<string>();
-        var manifest = Manifest.Read(run.ManifestPath);
+        var manifest = ReadManifest(run.ManifestPath);
         var levels = int.Parse(manifest.Header["levels"], CultureInfo.InvariantCulture);
-        foreach (var e in manifest.Entries.Where(e => e[1] == "f"))
+        foreach (var e in manifest.Entries.Where(e => e.Type == 'f'))
         {
-            var path = Names.FromBytes(Manifest.Unescape(e[0]));
-            var entry = EntryPath(run.Data, levels, e[11], e[12]);
+            var path = e.Path;
+            var entry = EntryPath(run.Data, levels, e.Hash, e.Suffix);
             if (!PosixFs.Exists(entry))
                 problems.Add($"{Names.Show(path)}: its store entry {entry} is missing");
             else if (PosixFs.Lstat(entry).st_ino != PosixFs.Lstat(run.Snapshot + "/" + path).st_ino)
@@ -108,8 +107,8 @@ internal static class Snapshots
         return path + "/" + (suffix is "" or "0" ? hash : $"{hash}.{suffix}");
     }
 
-    private static SortedSet<string> WithoutSuffix(Manifest m) =>
-        new(m.Entries.Select(f => string.Join('\t', f.Where((_, i) => i != 12))), StringComparer.Ordinal);
+    private static SortedSet<string> WithoutSuffix(ManifestFile m) =>
+        new(m.Entries.Select(e => string.Join('\t', e.Fields.Where((_, i) => i != 12))), StringComparer.Ordinal);
 
     private static void Compare(string what, SortedSet<string> reference, SortedSet<string> cluster, List<string> differences)
     {
@@ -117,46 +116,16 @@ internal static class Snapshots
         differences.AddRange(cluster.Except(reference).Take(Shown).Select(x => $"{what} only in the cluster run: {x}"));
     }
 
-    /// <summary>A manifest read by its documented format: "#key value" headers, 16 tab-separated fields per entry.</summary>
-    private sealed record Manifest(Dictionary<string, string> Header, List<string[]> Entries)
+    /// <summary>
+    /// A manifest by its documented format (<see cref="ManifestFile"/>), which must exist,
+    /// start with the format line and end with an #end count that matches its entries.
+    /// </summary>
+    private static ManifestFile ReadManifest(string path)
     {
-        public static Manifest Read(string path)
-        {
-            Assert.True(File.Exists(path), $"manifest {path} is missing");
-            var lines = Encoding.ASCII.GetString(PosixFs.ReadBytes(path)).TrimEnd('\n').Split('\n');
-            Assert.Equal("#actorbackup-manifest 1", lines[0]);
-            var header = new Dictionary<string, string>();
-            var entries = new List<string[]>();
-            foreach (var line in lines.Skip(1))
-            {
-                if (line.StartsWith('#'))
-                {
-                    var space = line.IndexOf(' ');
-                    header[line[1..space]] = line[(space + 1)..];
-                    continue;
-                }
-                var fields = line.Split('\t');
-                Assert.True(fields.Length == 16, $"{path}: a line has {fields.Length} fields, expected 16: {line}");
-                entries.Add(fields);
-            }
-            Assert.Equal(entries.Count.ToString(CultureInfo.InvariantCulture), header.GetValueOrDefault("end"));
-            return new Manifest(header, entries);
-        }
-
-        public static byte[] Unescape(string text)
-        {
-            var bytes = new List<byte>();
-            for (var i = 0; i < text.Length; i++)
-            {
-                if (text[i] == '%')
-                {
-                    bytes.Add(byte.Parse(text.AsSpan(i + 1, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
-                    i += 2;
-                }
-                else
-                    bytes.Add((byte)text[i]);
-            }
-            return bytes.ToArray();
-        }
+        Assert.True(File.Exists(path), $"manifest {path} is missing");
+        var manifest = ManifestFile.Read(path);
+        Assert.Equal("#actorbackup-manifest 1", manifest.Lines[0]);
+        Assert.Equal(manifest.Entries.Count.ToString(CultureInfo.InvariantCulture), manifest.Header.GetValueOrDefault("end"));
+        return manifest;
     }
 }

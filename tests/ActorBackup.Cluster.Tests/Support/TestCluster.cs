@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using ActorBackup.Testing;
 using Xunit.Abstractions;
 
@@ -32,7 +30,7 @@ internal sealed class TestCluster : IDisposable
         Reaper.ReapOnce(); // before anything is published or started: the dead host's nodes may run from its folders
         Temp = new TempDir(Reaper.FolderPrefix);
         Logs = Temp.CreateFolder("logs");
-        SeedPort = FreePort();
+        SeedPort = Loopback.FreePort();
     }
 
     public TempDir Temp { get; }
@@ -103,7 +101,7 @@ internal sealed class TestCluster : IDisposable
             }
             failures += node.Describe() + "\n";
             node.Kill();
-            SeedPort = FreePort();
+            SeedPort = Loopback.FreePort();
         }
         Assert.Fail($"the storage node did not come up\n{failures}");
         return null!;
@@ -262,14 +260,4 @@ internal sealed class TestCluster : IDisposable
     }
 
     private string Name(string role) => $"{role}-{++_started}";
-
-    /// <summary>A TCP port nobody listens on right now.</summary>
-    public static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 }

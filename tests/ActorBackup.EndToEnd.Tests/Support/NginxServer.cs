@@ -46,7 +46,7 @@ internal sealed class NginxServer : IDisposable
         if (Executable is null)
             throw new InvalidOperationException("nginx is not installed");
         Directory.CreateDirectory(prefix);
-        var port = FreePort();
+        var port = Loopback.FreePort();
         var site = Substitute(File.ReadAllText(Path.Combine(RepoPaths.Root, ShippedConfig)), port, backupRoot, subfolder);
         File.WriteAllText(Path.Combine(prefix, "actorbackup.conf"), site);
         var errorLog = Path.Combine(prefix, "error.log");
@@ -172,13 +172,6 @@ internal sealed class NginxServer : IDisposable
 
     private static string? Field(string[] status, string name) =>
         status.FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal))?[name.Length..].Trim();
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static string? FindExecutable()
     {

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using ActorBackup.Testing;
 
 namespace ActorBackup.Tls.Tests.Support;
@@ -25,7 +23,7 @@ internal sealed class TlsCluster : IDisposable
         Source = new TreeBuilder(Temp.Combine("src"));
         Backups = Temp.CreateFolder("backups");
         Data = Temp.Combine("data");
-        StoragePort = FreePort();
+        StoragePort = Loopback.FreePort();
     }
 
     public TempDir Temp { get; }
@@ -48,21 +46,6 @@ internal sealed class TlsCluster : IDisposable
     public NodeProcess Storage => _storage ?? throw new InvalidOperationException("the storage node was not started");
 
     public string Snapshot(string name) => Backups + "/" + name;
-
-    /// <summary>A port nobody listens on right now (the kernel's pick for port 0).</summary>
-    public static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        finally
-        {
-            listener.Stop();
-        }
-    }
 
     /// <summary>The keys every test node shares: loopback, our seed, quick failure detection, small batches.</summary>
     private string Common(int port, string? seed = null) => $$"""

@@ -1,15 +1,15 @@
 using System.Globalization;
 using System.Text;
-using ActorBackup.Testing;
+using Xunit;
 
-namespace ActorBackup.EndToEnd.Tests.Support;
+namespace ActorBackup.Testing;
 
 /// <summary>
 /// A snapshot manifest read the way a user's script would, by the documented format and
 /// not by the tool's own reader: header lines "#key value", then one tab-separated line of
 /// 16 fields per entry, then "#end COUNT". Paths and targets are %XX-escaped bytes.
 /// </summary>
-internal sealed class ManifestFile
+public sealed class ManifestFile
 {
     private ManifestFile(List<string> lines, Dictionary<string, string> header, List<ManifestLine> entries)
     {
@@ -73,7 +73,7 @@ internal sealed class ManifestFile
 }
 
 /// <summary>One entry line: path type mode uid gid size mtime ctime dev ino rdev hash suffix target xattrs nlink.</summary>
-internal sealed record ManifestLine(string[] Fields)
+public sealed record ManifestLine(string[] Fields)
 {
     /// <summary>The path as a Mono.Posix name string ("" for the root).</summary>
     public string Path => Fields[0] == "." ? "" : Names.FromBytes(ManifestFile.Unescape(Fields[0]));

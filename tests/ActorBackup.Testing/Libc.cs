@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace ActorBackup.Core.Tests.Support;
+namespace ActorBackup.Testing;
 
 /// <summary>
 /// Creates fixtures by raw name bytes, bypassing both .NET's UTF-8 file APIs and the
