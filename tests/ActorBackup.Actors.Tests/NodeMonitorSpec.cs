@@ -68,7 +68,7 @@ public sealed class NodeMonitorSpec(ITestOutputHelper output) : Akka.TestKit.Xun
     public void A_hasher_reports_each_batch_to_its_nodes_monitor()
     {
         var monitor = Monitor();
-        var root = _temp.Mkdir("root");
+        var root = _temp.CreateFolder("root");
         File.WriteAllText(Path.Combine(root, "a"), "abc");
         File.WriteAllText(Path.Combine(root, "b"), "hello, world");
         var options = new RunOptions(root, _temp["backups/week10"], new StoreLayout(_temp["data"], 2, HashKind.Sha1), SharePolicy.Owner);

@@ -1,5 +1,5 @@
-using ActorBackup.Core.Tests.Support;
 using ActorBackup.Store;
+using ActorBackup.Testing;
 
 namespace ActorBackup.Core.Tests;
 

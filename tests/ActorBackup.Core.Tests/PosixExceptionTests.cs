@@ -1,5 +1,5 @@
-using ActorBackup.Core.Tests.Support;
 using ActorBackup.Posix;
+using ActorBackup.Testing;
 using Mono.Unix.Native;
 
 namespace ActorBackup.Core.Tests;
