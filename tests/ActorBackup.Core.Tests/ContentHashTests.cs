@@ -10,6 +10,8 @@ public sealed class ContentHashTests
     [InlineData("sha1", "The quick brown fox jumps over the lazy dog", "2FD4E1C67A2D28FCED849EE1BB76E7391B93EB12")]
     [InlineData("sha256", "", "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855")]
     [InlineData("sha256", "abc", "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD")]
+    [InlineData("blake3", "", "AF1349B9F5F9A1A6A0404DEA36DCC9499BCB25C9ADC112B7CC9A93CAE41F3262")]
+    [InlineData("blake3", "abc", "6437B3AC38465133FFB63B75273A8DB548C558465D79DB03FD359C6CD5BD9D85")]
     public void Of_gives_the_known_upper_case_hex_digest(string kind, string text, string expected)
     {
         Assert.Equal(expected, ContentHash.Of(ContentHash.Parse(kind), Encoding.ASCII.GetBytes(text)));
@@ -39,6 +41,19 @@ public sealed class ContentHashTests
         Assert.Equal(ContentHash.Of(kind, bytes), ContentHash.Finish(hash));
     }
 
+    [Fact]
+    public void BLAKE3_of_input_over_many_chunks_fed_unevenly_matches_the_package_at_once()
+    {
+        // 1 KiB chunks make BLAKE3 a tree: odd-sized appends cross chunk and block edges.
+        var bytes = new byte[1_000_003];
+        new Random(3).NextBytes(bytes);
+        using var hash = ContentHash.Parse("blake3").Create();
+        for (int offset = 0, step = 1; offset < bytes.Length; offset += step, step = step * 7 % 5_000 + 1)
+            hash.AppendData(bytes.AsSpan(offset, Math.Min(step, bytes.Length - offset)));
+
+        Assert.Equal(Convert.ToHexString(Blake3.Hasher.Hash(bytes).AsSpan()), ContentHash.Finish(hash));
+    }
+
     [Theory]
     [MemberData(nameof(EveryHash))]
     public void A_hasher_starts_over_after_each_digest(string name)
@@ -55,6 +70,8 @@ public sealed class ContentHashTests
     [InlineData("sha1", "sha1")]
     [InlineData("SHA1", "sha1")]
     [InlineData("sha256", "sha256")]
+    [InlineData("blake3", "blake3")]
+    [InlineData("BLAKE3", "blake3")]
     public void Parse_accepts_the_names_of_the_table_in_any_case(string text, string expected)
     {
         Assert.Equal(expected, ContentHash.Parse(text).Name);
