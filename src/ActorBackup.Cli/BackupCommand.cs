@@ -101,7 +101,7 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
 
         if (args.Verbosity > 0)
         {
-            output.WriteLine($"backing up {root} to {backup} (data folder {data}, levels {layout.Levels}, {layout.Hash.Name()}, share {share.ToString().ToLowerInvariant()}, {settings.Hashers} hashers)");
+            output.WriteLine($"backing up {root} to {backup} (data folder {data}, levels {layout.Levels}, {layout.Hash.Name}, share {share.ToString().ToLowerInvariant()}, {settings.Hashers} hashers)");
             output.WriteLine(ComparedWith(options, "no previous snapshot of this root folder: every file is read"));
         }
 
@@ -119,7 +119,7 @@ public sealed class BackupCommand(Arguments args, TextWriter output, TextWriter 
     /// <summary>The storage node checks and locks the data folder; this process walks and coordinates.</summary>
     private ExitCode RunOnCluster(string clusterFile, string root, string backup, string data, int? levels, HashKind? hash, SharePolicy share, ExactMtime exactMtime)
     {
-        var spec = new SessionSpec(root, backup, data, levels ?? StoreSession.DefaultLevels, (hash ?? HashKind.Sha1).Name(),
+        var spec = new SessionSpec(root, backup, data, levels ?? StoreSession.DefaultLevels, (hash ?? HashKind.Sha1).Name,
             share.ToString().ToLowerInvariant(), args.Has("ignorefileexists"), levels is not null, hash is not null,
             exactMtime.ToString().ToLowerInvariant());
         var options = new RunOptions(

@@ -1,4 +1,5 @@
 using System.Text;
+using ActorBackup.Core;
 
 namespace ActorBackup.Cli;
 
@@ -29,7 +30,7 @@ public static class Commands
                 new("backupfolder", "DIR", "the snapshot to make (e.g. /backup/snapshots/week10/); must not exist yet"),
                 DataFolder,
                 new("datalevels", "N", "levels of two-hex-char folders in the store (default 1; fixed on first use)"),
-                new("hash", "sha1|sha256", "content hash (default sha1; fixed on first use)"),
+                new("hash", HashKind.Names(), $"content hash (default {HashKind.Sha1.Name}; fixed on first use)"),
                 new("share", "owner|content", "owner: an inode is shared only by files of one owner, group and mode (default); content: one inode per content"),
                 new("exact-mtime", "auto|on|off", "with --share=owner, share an inode only between files of one mtime too (auto: where the file system clones)"),
                 new("previous", "NAME", "compare with snapshot NAME (default: the newest complete one of the same root); unchanged files are not read"),

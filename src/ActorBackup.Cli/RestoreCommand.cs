@@ -47,7 +47,7 @@ public sealed class RestoreCommand(Arguments args, TextWriter output, TextWriter
         var options = new RestoreOptions(layout, manifest.Path, manifest.SnapshotFolder, target, sub, args.Has("overwrite"),
             args.Verbosity > 0 ? ProgressEvery : 0);
         if (args.Verbosity > 0)
-            output.WriteLine($"restoring {(sub is null ? "snapshot " + name : PathBytes.Escape(sub) + " of snapshot " + name)} to {target} (data folder {data}, {layout.Hash.Name()}, {settings.Hashers} restorers)");
+            output.WriteLine($"restoring {(sub is null ? "snapshot " + name : PathBytes.Escape(sub) + " of snapshot " + name)} to {target} (data folder {data}, {layout.Hash.Name}, {settings.Hashers} restorers)");
         var finished = RunActors(config, settings, options);
 
         output.WriteLine($"restored {name} to {target}: {Figures(finished.Stats)}");

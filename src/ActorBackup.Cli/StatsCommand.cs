@@ -34,7 +34,7 @@ public sealed class StatsCommand(Arguments args, TextWriter output, TextWriter e
     private void WriteText(StoreStatsReport r)
     {
         var c = CultureInfo.InvariantCulture;
-        output.WriteLine($"data folder:    {r.DataFolder} ({r.Format.Levels} level{(r.Format.Levels == 1 ? "" : "s")}, {r.Format.Hash.Name()})");
+        output.WriteLine($"data folder:    {r.DataFolder} ({r.Format.Levels} level{(r.Format.Levels == 1 ? "" : "s")}, {r.Format.Hash.Name})");
         output.WriteLine($"snapshots:      {r.Snapshots}{(r.SkippedManifests > 0 ? $" ({r.SkippedManifests} damaged or incomplete manifests not counted)" : "")}");
         output.WriteLine($"store:          {Count(r.StoreEntries)} entries, {Size(r.StoreBytes)}, apparent size");
         var d = r.Disk;
@@ -82,7 +82,7 @@ public sealed class StatsCommand(Arguments args, TextWriter output, TextWriter e
             json.WriteStartObject();
             json.WriteString("data_folder", r.DataFolder);
             json.WriteNumber("levels", r.Format.Levels);
-            json.WriteString("hash", r.Format.Hash.Name());
+            json.WriteString("hash", r.Format.Hash.Name);
             json.WriteNumber("snapshots", r.Snapshots);
             json.WriteNumber("skipped_manifests", r.SkippedManifests);
             json.WriteNumber("store_entries", r.StoreEntries);

@@ -10,7 +10,7 @@ public sealed record StoreFormat(int Levels, HashKind Hash)
 {
     private const string Magic = "actorbackup-store 1";
 
-    public string Render() => $"{Magic}\nhash {Hash.Name()}\nlevels {Levels}\n";
+    public string Render() => $"{Magic}\nhash {Hash.Name}\nlevels {Levels}\n";
 
     public static StoreFormat Parse(string text, string path)
     {
@@ -27,11 +27,12 @@ public sealed record StoreFormat(int Levels, HashKind Hash)
             if (parts[0] == "levels" && int.TryParse(parts[1], out var l))
                 levels = l;
             else if (parts[0] == "hash")
-                hash = ContentHash.Parse(parts[1]);
+                hash = HashKind.Find(parts[1]) ?? throw new UserError(ExitCode.DataFolderMismatch,
+                    $"{path} records hash '{parts[1]}', which this version of actorbackup does not know (it knows {HashKind.Names(", ")}); run a version that knows it, or use a new data folder");
         }
         if (levels is null || hash is null)
             throw new UserError(ExitCode.DataFolderMismatch, $"{path} lacks its 'levels' or 'hash' line; restore it from a backup or use a new data folder");
-        return new StoreFormat(levels.Value, hash.Value);
+        return new StoreFormat(levels.Value, hash);
     }
 
     /// <summary>Throws when <paramref name="wanted"/> differs from what the data folder recorded.</summary>
@@ -39,8 +40,8 @@ public sealed record StoreFormat(int Levels, HashKind Hash)
     {
         if (wanted != this)
             throw new UserError(ExitCode.DataFolderMismatch,
-                $"data folder {dataFolder} was set up with --datalevels={Levels} --hash={Hash.Name()}, " +
-                $"but this run asked for --datalevels={wanted.Levels} --hash={wanted.Hash.Name()}; " +
+                $"data folder {dataFolder} was set up with --datalevels={Levels} --hash={Hash.Name}, " +
+                $"but this run asked for --datalevels={wanted.Levels} --hash={wanted.Hash.Name}; " +
                 "run with the recorded values, or use a new data folder");
     }
 }

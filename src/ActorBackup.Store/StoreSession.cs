@@ -156,12 +156,12 @@ public static class StoreSession
             var file = Directory.EnumerateFiles(folder).Select(Path.GetFileName).FirstOrDefault(n => n is not null && !n.StartsWith('.'));
             if (file is not null)
             {
-                return file.Split('.')[0].Length switch
-                {
-                    40 => new StoreFormat(depth, HashKind.Sha1),
-                    64 => new StoreFormat(depth, HashKind.Sha256),
-                    _ => null,
-                };
+                // The only place a hash is told by its length: the original tool's data
+                // folders record nothing else, and its hashes differ in length.
+                var length = file.Split('.')[0].Length;
+                return HashKind.All.FirstOrDefault(k => k.InOriginalTool && k.HexLength == length) is { } kind
+                    ? new StoreFormat(depth, kind)
+                    : null;
             }
             var next = Directory.EnumerateDirectories(folder)
                 .FirstOrDefault(d => Path.GetFileName(d) is { Length: 2 } n && n.All(Uri.IsHexDigit));

@@ -375,10 +375,11 @@ public sealed class ProtocolSerializerSpec : Akka.TestKit.Xunit2.TestKit
             nameof(SourceNotSeen) => [new SourceNotSeen("127.0.0.1:40513", $"/mnt/{OddDir}", "open directory /mnt/x: No such file or directory (ENOENT)")],
             nameof(Relayed) => [new Relayed([new RelayedMessage("SF", [1, 2, 3]), new RelayedMessage("FD", [])]), new Relayed([])],
             nameof(RequestWork) => [new RequestWork(_child)],
-            nameof(HashWork) => [new HashWork(99, $"/srv/{OddDir}/", "sha1", Entries), new HashWork(0, "", "sha256", []), new HashWork(7, "/home", "sha1", Entries, $"/backup/{OddDir}/data/.actorbackup/tmp", "content")],
+            nameof(HashWork) => [new HashWork(99, $"/srv/{OddDir}/", "sha1", Entries), new HashWork(0, "", "sha256", []), new HashWork(7, "/home", "sha1", Entries, $"/backup/{OddDir}/data/.actorbackup/tmp", "content"),
+                .. HashKind.All.Select(k => new HashWork(3, "/home", k.Name, Entries))], // a worker hashes with the row the name picks
             nameof(WorkDone) => [new WorkDone("127.0.0.1:40512", HashedBatch)],
             nameof(OpenSession) => [new OpenSession(Spec("/home/"), _child), new OpenSession(Spec(""), TestActor)],
-            nameof(SessionOpened) => [new SessionOpened(_probe, "sha1", 2)],
+            nameof(SessionOpened) => [new SessionOpened(_probe, "sha1", 2), .. HashKind.All.Select(k => new SessionOpened(_probe, k.Name, 1))],
             nameof(SessionRefused) => [new SessionRefused(11, "data folder /backup/data is locked by PID 4242"), new SessionRefused(-1, "")],
             nameof(CloseSession) => [new CloseSession(OddName), new CloseSession("")],
             nameof(SessionSpec) => [Spec($"/home/{OddDir}"), Spec("")],

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using ActorBackup.Core;
 using ActorBackup.Actors.Hasher;
 using ActorBackup.Posix;
 using ActorBackup.Store.Content;
@@ -22,7 +23,7 @@ public sealed class SparseCopyTests : IDisposable
     {
         using var input = File.OpenHandle(source);
         using var output = File.OpenHandle(target, FileMode.CreateNew, FileAccess.Write);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
+        using var hash = HashKind.Sha1.Create();
         var writer = new SparseWriter(output);
         var bytes = HashStream.Read(input, new byte[bufferSize], hash, writer.Write, out var error);
         Assert.Null(error);
@@ -61,7 +62,7 @@ public sealed class SparseCopyTests : IDisposable
         SparseFiles.Create(source, length, pieces);
         var seen = new List<(long Offset, int Length)>();
         using var input = File.OpenHandle(source);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
+        using var hash = HashKind.Sha1.Create();
 
         var bytes = HashStream.Read(input, new byte[1 << 20], hash, (chunk, offset) => seen.Add((offset, chunk.Length)), out var error);
 
@@ -114,7 +115,7 @@ public sealed class SparseCopyTests : IDisposable
         File.WriteAllBytes(source, content);
         var target = _temp.Combine("direct");
         using var input = File.OpenHandle(source);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
+        using var hash = HashKind.Sha1.Create();
         long bytes;
         using (var output = DirectIo.TryCreateExclusive(target) ?? throw new Xunit.Sdk.XunitException("O_DIRECT refused"))
         {

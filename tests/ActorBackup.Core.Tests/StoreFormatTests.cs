@@ -12,12 +12,12 @@ public sealed class StoreFormatTests
     }
 
     [Theory]
-    [InlineData(0, HashKind.Sha1)]
-    [InlineData(2, HashKind.Sha1)]
-    [InlineData(3, HashKind.Sha256)]
-    public void Parse_reads_back_what_Render_wrote(int levels, HashKind hash)
+    [InlineData(0, "sha1")]
+    [InlineData(2, "sha1")]
+    [InlineData(3, "sha256")]
+    public void Parse_reads_back_what_Render_wrote(int levels, string hash)
     {
-        var format = new StoreFormat(levels, hash);
+        var format = new StoreFormat(levels, HashKind.Find(hash)!);
 
         Assert.Equal(format, StoreFormat.Parse(format.Render(), "/d/.actorbackup/format"));
     }
@@ -51,26 +51,35 @@ public sealed class StoreFormatTests
     }
 
     [Fact]
+    public void Parse_refuses_a_hash_name_no_row_of_the_table_has_with_exit_code_5_naming_file_and_name()
+    {
+        var e = Assert.Throws<UserError>(() => StoreFormat.Parse("actorbackup-store 1\nhash md5\nlevels 1\n", "/d/.actorbackup/format"));
+
+        Assert.Equal(ExitCode.DataFolderMismatch, e.Code);
+        Assert.StartsWith("/d/.actorbackup/format records hash 'md5', which this version of actorbackup does not know", e.Message);
+    }
+
+    [Fact]
     public void Require_accepts_the_recorded_values()
     {
         new StoreFormat(2, HashKind.Sha1).Require(new StoreFormat(2, HashKind.Sha1), "/d");
     }
 
     [Theory]
-    [InlineData(3, HashKind.Sha1)]
-    [InlineData(2, HashKind.Sha256)]
-    [InlineData(0, HashKind.Sha256)]
-    public void Require_refuses_other_values_with_exit_code_5_and_both_settings_named(int levels, HashKind hash)
+    [InlineData(3, "sha1")]
+    [InlineData(2, "sha256")]
+    [InlineData(0, "sha256")]
+    public void Require_refuses_other_values_with_exit_code_5_and_both_settings_named(int levels, string hash)
     {
         var recorded = new StoreFormat(2, HashKind.Sha1);
 
-        var e = Assert.Throws<UserError>(() => recorded.Require(new StoreFormat(levels, hash), "/srv/data"));
+        var e = Assert.Throws<UserError>(() => recorded.Require(new StoreFormat(levels, HashKind.Find(hash)!), "/srv/data"));
 
         Assert.Equal(ExitCode.DataFolderMismatch, e.Code);
         Assert.Equal(5, (int)e.Code);
         Assert.Equal(
             "data folder /srv/data was set up with --datalevels=2 --hash=sha1, " +
-            $"but this run asked for --datalevels={levels} --hash={hash.Name()}; " +
+            $"but this run asked for --datalevels={levels} --hash={hash}; " +
             "run with the recorded values, or use a new data folder",
             e.Message);
     }

@@ -45,6 +45,19 @@ public sealed class HelpTests
     }
 
     [Fact]
+    public void Backup_help_and_the_man_page_list_every_hash_of_the_hash_table()
+    {
+        var names = string.Join('|', Core.HashKind.All.Select(k => k.Name));
+
+        var help = PublishedCli.Run("help", "backup");
+        var page = PublishedCli.Run("help", "--man");
+
+        Assert.Equal("sha1|sha256|blake3", names);
+        Assert.Contains($"  --hash={names} ", help.Stdout);
+        Assert.Contains($"\\-\\-hash={names}\n", page.Stdout);
+    }
+
+    [Fact]
     public void Help_of_an_unknown_command_is_refused_with_exit_2()
     {
         var result = PublishedCli.Run("help", "bakup");

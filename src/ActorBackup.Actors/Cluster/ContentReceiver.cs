@@ -19,13 +19,13 @@ namespace ActorBackup.Actors.Cluster;
 /// </summary>
 public sealed class ContentReceiver : ReceiveActor, IWithTimers
 {
-    private sealed class Incoming(CopyContent request, IActorRef dataStore, SafeFileHandle file, string path, System.Security.Cryptography.IncrementalHash hash)
+    private sealed class Incoming(CopyContent request, IActorRef dataStore, SafeFileHandle file, string path, ContentHasher hash)
     {
         public CopyContent Request { get; } = request;
         public IActorRef DataStore { get; } = dataStore;
         public SafeFileHandle File { get; } = file;
         public string Path { get; } = path;
-        public System.Security.Cryptography.IncrementalHash Hash { get; } = hash;
+        public ContentHasher Hash { get; } = hash;
         public SparseWriter Writer { get; } = new(file);
         public long Written { get; set; }
         public DateTime LastSeen { get; set; } = DateTime.UtcNow;

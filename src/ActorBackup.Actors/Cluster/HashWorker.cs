@@ -25,8 +25,10 @@ public sealed class HashWorker : ReceiveActor
 
     private readonly string _node;
     private readonly PathMap _paths;
-    private readonly SourceReader _sha1;
-    private readonly SourceReader _sha256;
+    private readonly Memory<byte> _buffer;
+    private readonly int _readRetries;
+    /// <summary>One reader per hash a broker asked for (one per run, and runs rarely change it).</summary>
+    private readonly Dictionary<HashKind, SourceReader> _readers = [];
     private readonly bool _sameHost;
     private readonly bool _storeVisible;
     private readonly bool _directWrites;
@@ -44,9 +46,8 @@ public sealed class HashWorker : ReceiveActor
         _storeVisible = storeVisible && Files.IsRoot;
         _directWrites = settings.DirectWrites;
         // Aligned, so that each chunk read can be written O_DIRECT from where it is.
-        var buffer = DirectIo.AlignedBuffer(settings.ReadBuffer);
-        _sha1 = new SourceReader(buffer, HashKind.Sha1, settings.ReadRetries);
-        _sha256 = new SourceReader(buffer, HashKind.Sha256, settings.ReadRetries);
+        _buffer = DirectIo.AlignedBuffer(settings.ReadBuffer);
+        _readRetries = settings.ReadRetries;
 
         Receive<Serve>(m =>
         {
@@ -79,7 +80,10 @@ public sealed class HashWorker : ReceiveActor
 
     private FilesHashed Hash(HashWork m)
     {
-        var reader = ContentHash.Parse(m.Hash) == HashKind.Sha1 ? _sha1 : _sha256;
+        // The batch names the hash the storage node's data folder recorded.
+        var kind = ContentHash.Parse(m.Hash);
+        if (!_readers.TryGetValue(kind, out var reader))
+            _readers[kind] = reader = new SourceReader(_buffer, kind, _readRetries);
         var rootPath = _paths.Map(m.Root).TrimEnd('/');
         if (_root?.Path != rootPath)
         {

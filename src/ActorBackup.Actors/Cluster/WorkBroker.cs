@@ -278,7 +278,7 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
         var (node, credits) = _workers[worker];
         _workers[worker] = (node, credits - 1);
         _inFlight[batch.BatchId] = new InFlight(batch, worker, DateTime.UtcNow + _deadline);
-        worker.Tell(new HashWork(batch.BatchId, _options.RootFolder, _options.Store.Hash.Name(), batch.Files,
+        worker.Tell(new HashWork(batch.BatchId, _options.RootFolder, _options.Store.Hash.Name, batch.Files,
             batch.CopyToStore ? _options.Store.TempFolder : null, _options.Share.ToString().ToLowerInvariant()));
     }
 }

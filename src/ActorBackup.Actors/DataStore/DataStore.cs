@@ -187,7 +187,7 @@ public sealed partial class DataStore : TypeSwitchActor
         var manifest = layout.ManifestPath(_options.SnapshotName);
         _manifest = new ManifestWriter(manifest + ".partial", new Dictionary<string, string>
         {
-            ["hash"] = layout.Hash.Name(),
+            ["hash"] = layout.Hash.Name,
             ["levels"] = layout.Levels.ToString(),
             ["share"] = _options.Share.ToString().ToLowerInvariant(),
             ["root"] = PathBytes.Escape(_options.RootFolder),

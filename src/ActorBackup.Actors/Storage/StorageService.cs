@@ -86,7 +86,7 @@ public sealed class StorageService : ReceiveActor
             // The coordinator talks to the data-store through a pair of relays that carry bursts of
             // messages as one remote message each.
             var relay = Context.ActorOf(StoreRelay.Props(dataStore, null));
-            Sender.Tell(new SessionOpened(relay, layout.Hash.Name(), layout.Levels));
+            Sender.Tell(new SessionOpened(relay, layout.Hash.Name, layout.Levels));
         }
         catch (UserError e)
         {

@@ -50,7 +50,7 @@ public sealed class Verifier(VerifyOptions options, BackupSettings settings, Fun
         var clock = Stopwatch.StartNew();
         List<string> manifests = options.Snapshot is { } one ? [_layout.ManifestPath(one)] : PublishedManifests();
         ReportLitter();
-        verbose($"verifying data folder {_layout.DataFolder} (hash {_layout.Hash.Name()}, levels {_layout.Levels}): {manifests.Count} snapshots{(options.Snapshot is null ? "" : " (link counts are checked only when all snapshots are)")}");
+        verbose($"verifying data folder {_layout.DataFolder} (hash {_layout.Hash.Name}, levels {_layout.Levels}): {manifests.Count} snapshots{(options.Snapshot is null ? "" : " (link counts are checked only when all snapshots are)")}");
 
         var index = StoreIndex.Scan(_layout, Report);
         var structure = new StructureCheck(_layout, index, Report);

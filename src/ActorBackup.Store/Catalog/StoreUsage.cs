@@ -167,7 +167,7 @@ public static class StoreUsage
                 if (line.StartsWith("#end ", StringComparison.Ordinal))
                     end = long.TryParse(line.AsSpan(5), out var n) ? n : -1;
                 else if (line.StartsWith("#hash ", StringComparison.Ordinal))
-                    hash = ContentHash.Parse(line[6..]);
+                    hash = HashKind.Find(line[6..]) ?? throw new FormatException($"its #hash line names '{line[6..]}', a hash this version does not know");
                 else if (line.Length > 0 && line[0] != '#')
                 {
                     count++;

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using ActorBackup.Core;
 using ActorBackup.Posix;
 using Microsoft.Win32.SafeHandles;
@@ -24,7 +23,7 @@ public static class HashStream
     /// size lies (procfs, some FUSE file systems) then shows as one whose bytes differ from
     /// its size, never as the first part of it.
     /// </summary>
-    public static long Read(SafeFileHandle handle, Span<byte> buffer, IncrementalHash hash, Action<ReadOnlySpan<byte>, long>? sink, out string? readError)
+    public static long Read(SafeFileHandle handle, Span<byte> buffer, ContentHasher hash, Action<ReadOnlySpan<byte>, long>? sink, out string? readError)
     {
         readError = null;
         long offset = 0;
@@ -75,7 +74,7 @@ public static class HashStream
     }
 
     /// <summary>Feeds the zeros from <paramref name="from"/> to <paramref name="to"/> to the hash and the sink.</summary>
-    private static void Zeros(Span<byte> buffer, IncrementalHash hash, Action<ReadOnlySpan<byte>, long>? sink, long from, long to)
+    private static void Zeros(Span<byte> buffer, ContentHasher hash, Action<ReadOnlySpan<byte>, long>? sink, long from, long to)
     {
         if (to <= from)
             return;

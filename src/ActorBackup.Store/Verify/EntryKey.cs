@@ -32,7 +32,7 @@ public readonly record struct EntryKey(ulong H0, ulong H1, ulong H2, ulong H3, i
         BinaryPrimitives.WriteUInt64BigEndian(bytes[8..], H1);
         BinaryPrimitives.WriteUInt64BigEndian(bytes[16..], H2);
         BinaryPrimitives.WriteUInt64BigEndian(bytes[24..], H3);
-        return Convert.ToHexString(bytes[..(kind.HexLength() / 2)]);
+        return Convert.ToHexString(bytes[..(kind.HexLength / 2)]);
     }
 
     /// <summary>The entry's file name: "HASH" or "HASH.N".</summary>

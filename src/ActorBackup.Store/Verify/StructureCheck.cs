@@ -79,7 +79,7 @@ public sealed class StructureCheck(StoreLayout layout, StoreIndex index, Action<
         {
             var path = SnapshotPath(root, entry.Path);
             Problem(key.PathIn(layout),
-                $"store entry is missing, though manifests name it (first: {Finding.Show(path)}); if that file still holds the content (its {layout.Hash.Name()} is the name), link it back: ln {Finding.Show(path)} {Finding.Show(key.PathIn(layout))}");
+                $"store entry is missing, though manifests name it (first: {Finding.Show(path)}); if that file still holds the content (its {layout.Hash.Name} is the name), link it back: ln {Finding.Show(path)} {Finding.Show(key.PathIn(layout))}");
             return;
         }
         if ((info.Flags & (StoreIndex.Missing | StoreIndex.SizeReported)) == 0 && info.Size != entry.Meta.Size)

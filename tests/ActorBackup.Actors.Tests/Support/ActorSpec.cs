@@ -47,8 +47,8 @@ public abstract class ActorSpec : Akka.TestKit.Xunit2.TestKit
 
     protected string DataFolder => Temp["data"];
 
-    protected RunOptions Options(SharePolicy share = SharePolicy.Owner, HashKind hash = HashKind.Sha1, int levels = 2) =>
-        new(Root, BackupFolder, new StoreLayout(DataFolder, levels, hash), share);
+    protected RunOptions Options(SharePolicy share = SharePolicy.Owner, HashKind? hash = null, int levels = 2) =>
+        new(Root, BackupFolder, new StoreLayout(DataFolder, levels, hash ?? HashKind.Sha1), share);
 
     protected string Source(string relative) => Path.Combine(Root, relative);
 
