@@ -69,8 +69,7 @@ public sealed partial class RestoreCoordinator : ReceiveActor
     // A second chain of handles, to the folder of a link's first member (the first chain is at the new link's folder).
     private TargetTree? _linkSources;
     private IEnumerator<string>? _lines;
-    private List<FileToRestore> _batch = [];
-    private long _batchBytes;
+    private readonly BatchCutter<FileToRestore> _batch;
     private long _nextBatch;
     private int _inFlight;
     private bool _endOfManifest;
@@ -88,6 +87,7 @@ public sealed partial class RestoreCoordinator : ReceiveActor
         _reporter = reporter;
         _makeRestorers = makeRestorers;
         _maxInFlight = settings.Hashers * settings.BatchesPerHasher;
+        _batch = new BatchCutter<FileToRestore>(settings.HashBatchFiles, (f => f.Meta.Size, settings.HashBatchBytes));
         _nextProgress = options.ProgressEvery;
 
         Receive<StartRestore>(_ => Start());
@@ -97,7 +97,7 @@ public sealed partial class RestoreCoordinator : ReceiveActor
         {
             _stopped = m;
             _endOfManifest = true;
-            _batch = []; // never sent: not restored
+            _batch.Cut(); // never sent: not restored
             _batchFirsts = [];
             if (_inFlight == 0)
                 Finish(m.Reason);
@@ -281,8 +281,7 @@ public sealed partial class RestoreCoordinator : ReceiveActor
     private void Send(FileToRestore file)
     {
         _batch.Add(file);
-        _batchBytes += file.Meta.Size;
-        if (_batch.Count >= _settings.HashBatchFiles || _batchBytes >= _settings.HashBatchBytes)
+        if (_batch.Full)
             SendBatch();
     }
 
@@ -290,15 +289,13 @@ public sealed partial class RestoreCoordinator : ReceiveActor
     {
         if (_batch.Count == 0)
             return;
-        _restorers.Tell(new RestoreFiles(++_nextBatch, _batch, _exactXattrs));
+        _restorers.Tell(new RestoreFiles(++_nextBatch, _batch.Cut(), _exactXattrs));
         _inFlight++;
         if (_batchFirsts.Count > 0)
         {
             _firstsInFlight[_nextBatch] = _batchFirsts;
             _batchFirsts = [];
         }
-        _batch = [];
-        _batchBytes = 0;
     }
 
     private void Restored(FilesRestored m)
