@@ -1,4 +1,3 @@
-using ActorBackup.Actors.Hasher;
 using ActorBackup.Core;
 using ActorBackup.Posix;
 using ActorBackup.Store;
