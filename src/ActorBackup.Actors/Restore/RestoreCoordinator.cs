@@ -395,9 +395,8 @@ public sealed partial class RestoreCoordinator : ReceiveActor
     {
         try
         {
-            var directory = _tree!.Directory(PathBytes.Parent(entry.Path));
-            var name = TargetTree.NameOf(entry.Path);
-            if (TargetTree.MakeRoom(directory, name, _options.Overwrite) is { } inTheWay)
+            var (directory, name, inTheWay) = _tree!.Place(entry.Path, _options.Overwrite);
+            if (inTheWay is not null)
             {
                 Problem(entry.Path, inTheWay);
                 return false;
