@@ -74,21 +74,7 @@ public static class Files
     }
 
     /// <summary>Flushes a directory's entries (new names, renames) to disk.</summary>
-    public static void FsyncDirectory(string path)
-    {
-        var fd = Syscall.open(path, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
-        if (fd < 0)
-            throw PosixException.Last("open directory", path);
-        try
-        {
-            if (Syscall.fsync(fd) != 0)
-                throw PosixException.Last("fsync", path);
-        }
-        finally
-        {
-            Syscall.close(fd);
-        }
-    }
+    public static void FsyncDirectory(string path) => OnDirectory(path, Syscall.fsync, "fsync");
 
     /// <summary>Sets owner, mode and mtime of an open file (a store entry being written).</summary>
     public static void SetMeta(SafeFileHandle handle, string path, uint uid, uint gid, uint mode, Timestamp mtime, bool chown)
@@ -258,15 +244,18 @@ public static class Files
     public static uint Egid => Syscall.getegid();
 
     /// <summary>Flushes the whole file system holding <paramref name="path"/> (one call instead of an fsync per directory).</summary>
-    public static void SyncFileSystem(string path)
+    public static void SyncFileSystem(string path) => OnDirectory(path, Native.SyncFs, "sync file system of");
+
+    /// <summary>Opens the directory <paramref name="path"/>, runs <paramref name="flush"/> on its descriptor and closes it; a failure names <paramref name="operation"/>.</summary>
+    private static void OnDirectory(string path, Func<int, int> flush, string operation)
     {
         var fd = Syscall.open(path, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
         if (fd < 0)
             throw PosixException.Last("open directory", path);
         try
         {
-            if (Native.SyncFs(fd) != 0)
-                throw PosixException.Last("sync file system of", path);
+            if (flush(fd) != 0)
+                throw PosixException.Last(operation, path);
         }
         finally
         {

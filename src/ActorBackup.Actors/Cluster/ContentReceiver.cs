@@ -1,10 +1,8 @@
-using ActorBackup.Actors.Hasher;
 using ActorBackup.Core;
 using ActorBackup.Posix;
 using ActorBackup.Store;
 using ActorBackup.Store.Content;
 using Akka.Actor;
-using Microsoft.Win32.SafeHandles;
 using static ActorBackup.Protocol.ClusterProtocol;
 using static ActorBackup.Protocol.CopierProtocol;
 
@@ -19,15 +17,12 @@ namespace ActorBackup.Actors.Cluster;
 /// </summary>
 public sealed class ContentReceiver : ReceiveActor, IWithTimers
 {
-    private sealed class Incoming(CopyContent request, IActorRef dataStore, SafeFileHandle file, string path, ContentHasher hash)
+    private sealed class Incoming(CopyContent request, IActorRef dataStore, TempFileWriter file, ContentHasher hash)
     {
         public CopyContent Request { get; } = request;
         public IActorRef DataStore { get; } = dataStore;
-        public SafeFileHandle File { get; } = file;
-        public string Path { get; } = path;
+        public TempFileWriter File { get; } = file;
         public ContentHasher Hash { get; } = hash;
-        public SparseWriter Writer { get; } = new(file);
-        public long Written { get; set; }
         public DateTime LastSeen { get; set; } = DateTime.UtcNow;
     }
 
@@ -43,11 +38,10 @@ public sealed class ContentReceiver : ReceiveActor, IWithTimers
         var chown = Files.IsRoot;
         Receive<CopyContent>(c =>
         {
-            var temp = Path.Combine(options.Store.TempFolder, c.TempName);
             try
             {
-                var file = Files.CreateExclusive(temp);
-                _incoming[c.Token] = new Incoming(c, Sender, file, temp, options.Store.Hash.Create());
+                var file = TempFileWriter.Create(options.Store.TempFolder, c.TempName);
+                _incoming[c.Token] = new Incoming(c, Sender, file, options.Store.Hash.Create());
                 contentSource.Tell(new SendContent(c.Token, c.Source, Self));
             }
             catch (PosixException e)
@@ -57,19 +51,18 @@ public sealed class ContentReceiver : ReceiveActor, IWithTimers
         });
         Receive<ContentChunk>(m =>
         {
-            if (!_incoming.TryGetValue(m.Token, out var t) || m.Offset != t.Written)
+            if (!_incoming.TryGetValue(m.Token, out var t) || m.Offset != t.File.Bytes)
                 return; // a stale transfer, or out of order: the end message will not match and the copy fails
             try
             {
-                t.Writer.Write(m.Bytes, m.Offset);
+                t.File.Write(m.Bytes, m.Offset);
                 t.Hash.AppendData(m.Bytes);
-                t.Written += m.Bytes.Length;
                 t.LastSeen = DateTime.UtcNow;
-                Sender.Tell(new ChunkAck(m.Token, t.Written));
+                Sender.Tell(new ChunkAck(m.Token, t.File.Bytes));
             }
             catch (IOException e)
             {
-                Fail(t, $"writing {t.Path}: {e.Message}", sourceProblem: false, FileSystemFull.FaultOf(e));
+                Fail(t, $"writing {t.File.Path}: {e.Message}", sourceProblem: false, FileSystemFull.FaultOf(e));
             }
         });
         Receive<ContentEnd>(m =>
@@ -81,23 +74,22 @@ public sealed class ContentReceiver : ReceiveActor, IWithTimers
                 Fail(t, m.Problem, sourceProblem: true);
                 return;
             }
-            if (m.Bytes != t.Written)
+            if (m.Bytes != t.File.Bytes)
             {
-                Fail(t, $"transfer ended at {t.Written} of {m.Bytes} bytes", sourceProblem: true);
+                Fail(t, $"transfer ended at {t.File.Bytes} of {m.Bytes} bytes", sourceProblem: true);
                 return;
             }
             try
             {
                 // No fsync here: the data-store makes new entries durable in groups.
-                t.Writer.Finish(t.Written); // trailing holes were never written
-                Files.SetMeta(t.File, t.Path, t.Request.Uid, t.Request.Gid, t.Request.Mode, t.Request.Source.Meta.Mtime, chown);
+                t.File.Finish(t.File.Bytes, t.Request.Uid, t.Request.Gid, t.Request.Mode, t.Request.Source.Meta.Mtime, chown);
                 var hash = ContentHash.Finish(t.Hash);
                 Done(t);
-                t.DataStore.Tell(new ContentCopied(t.Request.Token, hash, t.Written));
+                t.DataStore.Tell(new ContentCopied(t.Request.Token, hash, t.File.Bytes));
             }
             catch (IOException e)
             {
-                Fail(t, $"writing {t.Path}: {e.Message}", sourceProblem: false, FileSystemFull.FaultOf(e));
+                Fail(t, $"writing {t.File.Path}: {e.Message}", sourceProblem: false, FileSystemFull.FaultOf(e));
             }
         });
         Receive<CheckStalled>(_ =>
@@ -116,7 +108,7 @@ public sealed class ContentReceiver : ReceiveActor, IWithTimers
     private void Fail(Incoming t, string reason, bool sourceProblem, WriteFault fault = WriteFault.Other)
     {
         Done(t);
-        Files.Unlink(t.Path);
+        t.File.Remove();
         t.DataStore.Tell(new ContentCopyFailed(t.Request.Token, reason, sourceProblem, fault));
     }
 
@@ -132,7 +124,7 @@ public sealed class ContentReceiver : ReceiveActor, IWithTimers
         foreach (var t in _incoming.Values.ToList())
         {
             Done(t);
-            Files.Unlink(t.Path);
+            t.File.Remove();
         }
     }
 }

@@ -17,19 +17,9 @@ public static class HashBatch
 
     public static List<SourceEntry> Take(Queue<SourceEntry> queue, int maxFiles, long maxBytes)
     {
-        var batch = new List<SourceEntry>();
-        long bytes = 0;
-        var wire = 0;
-        while (queue.Count > 0 && batch.Count < maxFiles)
-        {
-            var next = queue.Peek();
-            if (batch.Count > 0 && (bytes + next.Meta.Size > maxBytes || wire + WireBytes(next) > MaxWireBytes))
-                break;
-            queue.Dequeue();
-            bytes += next.Meta.Size;
-            wire += WireBytes(next);
-            batch.Add(next);
-        }
-        return batch;
+        var batch = new BatchCutter<SourceEntry>(maxFiles, (f => f.Meta.Size, maxBytes), (f => WireBytes(f), MaxWireBytes));
+        while (queue.Count > 0 && batch.Fits(queue.Peek()))
+            batch.Add(queue.Dequeue());
+        return batch.Cut();
     }
 }

@@ -1,11 +1,9 @@
-using ActorBackup.Actors.Hasher;
 using ActorBackup.Core;
 using ActorBackup.Posix;
 using ActorBackup.Store;
 using ActorBackup.Store.Content;
 using Akka.Actor;
 using Akka.Routing;
-using Microsoft.Win32.SafeHandles;
 using static ActorBackup.Protocol.CopierProtocol;
 
 namespace ActorBackup.Actors.DataStore;
@@ -46,12 +44,10 @@ public sealed class Copier : TypeSwitchActor
 
     private static object Copy(CopyContent c, RunOptions options, SourceReader reader, SourceRoot root, bool chown, ref bool directWorks)
     {
-        var temp = Path.Combine(options.Store.TempFolder, c.TempName);
-        SafeFileHandle output;
-        bool direct;
+        TempFileWriter output;
         try
         {
-            output = SparseWriter.Create(temp, c.Source.Meta.Size, ref directWorks, out direct);
+            output = TempFileWriter.Create(options.Store.TempFolder, c.TempName, c.Source.Meta.Size, ref directWorks);
         }
         catch (PosixException e)
         {
@@ -62,19 +58,17 @@ public sealed class Copier : TypeSwitchActor
         {
             using (output)
             {
-                var writer = new SparseWriter(output, direct);
                 SourceReader.Result result;
                 if (c.FromStore is null)
-                    result = reader.Read(root, c.Source.Path, c.Source.Meta, writer.Write, writer.Restart);
+                    result = reader.Read(root, c.Source.Path, c.Source.Meta, output.Write, output.Restart);
                 else
                 {
                     var entry = Path.Combine(options.Store.DataFolder, c.FromStore);
-                    result = reader.Read(entry, Files.Lstat(entry), writer.Write, writer.Restart);
+                    result = reader.Read(entry, Files.Lstat(entry), output.Write, output.Restart);
                 }
                 if (result.Problem is not null)
                     return new ContentCopyFailed(c.Token, result.Problem, SourceProblem: true);
-                writer.Finish(result.Bytes); // trailing holes were never written
-                Files.SetMeta(output, temp, c.Uid, c.Gid, c.Mode, c.FromStore is null ? result.Meta!.Mtime : c.Source.Meta.Mtime, chown);
+                output.Finish(result.Bytes, c.Uid, c.Gid, c.Mode, c.FromStore is null ? result.Meta!.Mtime : c.Source.Meta.Mtime, chown);
                 ok = true;
                 return new ContentCopied(c.Token, result.Hash!, result.Bytes);
             }
@@ -85,24 +79,12 @@ public sealed class Copier : TypeSwitchActor
         }
         catch (IOException e)
         {
-            return new ContentCopyFailed(c.Token, $"writing {temp}: {e.Message}", SourceProblem: false, FileSystemFull.FaultOf(e));
+            return new ContentCopyFailed(c.Token, $"writing {output.Path}: {e.Message}", SourceProblem: false, FileSystemFull.FaultOf(e));
         }
         finally
         {
             if (!ok)
-                TryRemove(temp);
-        }
-    }
-
-    private static void TryRemove(string path)
-    {
-        try
-        {
-            Files.Unlink(path);
-        }
-        catch (PosixException)
-        {
-            // The run reports the write failure itself; a leftover temp file is removed by the next run.
+                output.TryRemove(); // the run reports the failure itself; a leftover temp file is removed by the next run
         }
     }
 }

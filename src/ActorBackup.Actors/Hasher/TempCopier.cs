@@ -3,7 +3,6 @@ using ActorBackup.Posix;
 using ActorBackup.Protocol;
 using ActorBackup.Store;
 using ActorBackup.Store.Content;
-using Microsoft.Win32.SafeHandles;
 
 namespace ActorBackup.Actors.Hasher;
 
@@ -35,12 +34,10 @@ public sealed class TempCopier(string tempFolder, SharePolicy share, bool direct
     {
         var sequence = Interlocked.Increment(ref _nextTemp);
         var name = StoreLayout.TempName(sequence, $"{tag}{sequence}.tmp");
-        var temp = Path.Combine(tempFolder, name);
-        SafeFileHandle output;
-        bool direct;
+        TempFileWriter output;
         try
         {
-            output = SparseWriter.Create(temp, file.Meta.Size, ref _direct, out direct);
+            output = TempFileWriter.Create(tempFolder, name, file.Meta.Size, ref _direct);
         }
         catch (PosixException)
         {
@@ -50,7 +47,6 @@ public sealed class TempCopier(string tempFolder, SharePolicy share, bool direct
         SourceReader.Result result;
         using (output)
         {
-            var writer = new SparseWriter(output, direct);
             result = reader.Read(root, file.Path, file.Meta,
                 sink: (chunk, offset) =>
                 {
@@ -58,28 +54,24 @@ public sealed class TempCopier(string tempFolder, SharePolicy share, bool direct
                         return;
                     try
                     {
-                        writer.Write(chunk, offset);
+                        output.Write(chunk, offset);
                     }
                     catch (IOException)
                     {
                         written = false;
                     }
                 },
-                restart: () => written = TryWrite(writer.Restart),
+                restart: () => written = TryWrite(output.Restart),
                 sameHost: sameHost);
             if (written && result.Problem is null)
             {
                 var w = share.EntryOwnership(result.Meta!, file.Xattrs, _chown, _euid, _egid);
-                written = TryWrite(() =>
-                {
-                    writer.Finish(result.Bytes);
-                    Files.SetMeta(output, temp, w.Uid, w.Gid, w.Mode, result.Meta!.Mtime, _chown);
-                });
+                written = TryWrite(() => output.Finish(result.Bytes, w.Uid, w.Gid, w.Mode, result.Meta!.Mtime, _chown));
             }
         }
         if (written && result.Problem is null)
             return (result, name);
-        TryWrite(() => Files.Unlink(temp));
+        output.TryRemove();
         return (result, null);
     }
 

@@ -84,9 +84,8 @@ public sealed class FileRestorer : ReceiveActor
     private string? Restore(FileToRestore file, List<RestoreProblem> notices, ref long bytes)
     {
         _tree ??= new TargetTree(_options.Target);
-        var directory = _tree.Directory(PathBytes.Parent(file.Path));
-        var name = TargetTree.NameOf(file.Path);
-        if (TargetTree.MakeRoom(directory, name, _options.Overwrite) is { } inTheWay)
+        var (directory, name, inTheWay) = _tree.Place(file.Path, _options.Overwrite);
+        if (inTheWay is not null)
             return inTheWay;
 
         var entry = _options.Store.EntryPath(file.Hash, Math.Max(file.Suffix, 0));

@@ -27,9 +27,8 @@ public sealed partial class RestoreCoordinator
         string why;
         try
         {
-            var directory = _tree!.Directory(PathBytes.Parent(file.Path));
-            var name = TargetTree.NameOf(file.Path);
-            if (TargetTree.MakeRoom(directory, name, _options.Overwrite) is { } inTheWay)
+            var (directory, name, inTheWay) = _tree!.Place(file.Path, _options.Overwrite);
+            if (inTheWay is not null)
             {
                 Problem(file.Path, inTheWay);
                 return;

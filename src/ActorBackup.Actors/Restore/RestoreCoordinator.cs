@@ -70,8 +70,7 @@ public sealed partial class RestoreCoordinator : ReceiveActor
     // A second chain of handles, to the folder of a link's first member (the first chain is at the new link's folder).
     private TargetTree? _linkSources;
     private IEnumerator<string>? _lines;
-    private List<FileToRestore> _batch = [];
-    private long _batchBytes;
+    private readonly BatchCutter<FileToRestore> _batch;
     private long _nextBatch;
     private int _inFlight;
     private bool _endOfManifest;
@@ -89,6 +88,7 @@ public sealed partial class RestoreCoordinator : ReceiveActor
         _reporter = reporter;
         _makeRestorers = makeRestorers;
         _maxInFlight = settings.Hashers * settings.BatchesPerHasher;
+        _batch = new BatchCutter<FileToRestore>(settings.HashBatchFiles, (f => f.Meta.Size, settings.HashBatchBytes));
         _nextProgress = options.ProgressEvery;
 
         Receive<StartRestore>(_ => Start());
@@ -98,7 +98,7 @@ public sealed partial class RestoreCoordinator : ReceiveActor
         {
             _stopped = m;
             _endOfManifest = true;
-            _batch = []; // never sent: not restored
+            _batch.Cut(); // never sent: not restored
             _batchFirsts = [];
             if (_inFlight == 0)
                 Finish(m.Reason);
@@ -282,8 +282,7 @@ public sealed partial class RestoreCoordinator : ReceiveActor
     private void Send(FileToRestore file)
     {
         _batch.Add(file);
-        _batchBytes += file.Meta.Size;
-        if (_batch.Count >= _settings.HashBatchFiles || _batchBytes >= _settings.HashBatchBytes)
+        if (_batch.Full)
             SendBatch();
     }
 
@@ -291,15 +290,13 @@ public sealed partial class RestoreCoordinator : ReceiveActor
     {
         if (_batch.Count == 0)
             return;
-        _restorers.Tell(new RestoreFiles(++_nextBatch, _batch, _exactXattrs));
+        _restorers.Tell(new RestoreFiles(++_nextBatch, _batch.Cut(), _exactXattrs));
         _inFlight++;
         if (_batchFirsts.Count > 0)
         {
             _firstsInFlight[_nextBatch] = _batchFirsts;
             _batchFirsts = [];
         }
-        _batch = [];
-        _batchBytes = 0;
     }
 
     private void Restored(FilesRestored m)
@@ -402,9 +399,8 @@ public sealed partial class RestoreCoordinator : ReceiveActor
     {
         try
         {
-            var directory = _tree!.Directory(PathBytes.Parent(entry.Path));
-            var name = TargetTree.NameOf(entry.Path);
-            if (TargetTree.MakeRoom(directory, name, _options.Overwrite) is { } inTheWay)
+            var (directory, name, inTheWay) = _tree!.Place(entry.Path, _options.Overwrite);
+            if (inTheWay is not null)
             {
                 Problem(entry.Path, inTheWay);
                 return false;

@@ -101,15 +101,10 @@ public sealed class Scrubber : ReceiveActor
     {
         if (_next >= _entries.Count)
             return null;
-        var batch = new List<EntryToCheck>();
-        long bytes = 0;
-        while (_next < _entries.Count && batch.Count < _settings.HashBatchFiles
-               && (batch.Count == 0 || bytes + _entries[_next].Size <= _settings.HashBatchBytes))
-        {
-            bytes += _entries[_next].Size;
+        var batch = new BatchCutter<EntryToCheck>(_settings.HashBatchFiles, (e => e.Size, _settings.HashBatchBytes));
+        while (_next < _entries.Count && batch.Fits(_entries[_next]))
             batch.Add(_entries[_next++]);
-        }
-        return new HashEntries(++_nextBatch, batch);
+        return new HashEntries(++_nextBatch, batch.Cut());
     }
 
     private void FinishIfDone()

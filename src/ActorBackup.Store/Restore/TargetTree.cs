@@ -46,6 +46,18 @@ public sealed class TargetTree : IDisposable
     }
 
     /// <summary>
+    /// The folder that is to hold the new entry at root-relative <paramref name="path"/>, and
+    /// its name there, with room made for it (<see cref="MakeRoom"/>); InTheWay says why there
+    /// is none. The folder's handle belongs to the tree.
+    /// </summary>
+    public (TargetDirectory Directory, string Name, string? InTheWay) Place(string path, bool overwrite)
+    {
+        var directory = Directory(PathBytes.Parent(path));
+        var name = NameOf(path);
+        return (directory, name, MakeRoom(directory, name, overwrite));
+    }
+
+    /// <summary>
     /// Makes room for a new entry that is not a directory at <paramref name="name"/>: without
     /// --overwrite nothing is looked at (creation with O_EXCL refuses what is there); with it,
     /// a file, symlink or special file there is removed (a symlink itself, never what it
