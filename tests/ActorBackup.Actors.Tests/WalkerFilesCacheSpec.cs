@@ -14,47 +14,12 @@ namespace ActorBackup.Actors.Tests;
 /// <summary>The walker with a previous manifest: unchanged regular files carry their known hash and store entry.</summary>
 public sealed class WalkerFilesCacheSpec(ITestOutputHelper output) : ActorSpec(output)
 {
-    private static readonly Dictionary<string, string> Header = new()
-    {
-        ["hash"] = "sha1",
-        ["levels"] = "2",
-        ["share"] = "owner",
-        ["root"] = "/src",
-        ["snapshot"] = "/backups/week09",
-        ["started"] = "2026-11-19T14:00:00Z",
-    };
-
     private DirectoryWalked Walk(string relative, RunOptions options)
     {
         var walker = Sys.ActorOf(WalkerActor.Props(options));
         walker.Tell(new WalkDirectory(relative, Files.Lstat(Source(relative))), TestActor);
         return ExpectMsg<DirectoryWalked>();
     }
-
-    /// <summary>Writes the journal of a previous run and sorts it into a published manifest, as the data-store does.</summary>
-    private string PreviousManifest(IEnumerable<ManifestEntry> entries, bool sorted = true)
-    {
-        var layout = Options().Store;
-        Directory.CreateDirectory(layout.SnapshotsFolder);
-        var path = layout.ManifestPath("week09");
-        var journal = sorted ? path + ".partial" : path;
-        using (var writer = new ManifestWriter(journal, Header))
-        {
-            foreach (var e in entries)
-                writer.Write(e);
-            writer.Complete();
-        }
-        if (sorted)
-        {
-            ManifestSorter.Sort(journal, path);
-            File.Delete(journal);
-        }
-        return path;
-    }
-
-    /// <summary>The manifest entry a previous run wrote for a source file as it is now.</summary>
-    private ManifestEntry Recorded(string relative, int suffix = 0) =>
-        new(relative, Files.Lstat(Source(relative)), Sha1Hex(File.ReadAllBytes(Source(relative))), suffix, null);
 
     private static ManifestEntry RecordedDirectory(string relative, string path) => new(relative, Files.Lstat(path), null, -1, null);
 

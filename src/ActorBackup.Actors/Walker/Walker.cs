@@ -22,28 +22,13 @@ public sealed class Walker : TypeSwitchActor
 {
     private readonly RunOptions _options;
     private readonly SourceRoot _root;
-    private DirectoryIndex? _previous;
-    // The previous manifest records every xattr of each entry (an older one does not: an
-    // unchanged file's xattrs are then read; the data-store re-chooses its entry when it has any).
-    private bool _previousHasXattrs;
+    private readonly PreviousFiles? _previous;
 
     public Walker(RunOptions options)
     {
         _options = options;
         _root = new SourceRoot(options.RootFolder);
-        if (options.PreviousManifest is { } manifest)
-        {
-            try
-            {
-                _previous = DirectoryIndex.Open(manifest);
-                _previousHasXattrs = _previous.Header.TryGetValue(ManifestFormat.XattrsHeader, out var read) && read == ManifestFormat.XattrsAll;
-            }
-            catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
-            {
-                // The CLI checked it before the run; if it is gone now, every file is read.
-                _previous = null;
-            }
-        }
+        _previous = PreviousFiles.Open(options.PreviousManifest);
         Receive<WalkDirectory>(w =>
         {
             Sender.Tell(Walk(w));
@@ -62,98 +47,8 @@ public sealed class Walker : TypeSwitchActor
         base.PostStop();
     }
 
-    private Dictionary<string, PreviousFile>? PreviousOf(string directory)
-    {
-        if (_previous is null)
-            return null;
-        try
-        {
-            return _previous.Files(directory);
-        }
-        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
-        {
-            return null; // a damaged previous manifest costs reading this directory's files, nothing else
-        }
-    }
-
-    /// <summary>
-    /// Every extended attribute of the entry (POSIX ACLs included), read relative to the held
-    /// directory, never through a symlink. A file unchanged since the previous snapshot (ctime
-    /// too: setting an xattr or ACL moves it) keeps what that manifest recorded, without a call.
-    /// One that cannot be read (other than vanished) is reported and the entry goes on without.
-    /// </summary>
-    private IReadOnlyList<Xattr>? Xattrs(DirectoryHandle dir, string name, string child, KnownContent? known, PreviousFile old, List<FileProblem> problems)
-    {
-        if (known is { SameOwnership: true } && _previousHasXattrs)
-            return old.Xattrs;
-        try
-        {
-            return dir.ChildXattrs(name);
-        }
-        catch (PosixException e) when (!e.IsNotFound)
-        {
-            problems.Add(new FileProblem(child, $"extended attributes not read ({e.Cause}): in the snapshot without them"));
-            return null;
-        }
-    }
-
-    private DirectoryWalked Walk(WalkDirectory w)
-    {
-        var entries = new List<SourceEntry>();
-        var problems = new List<FileProblem>();
-        try
-        {
-            // Opened below the root without following any symlink on the way: a folder on
-            // the path swapped for a symlink fails here (ELOOP) instead of leading elsewhere.
-            using var dir = _root.OpenDirectory(w.Path);
-            if (!dir.Meta.SameInodeAs(w.Expected))
-            {
-                problems.Add(new FileProblem(w.Path, "directory was replaced while the backup ran; its contents are not in this snapshot"));
-                return new DirectoryWalked(w.Path, entries, problems);
-            }
-            var before = PreviousOf(w.Path);
-            foreach (var name in ByteOrder.Sort(dir.ListNames()))
-            {
-                var child = PathBytes.Child(w.Path, name);
-                try
-                {
-                    var meta = dir.StatChild(name);
-                    if (meta is null)
-                    {
-                        problems.Add(new FileProblem(child, "vanished before it could be read"));
-                        continue;
-                    }
-                    if (meta.Type == EntryType.Directory && _options.Excluded.Contains(child))
-                        continue;
-                    var target = meta.Type == EntryType.Symlink ? dir.ReadLinkChild(name) : null;
-                    PreviousFile old = default;
-                    var known = before is not null && meta.Type == EntryType.File && before.TryGetValue(name, out old)
-                        ? FilesCache.Unchanged(meta, old)
-                        : null;
-                    var xattrs = Xattrs(dir, name, child, known, old, problems);
-                    entries.Add(new SourceEntry(child, meta, target, known, xattrs));
-                }
-                catch (PosixException e) when (e.IsNotFound || e.IsInvalid)
-                {
-                    // readlink after lstat: the symlink was removed, or replaced by something else.
-                    problems.Add(new FileProblem(child, "was replaced or removed while the backup ran; it will be read again next run"));
-                }
-                catch (PosixException e)
-                {
-                    problems.Add(new FileProblem(child, $"cannot examine: {e.Cause}"));
-                }
-            }
-        }
-        catch (PosixException e) when (e.IsSymlinkNotFollowed)
-        {
-            problems.Add(new FileProblem(w.Path, "cannot list directory: it (or a folder on its path) was replaced by a symlink while the backup ran; not followed; it is in the snapshot empty"));
-        }
-        catch (PosixException e)
-        {
-            problems.Add(new FileProblem(w.Path, $"cannot list directory: {e.Cause}; it is in the snapshot empty"));
-        }
-        return new DirectoryWalked(w.Path, entries, problems);
-    }
+    private DirectoryWalked Walk(WalkDirectory w) =>
+        DirectoryLister.List(_root, w, _options.Excluded, _previous?.Of(w.Path), _previous?.HasXattrs ?? false);
 }
 
 /// <summary>Orders names by their bytes, as `ls` in the C locale and the manifest do.</summary>

@@ -3,6 +3,7 @@ using ActorBackup.Hosting;
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
 using ActorBackup.Store;
+using ActorBackup.Store.Manifest;
 using Akka.Configuration;
 using Mono.Unix.Native;
 using Xunit.Abstractions;
@@ -51,6 +52,42 @@ public abstract class ActorSpec : Akka.TestKit.Xunit2.TestKit
         new(Root, BackupFolder, new StoreLayout(DataFolder, levels, hash ?? HashKind.Sha1), share);
 
     protected string Source(string relative) => Path.Combine(Root, relative);
+
+    /// <summary>The header of the previous manifests specs write.</summary>
+    protected static readonly Dictionary<string, string> ManifestHeader = new()
+    {
+        ["hash"] = "sha1",
+        ["levels"] = "2",
+        ["share"] = "owner",
+        ["root"] = "/src",
+        ["snapshot"] = "/backups/week09",
+        ["started"] = "2026-11-19T14:00:00Z",
+    };
+
+    /// <summary>Writes the journal of a previous run and sorts it into a published manifest, as the data-store does.</summary>
+    protected string PreviousManifest(IEnumerable<ManifestEntry> entries, bool sorted = true)
+    {
+        var layout = Options().Store;
+        Directory.CreateDirectory(layout.SnapshotsFolder);
+        var path = layout.ManifestPath("week09");
+        var journal = sorted ? path + ".partial" : path;
+        using (var writer = new ManifestWriter(journal, ManifestHeader))
+        {
+            foreach (var e in entries)
+                writer.Write(e);
+            writer.Complete();
+        }
+        if (sorted)
+        {
+            ManifestSorter.Sort(journal, path);
+            File.Delete(journal);
+        }
+        return path;
+    }
+
+    /// <summary>The manifest entry a previous run wrote for a source file as it is now.</summary>
+    protected ManifestEntry Recorded(string relative, int suffix = 0) =>
+        new(relative, Files.Lstat(Source(relative)), Sha1Hex(File.ReadAllBytes(Source(relative))), suffix, null);
 
     /// <summary>Writes a source file with the given owner, mode and mtime; returns what a walker would report.</summary>
     protected SourceEntry SourceFile(string relative, byte[] content, uint mode = 0x1A4, uint uid = 0, uint gid = 0, Timestamp? mtime = null)
