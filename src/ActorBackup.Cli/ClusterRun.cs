@@ -55,9 +55,20 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
                 system.ActorOf(HashWorker.Props(node, PathMap.Identity, settings, sameHost: true, cluster.StoreVisible), ActorNames.Worker(i)).Tell(new HashWorker.Serve(broker));
 
             var reporter = system.ActorOf(ConsoleReporter.Props(output, error, TextReader.Null, pauseOnError: false), ActorNames.Reporter);
-            var coordinatorSettings = settings with { Hashers = cluster.MaxBatchesInFlight, BatchesPerHasher = 1 };
+            // Walks go to the broker too, for any node's workers, unless they are kept here. Each
+            // worker can hold one, so more may be in flight than this node's walkers.
+            var walkEverywhere = cluster.WalkOnHashers && options.FoldersPause == TimeSpan.Zero;
+            var coordinatorSettings = settings with
+            {
+                Hashers = cluster.MaxBatchesInFlight,
+                BatchesPerHasher = 1,
+                Walkers = walkEverywhere ? Math.Max(settings.Walkers, settings.Hashers * (hasherNodes.Count + 1)) : settings.Walkers,
+            };
+            var walkers = walkEverywhere
+                ? broker
+                : system.ActorOf(Actors.Walker.Walker.Props(options).WithRouter(new Akka.Routing.SmallestMailboxPool(settings.Walkers)), ActorNames.Walkers);
             var coordinator = system.ActorOf(Coordinator.Props(options, coordinatorSettings, reporter, new Coordinator.Workers(
-                system.ActorOf(Actors.Walker.Walker.Props(options).WithRouter(new Akka.Routing.SmallestMailboxPool(settings.Walkers)), ActorNames.Walkers),
+                walkers,
                 broker,
                 system.ActorOf(StoreRelay.Props(null, opened.DataStore), ActorNames.StoreRelay),
                 // Batches of content probably new go first and ask to be written into the store
@@ -84,6 +95,8 @@ public sealed class ClusterRun(TextWriter output, TextWriter error, Interruption
             {
                 var members = self.State.Members.ToList();
                 output.WriteLine("files hashed by node: " + string.Join(", ", work.FilesByNode.Select(kv => $"{NodeNames.Display(members, kv.Key)}={kv.Value}")));
+                if (work.DirectoriesByNode is { Count: > 0 } walked)
+                    output.WriteLine("folders listed by node: " + string.Join(", ", walked.Select(kv => $"{NodeNames.Display(members, kv.Key)}={kv.Value}")));
                 output.WriteLine($"new content written into the store by hash workers (store-visible): {work.FilesWritten} files");
             }
             if (AnswerOf<NodeMonitor.Totals>(monitor, new NodeMonitor.GetTotals(), system) is { } totals)

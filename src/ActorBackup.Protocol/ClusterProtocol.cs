@@ -70,6 +70,22 @@ public static class ClusterProtocol
     /// <summary>Worker to broker: the batch is hashed (the same record as the local <c>FilesHashed</c>, plus who did it).</summary>
     public sealed record WorkDone(string Node, HasherProtocol.FilesHashed Result) : IProtocolMessage;
 
+    /// <summary>
+    /// Broker to worker: list one directory of the run's source (the coordinator's
+    /// <see cref="WalkerProtocol.WalkDirectory"/>). <paramref name="RootDevice"/> is the device
+    /// number of the root as the coordinator sees it: a worker on another machine (NFS) sees other
+    /// device numbers, and gives its own root's device this one, so that the coordinator's
+    /// checks (same directory as the parent listed, --one-file-system) hold wherever it walked.
+    /// </summary>
+    public sealed record WalkWork(long WalkId, string Root, WalkerProtocol.WalkDirectory Walk, ulong RootDevice) : IProtocolMessage;
+
+    /// <summary>
+    /// Worker to broker: part <paramref name="Part"/> of <paramref name="Parts"/> of a directory's
+    /// listing (a directory of 100,000 entries is far over the 128 KB frame limit). The listing
+    /// is made without the previous snapshot: the broker adds what is known unchanged.
+    /// </summary>
+    public sealed record WalkDone(string Node, long WalkId, int Part, int Parts, WalkerProtocol.DirectoryWalked Result) : IProtocolMessage;
+
     /// <summary>Coordinator to storage service: open a data-store for this run (takes the data folder's lock).</summary>
     public sealed record OpenSession(SessionSpec Spec, IActorRef ContentSource) : IProtocolMessage;
 

@@ -91,10 +91,12 @@ public sealed class NodeMonitorSpec(ITestOutputHelper output) : Akka.TestKit.Xun
 
         reporting.Tell(new NodeMonitor.Hashed(12, 3_000));
         reporting.Tell(new NodeMonitor.Stored(7, 2_500));
+        reporting.Tell(new NodeMonitor.Listed(1));
+        reporting.Tell(new NodeMonitor.Listed(1));
 
         AwaitAssert(() =>
             Assert.Contains(log.Lines, l => l.Contains(" stats ", StringComparison.Ordinal)
-                && l.Contains(" files_hashed=12 ", StringComparison.Ordinal)
+                && l.Contains(" files_hashed=12 ", StringComparison.Ordinal) && l.Contains(" folders_listed=2 ", StringComparison.Ordinal)
                 && l.Contains(" stored_entries=7 ", StringComparison.Ordinal) && l.Contains(" stored_bytes=2500", StringComparison.Ordinal)),
             TimeSpan.FromSeconds(10));
     }

@@ -378,6 +378,9 @@ public sealed class ProtocolSerializerSpec : Akka.TestKit.Xunit2.TestKit
             nameof(HashWork) => [new HashWork(99, $"/srv/{OddDir}/", "sha1", Entries), new HashWork(0, "", "sha256", []), new HashWork(7, "/home", "sha1", Entries, $"/backup/{OddDir}/data/.actorbackup/tmp", "content"),
                 .. HashKind.All.Select(k => new HashWork(3, "/home", k.Name, Entries))], // a worker hashes with the row the name picks
             nameof(WorkDone) => [new WorkDone("127.0.0.1:40512", HashedBatch)],
+            nameof(WalkWork) => [new WalkWork(long.MaxValue, $"/srv/{OddDir}/", new WalkDirectory($"home/{OddDir}", FileMeta(EntryType.Directory)), ulong.MaxValue),
+                new WalkWork(1, "/", new WalkDirectory("", FileMeta(EntryType.Directory)), 0)],
+            nameof(WalkDone) => [new WalkDone("127.0.0.1:40512", 5, 2, 3, new DirectoryWalked($"home/{OddDir}", Entries, Problems)), new WalkDone("", 0, 0, 0, new DirectoryWalked("", [], []))],
             nameof(OpenSession) => [new OpenSession(Spec("/home/"), _child), new OpenSession(Spec(""), TestActor)],
             nameof(SessionOpened) => [new SessionOpened(_probe, "sha1", 2), .. HashKind.All.Select(k => new SessionOpened(_probe, k.Name, 1))],
             nameof(SessionRefused) => [new SessionRefused(11, "data folder /backup/data is locked by PID 4242"), new SessionRefused(-1, "")],

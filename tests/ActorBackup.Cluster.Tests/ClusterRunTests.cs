@@ -41,6 +41,12 @@ public sealed class ClusterRunTests(ITestOutputHelper output)
         Assert.True(byNode.GetValueOrDefault(CoordinatorAddressOf(run)) == 0, $"the coordinator's node should have left the hashing to the hasher nodes\n{run}");
         Assert.True(Snapshots.RegularFileCount(source.Root) == byNode.Values.Sum(),
             $"every regular file should be hashed exactly once over all nodes ({Snapshots.RegularFileCount(source.Root)} files)\n{run}");
+        // walk-on-hashers = on: the hasher nodes list folders too, each folder once.
+        var listed = FoldersListedByNode(run);
+        foreach (var address in hasherAddresses)
+            Assert.True(listed.GetValueOrDefault(address) > 0, $"hasher node {address} listed no folder\n{run}");
+        var folders = Snapshots.FolderCount(source.Root);
+        Assert.True(folders == listed.Values.Sum(), $"every folder should be listed exactly once over all nodes ({folders} folders)\n{run}");
     }
 
     [Fact]

@@ -43,7 +43,7 @@ public sealed class MembershipTests(ITestOutputHelper output)
         cluster.Note($"{victim.Name} killed (kill -9)");
         var killed = System.Diagnostics.Stopwatch.StartNew();
         // Its batches return once failure detection marks it unreachable, not after its removal.
-        coordinator.WaitForLine(l => l.Contains($"hasher node {victimAddress} is unreachable; its ", StringComparison.Ordinal) && l.Contains(" batches queued again"),
+        coordinator.WaitForLine(l => l.Contains($"hasher node {victimAddress} is unreachable; its ", StringComparison.Ordinal) && l.Contains(" queued again"),
             StartTimeout, "the killed node's batches queued again");
         cluster.Note($"the killed node's batches were queued again {killed.Elapsed.TotalSeconds:F1} s after the kill");
         var run = cluster.Finished(coordinator.WaitForExit(RunTimeout));
@@ -53,6 +53,7 @@ public sealed class MembershipTests(ITestOutputHelper output)
         cluster.Note("compared with the single-node run");
         Expect.NoDifferences(TreeComparer.Differences(source.Root, clustered.Snapshot, socketsSkipped: false, fileMtimes: false, xattrs: false), "the snapshot differs from the source", cluster);
         Assert.Equal(Snapshots.RegularFileCount(source.Root), FilesHashedByNode(run).Values.Sum()); // no batch lost, none counted twice
+        Assert.Equal(Snapshots.FolderCount(source.Root), FoldersListedByNode(run).Values.Sum()); // no folder listing lost, none given twice
         // It was a crash, not a leave: the storage node saw the node become unreachable.
         cluster.Storage!.WaitForLine(l => l.Contains($" member-unreachable address=akka.tcp://actorbackup@{victimAddress} "),
             TimeSpan.FromSeconds(20), $"member-unreachable of the killed node {victimAddress}");

@@ -15,6 +15,7 @@ public sealed record ClusterSettings(
     bool SourceVisible,
     bool StoreVisible,
     bool CoordinatorAlwaysHashes,
+    bool WalkOnHashers,
     IReadOnlyList<string> AllowedFolders,
     int ChunkSize,
     int ChunkWindow,
@@ -51,6 +52,7 @@ public sealed record ClusterSettings(
             SourceVisible: read.Bool("storage.source-visible"),
             StoreVisible: read.Bool("store-visible"),
             CoordinatorAlwaysHashes: read.Choice("coordinator-hashes", ["auto", "always"]) == "always",
+            WalkOnHashers: read.Bool("walk-on-hashers"),
             AllowedFolders: allowed,
             // The remote frame limit is 128,000 bytes: a chunk and its envelope stay below it.
             ChunkSize: (int)read.Size("chunk-size", 1 << 10, 100 << 10),

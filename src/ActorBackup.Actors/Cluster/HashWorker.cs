@@ -3,9 +3,11 @@ using ActorBackup.Core;
 using ActorBackup.Posix;
 using ActorBackup.Protocol;
 using ActorBackup.Store.Content;
+using ActorBackup.Actors.Walker;
 using Akka.Actor;
 using static ActorBackup.Protocol.ClusterProtocol;
 using static ActorBackup.Protocol.HasherProtocol;
+using static ActorBackup.Protocol.WalkerProtocol;
 
 namespace ActorBackup.Actors.Cluster;
 
@@ -36,6 +38,7 @@ public sealed class HashWorker : ReceiveActor
     private (string Folder, string Share) _copierFor;
     private IActorRef _broker = ActorRefs.Nobody;
     private SourceRoot? _root;
+    private ulong? _rootDevice;
 
     public HashWorker(string node, PathMap paths, BackupSettings settings, bool sameHost, bool storeVisible = false)
     {
@@ -68,6 +71,18 @@ public sealed class HashWorker : ReceiveActor
             Sender.Tell(new WorkDone(_node, result));
             Sender.Tell(new RequestWork(Self));
         });
+        Receive<WalkWork>(m =>
+        {
+            var listed = Walk(m);
+            NodeMonitor.Report(Context, new NodeMonitor.Listed(1));
+            // Only a message to another node meets the frame limit.
+            var parts = Sender.Path.Address.HasLocalScope ? [listed] : WalkParts.Split(listed);
+            if (parts.Count == 0)
+                Sender.Tell(new WalkDone(_node, m.WalkId, 0, 0, listed with { Entries = [] })); // too big to send: listed again by the broker's node
+            for (var i = 0; i < parts.Count; i++)
+                Sender.Tell(new WalkDone(_node, m.WalkId, i, parts.Count, parts[i]));
+            Sender.Tell(new RequestWork(Self));
+        });
         Receive<Terminated>(m =>
         {
             if (m.ActorRef.Equals(_broker))
@@ -78,19 +93,50 @@ public sealed class HashWorker : ReceiveActor
     public static Props Props(string node, PathMap paths, BackupSettings settings, bool sameHost, bool storeVisible = false) =>
         Akka.Actor.Props.Create(() => new HashWorker(node, paths, settings, sameHost, storeVisible)).WithDispatcher(Dispatchers.Hash);
 
+    /// <summary>
+    /// Lists the directory as this node sees it, without the previous snapshot (the broker adds
+    /// what is known unchanged), in the coordinator's device numbers.
+    /// </summary>
+    private DirectoryWalked Walk(WalkWork m)
+    {
+        var root = RootFor(m.Root);
+        var device = _rootDevice ??= RootDevice(root);
+        var expected = m.Walk.Expected.Device == m.RootDevice ? m.Walk.Expected with { Device = device } : m.Walk.Expected;
+        var listed = DirectoryLister.List(root, m.Walk with { Expected = expected }, new HashSet<string>(), before: null, previousHasXattrs: false);
+        if (device == m.RootDevice)
+            return listed;
+        return listed with
+        {
+            Entries = listed.Entries.Select(e => e.Meta.Device == device ? e with { Meta = e.Meta with { Device = m.RootDevice } } : e).ToList(),
+        };
+    }
+
+    private static ulong RootDevice(SourceRoot root)
+    {
+        using var dir = root.OpenDirectory("");
+        return dir.Meta.Device;
+    }
+
+    /// <summary>The run's root folder as this node sees it (through its path map), kept open between batches.</summary>
+    private SourceRoot RootFor(string root)
+    {
+        var rootPath = _paths.Map(root).TrimEnd('/');
+        if (_root?.Path != rootPath)
+        {
+            _root?.Dispose();
+            _root = new SourceRoot(rootPath);
+            _rootDevice = null;
+        }
+        return _root;
+    }
+
     private FilesHashed Hash(HashWork m)
     {
         // The batch names the hash the storage node's data folder recorded.
         var kind = ContentHash.Parse(m.Hash);
         if (!_readers.TryGetValue(kind, out var reader))
             _readers[kind] = reader = new SourceReader(_buffer, kind, _readRetries);
-        var rootPath = _paths.Map(m.Root).TrimEnd('/');
-        if (_root?.Path != rootPath)
-        {
-            _root?.Dispose();
-            _root = new SourceRoot(rootPath);
-        }
-        var root = _root;
+        var root = RootFor(m.Root);
         var copier = CopierFor(m);
         var hashed = new List<HashedFile>(m.Files.Count);
         var problems = new List<FileProblem>();

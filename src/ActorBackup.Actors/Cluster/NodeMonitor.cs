@@ -54,6 +54,7 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
         Receive<WorkBroker.WorkStats>(w => _work = w);
         Receive<Event>(e => Write(e.What, e.Fields));
         Receive<Hashed>(h => _totals = _totals with { FilesHashed = _totals.FilesHashed + h.Files, BytesHashed = _totals.BytesHashed + h.Bytes });
+        Receive<Listed>(l => _totals = _totals with { FoldersListed = _totals.FoldersListed + l.Folders });
         Receive<Stored>(s => _totals = _totals with { StoredEntries = _totals.StoredEntries + s.Entries, StoredBytes = _totals.StoredBytes + s.Bytes });
         Receive<ContentSent>(c => _totals = _totals with { FilesSent = _totals.FilesSent + c.Files, BytesSent = _totals.BytesSent + c.Bytes });
         Receive<GetTotals>(_ => Sender.Tell(_totals));
@@ -73,6 +74,9 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
     /// <summary>Hash worker or hasher to its node's monitor: it hashed a batch of <paramref name="Files"/> files, <paramref name="Bytes"/> bytes read.</summary>
     public sealed record Hashed(long Files, long Bytes) : IFigures;
 
+    /// <summary>Hash worker to its node's monitor: it listed <paramref name="Folders"/> folders of a cluster run's source (walk-on-hashers).</summary>
+    public sealed record Listed(long Folders) : IFigures;
+
     /// <summary>Data-store to its node's monitor: it named <paramref name="Entries"/> new store entries of <paramref name="Bytes"/> bytes since it last said.</summary>
     public sealed record Stored(long Entries, long Bytes) : IFigures;
 
@@ -83,7 +87,7 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
     public sealed record GetTotals;
 
     /// <summary>The monitor's answer to <see cref="GetTotals"/>: the sums of every <see cref="IFigures"/> it was told.</summary>
-    public sealed record Totals(long FilesHashed, long BytesHashed, long StoredEntries, long StoredBytes, long FilesSent, long BytesSent)
+    public sealed record Totals(long FilesHashed, long BytesHashed, long StoredEntries, long StoredBytes, long FilesSent, long BytesSent, long FoldersListed = 0)
     {
         public static readonly Totals Zero = new(0, 0, 0, 0, 0, 0);
     }
@@ -128,6 +132,7 @@ public sealed class NodeMonitor : ReceiveActor, IWithTimers
             ["files_per_s"] = Math.Round((files - _lastFiles) / seconds, 1),
             ["mb_per_s"] = Math.Round((bytes - _lastBytes) / seconds / 1e6, 2),
             ["files_hashed"] = files,
+            ["folders_listed"] = _totals.FoldersListed,
             ["stored_entries"] = _totals.StoredEntries,
             ["stored_bytes"] = _totals.StoredBytes,
         };

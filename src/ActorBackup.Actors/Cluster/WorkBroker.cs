@@ -1,10 +1,13 @@
+using ActorBackup.Actors.Walker;
 using ActorBackup.Core;
+using ActorBackup.Posix;
 using ActorBackup.Protocol;
 using ActorBackup.Store;
 using Akka.Actor;
 using Akka.Event;
 using static ActorBackup.Protocol.ClusterProtocol;
 using static ActorBackup.Protocol.HasherProtocol;
+using static ActorBackup.Protocol.WalkerProtocol;
 
 namespace ActorBackup.Actors.Cluster;
 
@@ -34,6 +37,9 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
 {
     private sealed record InFlight(HashFiles Batch, IActorRef Worker, DateTime Deadline);
 
+    /// <summary>A walk handed out: parts of its listing arrive until all have (see <see cref="WalkParts"/>).</summary>
+    private sealed record WalkInFlight(long Id, WalkDirectory Walk, IActorRef Worker, DateTime Deadline, bool LocalOnly, DirectoryWalked?[] Parts);
+
     private sealed record CheckDeadlines;
 
     private sealed record StopWaiting;
@@ -60,6 +66,15 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
     private readonly SourceIdentity? _source;
     private IActorRef _coordinator = ActorRefs.Nobody;
     private readonly HashSet<Address> _unreachable = [];
+    // Walks: on any node's workers (_walks), or only on this node's (_localWalks: another file
+    // system than the root's, a listing too big to send, or one another node could not make).
+    private readonly LinkedList<(long Id, WalkDirectory Walk)> _walks = new();
+    private readonly LinkedList<(long Id, WalkDirectory Walk)> _localWalks = new();
+    private readonly Dictionary<long, WalkInFlight> _walksInFlight = [];
+    private readonly Dictionary<string, long> _dirsByNode = new(StringComparer.Ordinal);
+    private readonly PreviousFiles? _previous;
+    private readonly ulong _rootDevice;
+    private long _lastWalkId;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -73,6 +88,17 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
         _deadline = deadline;
         _awaited = new HashSet<string>(awaitedNodes, StringComparer.Ordinal);
         _hasherWait = hasherWait;
+        _previous = PreviousFiles.Open(options.PreviousManifest);
+        _rootDevice = source?.RootMeta.Device ?? RootDeviceOf(options.RootFolder);
+        Receive<WalkDirectory>(m =>
+        {
+            _coordinator = Sender;
+            // Another file system (a mount below the root) has other device numbers on each
+            // machine, which cannot be matched: walked here.
+            (m.Expected.Device == _rootDevice ? _walks : _localWalks).AddLast((++_lastWalkId, m));
+            Dispatch();
+        });
+        Receive<WalkDone>(Walked);
         Receive<HashFiles>(m =>
         {
             _coordinator = Sender;
@@ -149,11 +175,11 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
         {
             if (!_workers.Remove(m.ActorRef, out var w))
                 return;
-            var lost = Requeue(f => f.Worker.Equals(m.ActorRef));
+            var lost = Requeue(worker => worker.Equals(m.ActorRef), DateTime.MinValue);
             // Workers stopping with the run's end (the coordinator's own, a node leaving) held
             // nothing: that is news, not a warning. Lost batches are.
-            if (lost > 0)
-                _log.Warning("hash worker {0} on {1} is gone; {2} batches queued again", m.ActorRef.Path.Name, w.Node, lost);
+            if (lost.Length > 0)
+                _log.Warning("hash worker {0} on {1} is gone; {2} queued again", m.ActorRef.Path.Name, w.Node, lost);
             else
                 _log.Info("hash worker {0} on {1} is gone; it held no batch", m.ActorRef.Path.Name, w.Node);
             Dispatch();
@@ -161,9 +187,9 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
         Receive<Akka.Cluster.ClusterEvent.UnreachableMember>(m =>
         {
             _unreachable.Add(m.Member.Address);
-            var lost = Requeue(f => f.Worker.Path.Address.Equals(m.Member.Address));
-            if (lost > 0)
-                _log.Warning("hasher node {0} is unreachable; its {1} batches queued again", NodeName(m.Member.Address), lost);
+            var lost = Requeue(worker => worker.Path.Address.Equals(m.Member.Address), DateTime.MinValue);
+            if (lost.Length > 0)
+                _log.Warning("hasher node {0} is unreachable; its {1} queued again", NodeName(m.Member.Address), lost);
             Dispatch();
         });
         Receive<Akka.Cluster.ClusterEvent.ReachableMember>(m =>
@@ -174,12 +200,13 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
         Receive<CheckDeadlines>(_ =>
         {
             var now = DateTime.UtcNow;
-            var late = Requeue(f => f.Deadline < now);
-            if (late > 0)
-                _log.Warning("{0} batches missed their deadline of {1}; queued again", late, _deadline);
+            var late = Requeue(_ => false, now);
+            if (late.Length > 0)
+                _log.Warning("{0} missed their deadline of {1}; queued again", late, _deadline);
             Dispatch();
         });
-        Receive<GetWorkStats>(_ => Sender.Tell(new WorkStats(_queue.Count + _localQueue.Count, _inFlight.Count, _workers.Count, new Dictionary<string, long>(_filesByNode), _filesWritten)));
+        Receive<GetWorkStats>(_ => Sender.Tell(new WorkStats(_queue.Count + _localQueue.Count, _inFlight.Count, _workers.Count, new Dictionary<string, long>(_filesByNode), _filesWritten,
+            new Dictionary<string, long>(_dirsByNode))));
     }
 
     /// <summary>How workers name their node, and the broker the nodes it awaits: "host:port".</summary>
@@ -200,7 +227,8 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
     public sealed record GetWorkStats;
 
     /// <summary>Queue depth, batches in flight, workers, files done per node, and files the workers wrote into the store's temp folder.</summary>
-    public sealed record WorkStats(int Queued, int InFlight, int Workers, IReadOnlyDictionary<string, long> FilesByNode, long FilesWritten = 0);
+    public sealed record WorkStats(int Queued, int InFlight, int Workers, IReadOnlyDictionary<string, long> FilesByNode, long FilesWritten = 0,
+        IReadOnlyDictionary<string, long>? DirectoriesByNode = null);
 
     protected override void PreStart()
     {
@@ -213,6 +241,7 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
+        _previous?.Dispose();
         if (Context.System is ExtendedActorSystem { Provider: Akka.Cluster.ClusterActorRefProvider })
             Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
     }
@@ -237,20 +266,118 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
         Dispatch();
     }
 
-    private int Requeue(Func<InFlight, bool> which)
+    /// <summary>
+    /// Queues again, at the front, the batches and walks held by a worker <paramref name="lost"/>
+    /// names or past their deadline (before <paramref name="now"/>); says how many ("" none).
+    /// </summary>
+    private string Requeue(Func<IActorRef, bool> lost, DateTime now)
     {
-        var batches = _inFlight.Values.Where(which).ToList();
+        var batches = _inFlight.Values.Where(f => lost(f.Worker) || f.Deadline < now).ToList();
         foreach (var f in batches.OrderByDescending(f => f.Batch.BatchId))
         {
             _inFlight.Remove(f.Batch.BatchId);
             (f.Batch.BatchId < 0 ? _localQueue : _queue).AddFirst(f.Batch);
         }
-        return batches.Count;
+        var walks = _walksInFlight.Values.Where(f => lost(f.Worker) || f.Deadline < now).ToList();
+        foreach (var f in walks.OrderByDescending(f => f.Id))
+        {
+            _walksInFlight.Remove(f.Id);
+            (f.LocalOnly ? _localWalks : _walks).AddFirst((f.Id, f.Walk));
+        }
+        return (batches.Count, walks.Count) switch
+        {
+            (0, 0) => "",
+            (var b, 0) => $"{b} batches",
+            (0, var l) => $"{l} folder listings",
+            var (b, l) => $"{b} batches and {l} folder listings",
+        };
+    }
+
+    /// <summary>
+    /// A part of a walk's listing. Once all are in, the listing goes to the coordinator as its
+    /// own walker's would: unchanged files marked from the previous snapshot, excluded folders
+    /// left out. A listing made on another node that may not be this node's view
+    /// (<see cref="SameViewHere"/>) is made again here first, as are listings too big to send.
+    /// </summary>
+    private void Walked(WalkDone m)
+    {
+        if (!_walksInFlight.TryGetValue(m.WalkId, out var f) || !Sender.Equals(f.Worker))
+            return; // queued again meanwhile (deadline, unreachable) and handed to another worker
+        if (m.Parts == 0 || m.Parts != f.Parts.Length && f.Parts.Length > 0)
+        {
+            _walksInFlight.Remove(m.WalkId);
+            _localWalks.AddFirst((f.Id, f.Walk));
+            Dispatch();
+            return;
+        }
+        var parts = f.Parts.Length == 0 ? new DirectoryWalked?[m.Parts] : f.Parts;
+        parts[m.Part] = m.Result;
+        if (parts.Any(p => p is null))
+        {
+            _walksInFlight[m.WalkId] = f with { Parts = parts };
+            return;
+        }
+        _walksInFlight.Remove(m.WalkId);
+        var listed = WalkParts.Join(parts!);
+        if (m.Node != _localNode && !f.LocalOnly && _workers.Values.Any(w => w.Node == _localNode) && !SameViewHere(listed))
+        {
+            _localWalks.AddLast((f.Id, f.Walk));
+            Dispatch();
+            return;
+        }
+        _dirsByNode[m.Node] = _dirsByNode.GetValueOrDefault(m.Node) + 1;
+        listed = DirectoryLister.WithKnown(listed, _previous);
+        if (_options.Excluded.Count > 0)
+            listed = listed with { Entries = listed.Entries.Where(e => e.Meta.Type != EntryType.Directory || !_options.Excluded.Contains(e.Path)).ToList() };
+        _coordinator.Tell(listed);
+    }
+
+    /// <summary>
+    /// Whether a listing another node made can stand for this node's: no problem met (a node's
+    /// view of the source may be the problem), every entry on the root's file system, and every
+    /// folder in it the same inode here. A mount in one node's view and not the other's (a
+    /// tmpfs over a folder, a file system an NFS export does not cross) would otherwise put
+    /// another folder's metadata in the snapshot, or leave a folder's contents out. One lstat
+    /// per folder, none per file.
+    /// </summary>
+    private bool SameViewHere(DirectoryWalked listed)
+    {
+        if (listed.Problems.Count > 0)
+            return false;
+        foreach (var entry in listed.Entries)
+        {
+            if (entry.Meta.Device != _rootDevice)
+                return false;
+            if (entry.Meta.Type == EntryType.Directory
+                && !(Files.TryLstat(_options.SourcePath(entry.Path), out var here, out _) && here!.Device == _rootDevice && here.Inode == entry.Meta.Inode))
+                return false;
+        }
+        return true;
+    }
+
+    private static ulong RootDeviceOf(string root)
+    {
+        try
+        {
+            return Files.Lstat(root).Device;
+        }
+        catch (PosixException)
+        {
+            return 0; // the coordinator reports an unreadable root
+        }
     }
 
     private void Dispatch()
     {
         var reachable = _workers.Keys.Where(w => !_unreachable.Contains(w.Path.Address)).ToList();
+        // Walks first: every batch comes from one, and the coordinator holds walks back while
+        // many files wait. They do not wait for hasher nodes to register.
+        // Other nodes' workers first; this node's stand in when none is free, so a walk never waits.
+        while (_localWalks.Count > 0 && reachable.FirstOrDefault(w => _workers[w].Credits > 0 && (_localNode is null || _workers[w].Node == _localNode)) is { } here)
+            HandWalk(here, _localWalks, localOnly: true);
+        while (_walks.Count > 0 && (reachable.FirstOrDefault(w => _workers[w].Credits > 0 && _workers[w].Node != _localNode)
+                   ?? reachable.FirstOrDefault(w => _workers[w].Credits > 0)) is { } worker)
+            HandWalk(worker, _walks, localOnly: false);
         while (_localQueue.Count > 0)
         {
             var local = reachable.FirstOrDefault(w => _workers[w].Credits > 0 && _workers[w].Node == _localNode);
@@ -268,6 +395,17 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
                 return;
             Hand(worker, _queue);
         }
+    }
+
+    /// <summary>Gives the first walk of <paramref name="queue"/> to <paramref name="worker"/>, which has a credit.</summary>
+    private void HandWalk(IActorRef worker, LinkedList<(long Id, WalkDirectory Walk)> queue, bool localOnly)
+    {
+        var (id, walk) = queue.First!.Value;
+        queue.RemoveFirst();
+        var (node, credits) = _workers[worker];
+        _workers[worker] = (node, credits - 1);
+        _walksInFlight[id] = new WalkInFlight(id, walk, worker, DateTime.UtcNow + _deadline, localOnly, []);
+        worker.Tell(new WalkWork(id, _options.RootFolder, walk, _rootDevice));
     }
 
     /// <summary>Gives the first batch of <paramref name="queue"/> to <paramref name="worker"/>, which has a credit.</summary>

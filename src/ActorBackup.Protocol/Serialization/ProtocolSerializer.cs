@@ -41,6 +41,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
         [typeof(ChunkAck)] = "AK", [typeof(ContentEnd)] = "EN", [typeof(KnownContent)] = "KC",
         [typeof(ServeBroker)] = "SB", [typeof(Relayed)] = "RL", [typeof(GetSourceIdentity)] = "GI",
         [typeof(SourceIdentity)] = "SI", [typeof(SourceNotSeen)] = "NS",
+        [typeof(WalkWork)] = "WK", [typeof(WalkDone)] = "WN",
     };
 
     /// <summary>Every message type this serializer knows (for the round-trip tests).</summary>
@@ -72,7 +73,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
             case FileProblem m: w.Problem(m); break;
             case HashedFile m: w.Hashed(m); break;
             case WalkDirectory m: w.Path(m.Path); w.Meta(m.Expected); break;
-            case DirectoryWalked m: w.Path(m.Path); w.List(m.Entries, w.Entry); w.List(m.Problems, w.Problem); break;
+            case DirectoryWalked m: WriteWalked(w, m); break;
             case HashFiles m: w.Long(m.BatchId); w.List(m.Files, w.Entry); w.Bool(m.CopyToStore); break;
             case FilesHashed m: WriteHashed(w, m); break;
             case CopyContent m: w.Long(m.Token); w.Entry(m.Source); w.Str(m.TempName); w.Long(m.Uid); w.Long(m.Gid); w.Long(m.Mode); w.Str(m.FromStore); break;
@@ -110,6 +111,8 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
                 w.Str(m.Share);
                 break;
             case WorkDone m: w.Str(m.Node); WriteHashed(w, m.Result); break;
+            case WalkWork m: w.Long(m.WalkId); w.Path(m.Root); w.Path(m.Walk.Path); w.Meta(m.Walk.Expected); w.Long((long)m.RootDevice); break;
+            case WalkDone m: w.Str(m.Node); w.Long(m.WalkId); w.Int(m.Part); w.Int(m.Parts); WriteWalked(w, m.Result); break;
             case OpenSession m: WriteSpec(w, m.Spec); w.Ref(m.ContentSource); break;
             case SessionOpened m: w.Ref(m.DataStore); w.Str(m.Hash); w.Int(m.Levels); break;
             case SessionRefused m: w.Int(m.ExitCode); w.Str(m.Reason); break;
@@ -130,7 +133,7 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
         "FP" => r.P(),
         "HF" => r.Hashed(),
         "WD" => new WalkDirectory(r.Path(), r.Meta()),
-        "DW" => new DirectoryWalked(r.Path(), r.List(r.Entry), r.List(r.P)),
+        "DW" => ReadWalked(r),
         "HA" => new HashFiles(r.Long(), r.List(r.Entry), r.Bool()),
         "HD" => ReadHashed(r),
         "CC" => new CopyContent(r.Long(), r.Entry(), r.S(), (uint)r.Long(), (uint)r.Long(), (uint)r.Long(), r.Str()),
@@ -164,6 +167,8 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
         "RQ" => new RequestWork(r.Ref()),
         "HW" => new HashWork(r.Long(), r.Path(), r.S(), r.List(r.Entry), r.Bool() ? r.Path() : null, r.S()),
         "WO" => new WorkDone(r.S(), ReadHashed(r)),
+        "WK" => new WalkWork(r.Long(), r.Path(), new WalkDirectory(r.Path(), r.Meta()), (ulong)r.Long()),
+        "WN" => new WalkDone(r.S(), r.Long(), r.Int(), r.Int(), ReadWalked(r)),
         "OP" => new OpenSession(ReadSpec(r), r.Ref()),
         "SP" => new SessionOpened(r.Ref(), r.S(), r.Int()),
         "SX" => new SessionRefused(r.Int(), r.S()),
@@ -185,6 +190,15 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : SerializerW
     }
 
     private static FilesHashed ReadHashed(WireReader r) => new(r.Long(), r.List(r.Hashed), r.List(r.P), r.Long());
+
+    private static void WriteWalked(WireWriter w, DirectoryWalked m)
+    {
+        w.Path(m.Path);
+        w.List(m.Entries, w.Entry);
+        w.List(m.Problems, w.Problem);
+    }
+
+    private static DirectoryWalked ReadWalked(WireReader r) => new(r.Path(), r.List(r.Entry), r.List(r.P));
 
     private static void WriteStoreStats(WireWriter w, StoreStats s)
     {

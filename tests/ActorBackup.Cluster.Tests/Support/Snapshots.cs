@@ -96,8 +96,13 @@ internal static class Snapshots
             .Select(x => $"{Convert.ToHexString(SHA1.HashData(PosixFs.ReadBytes(root + "/" + x.Path)))} {x.Stat.st_uid}:{x.Stat.st_gid} {Octal.Format(PosixFs.ModeOf(x.Stat))}")
             .ToHashSet(StringComparer.Ordinal);
 
-    public static int RegularFileCount(string root) =>
-        PosixFs.Walk(root).Count(p => PosixFs.TypeOf(PosixFs.Lstat(root + "/" + p)) == FilePermissions.S_IFREG);
+    public static int RegularFileCount(string root) => Count(root, FilePermissions.S_IFREG);
+
+    /// <summary>Folders in the tree, the root included: how many listings a walk makes.</summary>
+    public static int FolderCount(string root) => Count(root, FilePermissions.S_IFDIR) + 1;
+
+    private static int Count(string root, FilePermissions type) =>
+        PosixFs.Walk(root).Count(p => PosixFs.TypeOf(PosixFs.Lstat(root + "/" + p)) == type);
 
     private static string EntryPath(string data, int levels, string hash, string suffix)
     {

@@ -197,9 +197,13 @@ internal sealed class TestCluster : IDisposable
     }
 
     /// <summary>The "files hashed by node: HOST:PORT=N, ..." line of a coordinator run, as a map.</summary>
-    public static Dictionary<string, long> FilesHashedByNode(ProcessResult coordinator)
+    public static Dictionary<string, long> FilesHashedByNode(ProcessResult coordinator) => ByNode(coordinator, "files hashed by node: ");
+
+    /// <summary>The coordinator's "folders listed by node" line (walk-on-hashers), by HOST:PORT.</summary>
+    public static Dictionary<string, long> FoldersListedByNode(ProcessResult coordinator) => ByNode(coordinator, "folders listed by node: ");
+
+    private static Dictionary<string, long> ByNode(ProcessResult coordinator, string Prefix)
     {
-        const string Prefix = "files hashed by node: ";
         var line = coordinator.StdoutLines.FirstOrDefault(l => l.StartsWith(Prefix, StringComparison.Ordinal));
         Assert.True(line is not null, $"the coordinator printed no '{Prefix}' line\n{coordinator}");
         return line[Prefix.Length..].Split(", ", StringSplitOptions.RemoveEmptyEntries)
