@@ -27,7 +27,7 @@ public sealed class ClusterRunTests(ITestOutputHelper output)
         Expect.Success(cluster.RunSingleNode(source.Root, reference.Snapshot, reference.Data)); // while the hashers join
         var hasherAddresses = hashers.Select(cluster.AwaitUp).ToList();
 
-        var run = cluster.RunCoordinator(BackupArgs(source.Root, clustered.Snapshot, clustered.Data, "--dostats"));
+        var run = cluster.RunCoordinator(BackupArgs(source.Root, clustered.Snapshot, clustered.Data, "--dostats"), extra: WalkOnHashers);
 
         Expect.Success(run, cluster);
         Expect.NoDifferences(TreeComparer.Differences(source.Root, clustered.Snapshot, socketsSkipped: false, fileMtimes: false, xattrs: false), "the snapshot differs from the source", cluster);
@@ -41,7 +41,7 @@ public sealed class ClusterRunTests(ITestOutputHelper output)
         Assert.True(byNode.GetValueOrDefault(CoordinatorAddressOf(run)) == 0, $"the coordinator's node should have left the hashing to the hasher nodes\n{run}");
         Assert.True(Snapshots.RegularFileCount(source.Root) == byNode.Values.Sum(),
             $"every regular file should be hashed exactly once over all nodes ({Snapshots.RegularFileCount(source.Root)} files)\n{run}");
-        // walk-on-hashers = on: the hasher nodes list folders too, each folder once.
+        // walk-on-hashers: the hasher nodes list folders too, each folder once.
         var listed = FoldersListedByNode(run);
         foreach (var address in hasherAddresses)
             Assert.True(listed.GetValueOrDefault(address) > 0, $"hasher node {address} listed no folder\n{run}");

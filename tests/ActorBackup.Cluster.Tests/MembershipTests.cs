@@ -36,7 +36,7 @@ public sealed class MembershipTests(ITestOutputHelper output)
         var victimAddress = cluster.AwaitUp(victim);
         cluster.AwaitUp(survivor);
 
-        var coordinator = cluster.StartCoordinator(BackupArgs(source.Root, clustered.Snapshot, clustered.Data, "--dostats"));
+        var coordinator = cluster.StartCoordinator(BackupArgs(source.Root, clustered.Snapshot, clustered.Data, "--dostats"), extra: WalkOnHashers);
         victim.WaitForLine(IsStatsWithFilesHashed, WorkTimeout, "a stats line with files hashed");
         Assert.False(coordinator.HasExited, $"the run ended before the hasher node could be killed; it needs a bigger tree\n{cluster.DescribeAll()}");
         victim.Kill();

@@ -7,7 +7,10 @@
 # against the uncapped single process.
 #
 #   tests/bench/scaleout.sh [--scale small|medium] [--cpu C] [--hashers "1 2 4"] [--source-visible on|off]
-#                           [--store-visible on|off] [--dir DIR] [--keep] [--commit REV]
+#                           [--store-visible on|off] [--walk-on-hashers on|off] [--drop-caches] [--dir DIR] [--keep] [--commit REV]
+#
+# --drop-caches: sync and drop the page, dentry and inode caches before each timed run, as a
+# weekly cron run meets /home (every stat and read then goes to the disk).
 #
 # Needs root (cgroups). Uses cgroup v2 (cpu.max) where its cpu controller is enabled, else the
 # v1 cpu and cpuacct hierarchies (cfs_quota_us, cpuacct.usage). Nodes talk on 127.0.0.1.
@@ -22,6 +25,8 @@ CPU=0.25
 HASHERS="1 2 4"
 VISIBLE=on
 STORE_VISIBLE=on
+WALK=on
+DROP=0
 KEEP=0
 REV=
 PARENT=${BENCH_DIR:-/var/tmp}
@@ -33,6 +38,8 @@ while [ $# -gt 0 ]; do
         --hashers) HASHERS=$2; shift 2 ;;
         --source-visible) VISIBLE=$2; shift 2 ;;
         --store-visible) STORE_VISIBLE=$2; shift 2 ;;
+        --walk-on-hashers) WALK=$2; shift 2 ;;
+        --drop-caches) DROP=1; shift ;;
         --dir) PARENT=$2; shift 2 ;;
         --keep) KEEP=1; shift ;;
         --commit) REV=$2; shift 2 ;;
@@ -120,7 +127,7 @@ AB=$WORK/bin/actorbackup
 echo "== ActorBackup scale-out: nodes in CPU-capped cgroups on one machine =="
 echo "date:   $(date -u '+%Y-%m-%d %H:%M:%S UTC'); host $(uname -srm), nproc=$(nproc), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "built:  $BUILT"
-echo "caps:   $CPU CPU per node (cgroup v$CGV), single process capped the same; storage source-visible = $VISIBLE; workers store-visible = $STORE_VISIBLE"
+echo "caps:   $CPU CPU per node (cgroup v$CGV), single process capped the same; storage source-visible = $VISIBLE; workers store-visible = $STORE_VISIBLE; walk-on-hashers = $WALK; caches $([ "$DROP" = 1 ] && echo dropped before each run || echo warm)"
 SRC=$WORK/corpus/home
 log "generating week 1 ($SCALE)"
 $PY "$MAKE_CORPUS" --out "$SRC" --scale "$SCALE" --seed 1 --week 1 >"$WORK/logs/corpus1.txt"
@@ -137,14 +144,16 @@ actorbackup.cluster.stats-interval = 0s"
         "$common" "$port" "$WORK" "$VISIBLE" >"$dir/storage.hocon"
     # One hash worker per node: a node stands for a machine with one (capped) core.
     printf '%s\nakka.cluster.roles = [hasher]\nakka.remote.dot-netty.tcp.port = 0\nactorbackup.hashers = 1\nactorbackup.cluster.store-visible = %s\n' "$common" "$STORE_VISIBLE" >"$dir/hasher.hocon"
-    printf '%s\nakka.remote.dot-netty.tcp.port = 0\nactorbackup.hashers = 1\nactorbackup.cluster.store-visible = %s\n' "$common" "$STORE_VISIBLE" >"$dir/coordinator.hocon"
+    printf '%s\nakka.remote.dot-netty.tcp.port = 0\nactorbackup.hashers = 1\nactorbackup.cluster.store-visible = %s\nactorbackup.cluster.walk-on-hashers = %s\n' "$common" "$STORE_VISIBLE" "$WALK" >"$dir/coordinator.hocon"
 }
 
 declare -A WALL CPUS FILES
+drop_caches() { if [ "$DROP" = 1 ]; then sync; echo 3 >/proc/sys/vm/drop_caches; fi; }
 # single NAME QUOTA WEEK
 single() {
     local name=$1 quota=$2 week=$3 t0 t1 u0
     cg_make "$name" "$quota"
+    drop_caches
     u0=$(cg_usec "$name"); t0=$(date +%s.%N)
     (cg_exec "$name" "$AB" --rootfolder="$SRC" --backupfolder="$WORK/$name/week$week" --datafolder="$WORK/$name/data" \
         --createdirs --dostats) >"$WORK/logs/$name-week$week.txt" 2>&1 || { echo "single run failed:" >&2; tail "$WORK/logs/$name-week$week.txt" >&2; exit 1; }
@@ -165,6 +174,7 @@ cluster() {
     done
     for _ in $(seq 300); do [ "$(grep -c member-up "$WORK/logs/$name-storage-week$week.log" || true)" -ge $((n + 1)) ] && break; sleep 0.2; done
     declare -A u0
+    drop_caches
     for role in storage coord $(seq -f 'hasher%g' 1 "$n"); do u0[$role]=$(cg_usec "$name-$role"); done
     t0=$(date +%s.%N)
     (cg_exec "$name-coord" "$AB" backup --cluster "$WORK/$name/conf/coordinator.hocon" --rootfolder="$SRC" \

@@ -197,6 +197,9 @@ internal sealed class TestCluster : IDisposable
     }
 
     /// <summary>The "files hashed by node: HOST:PORT=N, ..." line of a coordinator run, as a map.</summary>
+    /// <summary>A coordinator's setting that has hasher nodes list folders too (off by default).</summary>
+    public const string WalkOnHashers = "actorbackup.cluster.walk-on-hashers = on";
+
     public static Dictionary<string, long> FilesHashedByNode(ProcessResult coordinator) => ByNode(coordinator, "files hashed by node: ");
 
     /// <summary>The coordinator's "folders listed by node" line (walk-on-hashers), by HOST:PORT.</summary>
