@@ -10,7 +10,7 @@ using static ActorBackup.Protocol.HasherProtocol;
 namespace ActorBackup.Actors.Tests;
 
 /// <summary>The cluster run's work broker: who gets which batch, and when hashing starts.</summary>
-public sealed class WorkBrokerSpec(ITestOutputHelper output) : ActorSpec(output)
+public sealed partial class WorkBrokerSpec(ITestOutputHelper output) : ActorSpec(output)
 {
     private const string HasherNode = "10.0.0.2:2552";
     private const string LocalNode = "10.0.0.1:2552";

@@ -7,7 +7,6 @@ using ActorBackup.Protocol;
 using ActorBackup.Store;
 using Akka.Actor;
 using Akka.TestKit;
-using Xunit.Abstractions;
 using static ActorBackup.Protocol.ClusterProtocol;
 using static ActorBackup.Protocol.WalkerProtocol;
 using WalkerActor = ActorBackup.Actors.Walker.Walker;
@@ -18,23 +17,12 @@ namespace ActorBackup.Actors.Tests;
 /// Walks in a cluster run: the broker hands folders to workers on any node (walk-on-hashers),
 /// and the coordinator receives the same listing its own walker would have made.
 /// </summary>
-public sealed class WorkBrokerWalkSpec(ITestOutputHelper output) : ActorSpec(output)
+public sealed partial class WorkBrokerSpec
 {
-    private const string HasherNode = "10.0.0.2:2552";
     private const string OtherHasherNode = "10.0.0.3:2552";
-    private const string LocalNode = "10.0.0.1:2552";
 
-    private IActorRef Broker(RunOptions options) =>
+    private IActorRef WalkBroker(RunOptions options) =>
         Sys.ActorOf(WorkBroker.Props(options, TimeSpan.FromMinutes(2), [], TimeSpan.Zero, LocalNode));
-
-    private TestProbe Worker(IActorRef broker, string node)
-    {
-        var worker = CreateTestProbe();
-        broker.Tell(new RegisterWorker(worker.Ref, node, 1), worker.Ref);
-        worker.ExpectMsg<WorkerRegistered>();
-        broker.Tell(new RequestWork(worker.Ref), worker.Ref);
-        return worker;
-    }
 
     /// <summary>What a hasher node answers: the folder listed without the previous snapshot, in parts as it sends them.</summary>
     private void Answer(IActorRef broker, TestProbe worker, WalkWork work, string node)
@@ -68,7 +56,7 @@ public sealed class WorkBrokerWalkSpec(ITestOutputHelper output) : ActorSpec(out
         var previous = PreviousManifest([Recorded("same"), Recorded("same-other-entry", suffix: 3), Recorded("grown")]);
         File.AppendAllText(Source("grown"), " and grew");
         var options = Options() with { PreviousManifest = previous, Excluded = new HashSet<string>(StringComparer.Ordinal) { "cache" } };
-        var broker = Broker(options);
+        var broker = WalkBroker(options);
         var remote = Worker(broker, HasherNode);
         var local = Worker(broker, LocalNode);
 
@@ -96,7 +84,7 @@ public sealed class WorkBrokerWalkSpec(ITestOutputHelper output) : ActorSpec(out
     {
         SourceFile("a/x", "x");
         SourceFile("b/y", "y");
-        var broker = Broker(Options());
+        var broker = WalkBroker(Options());
         var lost = Worker(broker, HasherNode);
         var kept = Worker(broker, OtherHasherNode);
         broker.Tell(new WalkDirectory("a", Files.Lstat(Source("a"))), TestActor);
@@ -122,7 +110,7 @@ public sealed class WorkBrokerWalkSpec(ITestOutputHelper output) : ActorSpec(out
     public void A_folder_a_hasher_node_could_not_list_is_listed_again_on_the_coordinators_node()
     {
         SourceFile("a", "a");
-        var broker = Broker(Options());
+        var broker = WalkBroker(Options());
         var remote = Worker(broker, HasherNode);
         var local = Worker(broker, LocalNode);
         broker.Tell(WalkOf(Root), TestActor);
@@ -147,7 +135,7 @@ public sealed class WorkBrokerWalkSpec(ITestOutputHelper output) : ActorSpec(out
         // A mount in the hasher node's view only (a tmpfs over "sub"): its listing of the root
         // shows another folder than this node sees, whose metadata must not reach the snapshot.
         SourceFile("sub/x", "x");
-        var broker = Broker(Options());
+        var broker = WalkBroker(Options());
         var remote = Worker(broker, HasherNode);
         var local = Worker(broker, LocalNode);
         broker.Tell(WalkOf(Root), TestActor);
@@ -166,7 +154,7 @@ public sealed class WorkBrokerWalkSpec(ITestOutputHelper output) : ActorSpec(out
     [Fact]
     public void A_folder_on_another_file_system_than_the_root_and_one_too_big_to_send_are_listed_on_the_coordinators_node()
     {
-        var broker = Broker(Options());
+        var broker = WalkBroker(Options());
         var remote = Worker(broker, HasherNode);
         var local = Worker(broker, LocalNode);
         var root = Files.Lstat(Root);
