@@ -80,6 +80,20 @@ public sealed partial class WorkBrokerSpec
     }
 
     [Fact]
+    public void Walks_wait_like_batches_until_the_hasher_nodes_up_at_the_start_have_registered()
+    {
+        SourceFile("a", "a");
+        var broker = Sys.ActorOf(WorkBroker.Props(Options(), TimeSpan.FromMinutes(2), [HasherNode], TimeSpan.FromMinutes(1), LocalNode));
+        var local = Worker(broker, LocalNode);
+        broker.Tell(WalkOf(Root), TestActor);
+
+        local.ExpectNoMsg(TimeSpan.FromMilliseconds(500)); // not all walked here before the hasher node asked for work
+
+        var remote = Worker(broker, HasherNode);
+        Assert.Equal("", remote.ExpectMsg<WalkWork>().Walk.Path);
+    }
+
+    [Fact]
     public void A_walk_held_by_a_worker_that_is_gone_is_listed_by_another_and_reaches_the_coordinator_once()
     {
         SourceFile("a/x", "x");

@@ -112,11 +112,10 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
                 Context.Watch(m.Worker);
                 _workers[m.Worker] = (m.Node, 0);
                 _log.Info("hash worker {0} on {1} registered", m.Worker.Path.Name, m.Node);
+                // No dispatch here: the worker asks for work as soon as it is told it is
+                // registered, and only then has the credit that puts it first in line.
                 if (_awaited.Remove(m.Node) && _awaited.Count == 0)
-                {
                     Timers.Cancel("hasher-wait");
-                    Dispatch();
-                }
             }
             m.Worker.Tell(new WorkerRegistered());
         });
@@ -303,7 +302,7 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
     {
         if (!_walksInFlight.TryGetValue(m.WalkId, out var f) || !Sender.Equals(f.Worker))
             return; // queued again meanwhile (deadline, unreachable) and handed to another worker
-        if (m.Parts == 0 || m.Parts != f.Parts.Length && f.Parts.Length > 0)
+        if (m.Parts == 0 || (f.Parts.Length > 0 && m.Parts != f.Parts.Length))
         {
             _walksInFlight.Remove(m.WalkId);
             _localWalks.AddFirst((f.Id, f.Walk));
@@ -370,23 +369,21 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
     private void Dispatch()
     {
         var reachable = _workers.Keys.Where(w => !_unreachable.Contains(w.Path.Address)).ToList();
-        // Walks first: every batch comes from one, and the coordinator holds walks back while
-        // many files wait. They do not wait for hasher nodes to register.
-        // Other nodes' workers first; this node's stand in when none is free, so a walk never waits.
+        // What only this node's workers may take goes first: nothing waits for hasher nodes there.
         while (_localWalks.Count > 0 && reachable.FirstOrDefault(w => _workers[w].Credits > 0 && (_localNode is null || _workers[w].Node == _localNode)) is { } here)
             HandWalk(here, _localWalks, localOnly: true);
+        while (_localQueue.Count > 0 && reachable.FirstOrDefault(w => _workers[w].Credits > 0 && _workers[w].Node == _localNode) is { } local)
+            Hand(local, _localQueue);
+        // Walks and batches wait until the hasher nodes Up at the start have registered (at most
+        // hasher-wait), so that they work from the start.
+        if (_awaited.Count > 0)
+            return;
+        // Walks before batches: every batch comes from one, and the coordinator holds walks back
+        // while many files wait. Other nodes' workers first; this node's stand in when none is
+        // free, so a walk never waits for a busy node.
         while (_walks.Count > 0 && (reachable.FirstOrDefault(w => _workers[w].Credits > 0 && _workers[w].Node != _localNode)
                    ?? reachable.FirstOrDefault(w => _workers[w].Credits > 0)) is { } worker)
             HandWalk(worker, _walks, localOnly: false);
-        while (_localQueue.Count > 0)
-        {
-            var local = reachable.FirstOrDefault(w => _workers[w].Credits > 0 && _workers[w].Node == _localNode);
-            if (local is null)
-                break;
-            Hand(local, _localQueue);
-        }
-        if (_awaited.Count > 0)
-            return;
         var localStandsIn = _localNode is null || _localAlwaysHashes || reachable.All(w => _workers[w].Node == _localNode);
         while (_queue.Count > 0)
         {
