@@ -40,6 +40,9 @@ public sealed class HashWorker : ReceiveActor
     private SourceRoot? _root;
     private ulong? _rootDevice;
 
+    /// <summary>A hasher node lists every folder; the broker drops the run's excluded ones.</summary>
+    private static readonly IReadOnlySet<string> NothingExcluded = new HashSet<string>();
+
     public HashWorker(string node, PathMap paths, BackupSettings settings, bool sameHost, bool storeVisible = false)
     {
         _node = node;
@@ -102,7 +105,7 @@ public sealed class HashWorker : ReceiveActor
         var root = RootFor(m.Root);
         var device = _rootDevice ??= RootDevice(root);
         var expected = m.Walk.Expected.Device == m.RootDevice ? m.Walk.Expected with { Device = device } : m.Walk.Expected;
-        var listed = DirectoryLister.List(root, m.Walk with { Expected = expected }, new HashSet<string>(), before: null, previousHasXattrs: false);
+        var listed = DirectoryLister.List(root, m.Walk with { Expected = expected }, NothingExcluded, before: null, previousHasXattrs: false);
         if (device == m.RootDevice)
             return listed;
         return listed with

@@ -72,7 +72,10 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
     private readonly LinkedList<(long Id, WalkDirectory Walk)> _localWalks = new();
     private readonly Dictionary<long, WalkInFlight> _walksInFlight = [];
     private readonly Dictionary<string, long> _dirsByNode = new(StringComparer.Ordinal);
-    private readonly PreviousFiles? _previous;
+    // The previous manifest, opened on the first walk: a run that keeps its walk on the
+    // coordinator's node (walk-on-hashers off) never reads it here.
+    private PreviousFiles? _previous;
+    private bool _previousOpened;
     private readonly ulong _rootDevice;
     private long _lastWalkId;
 
@@ -88,7 +91,6 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
         _deadline = deadline;
         _awaited = new HashSet<string>(awaitedNodes, StringComparer.Ordinal);
         _hasherWait = hasherWait;
-        _previous = PreviousFiles.Open(options.PreviousManifest);
         _rootDevice = source?.RootMeta.Device ?? RootDeviceOf(options.RootFolder);
         Receive<WalkDirectory>(m =>
         {
@@ -325,6 +327,11 @@ public sealed class WorkBroker : ReceiveActor, IWithTimers
             return;
         }
         _dirsByNode[m.Node] = _dirsByNode.GetValueOrDefault(m.Node) + 1;
+        if (!_previousOpened)
+        {
+            _previous = PreviousFiles.Open(_options.PreviousManifest);
+            _previousOpened = true;
+        }
         listed = DirectoryLister.WithKnown(listed, _previous);
         if (_options.Excluded.Count > 0)
             listed = listed with { Entries = listed.Entries.Where(e => e.Meta.Type != EntryType.Directory || !_options.Excluded.Contains(e.Path)).ToList() };
