@@ -1,18 +1,21 @@
 #!/usr/bin/env python3
 """make-many.py - fast deterministic tree of many small files, shaped like home folders.
 
-  make-many.py --out DIR --files N [--seed S] [--users U] [--dup-fraction F] [--pool P] [--jobs J]
+  make-many.py --out DIR --files N [--seed S] [--users U] [--dup-fraction F] [--pool P]
+               [--max-size B] [--empty-fraction E] [--jobs J]
   make-many.py --out DIR --files N [--seed S] [...same shape options...] --churn F [--churn-seed C]
 
 Create mode (the default): DIR must not exist or be empty. Writes exactly N regular files
 under DIR/uNNNNN/... (U users, default ceil(N / 1000); each user's files in nested
-directories of 50..200 files each), file sizes 0..4 KiB. A fraction F (default 0.30) of the
+directories of 50..200 files each), file sizes 0..B bytes (default 4096). A fraction E
+(default 0) of the files is empty. A fraction F (default 0.30) of the
 files copies one of P (default 256) pool contents, so the same bytes recur within and across
 users; the other files are unique (a per-file header + a slice of a random blob). As root,
 each user's files and directories belong to uid 10000+user, gid 100; about 10% of the files
 are mode 0600, the rest 0644. The paths, sizes, contents, owners and modes depend only on
-(N, seed, users, dup-fraction, pool): --jobs only splits the users between processes.
-(mtimes are the time of writing.)
+(N, seed and the shape options): --jobs only splits the users between processes.
+(mtimes are the time of writing.) For ten million files, --max-size 48 --empty-fraction 0.3
+makes a tree of empty and tiny files whose contents fit in the inode (ext4 inline_data).
 
 Churn mode (--churn F, e.g. 0.01): DIR holds the tree made with the same N, seed and shape
 options; about a fraction F of its files is changed in place: 80% of them rewritten with new
@@ -23,6 +26,7 @@ Prints one summary line on stdout. Uses only os.open/os.write/os.close (with dir
 subprocess per file.
 """
 import argparse
+import hashlib
 import math
 import os
 import random
@@ -55,7 +59,7 @@ def pool_contents(args):
     rng = random.Random(f"{args.seed}/pool")
     out = [b""]                                     # one empty content in the pool
     for i in range(1, args.pool):
-        out.append(rng.randbytes(rng.randint(1, MAX_SIZE)))
+        out.append(rng.randbytes(rng.randint(1, args.max_size)))
     return out
 
 
@@ -87,16 +91,20 @@ def plan_user(args, u, count):
         for i in range(k):
             name = f"{rng.choice(WORDS)}-{n}-{i}.{rng.choice(EXTS)}"
             mode = 0o600 if rng.random() < 0.10 else 0o644
-            if rng.random() < args.dup_fraction:
+            if args.empty_fraction > 0 and rng.random() < args.empty_fraction:
+                yield ("f", d, name, mode, "p", 0)          # the pool's empty content
+            elif rng.random() < args.dup_fraction:
                 yield ("f", d, name, mode, "p", rng.randrange(args.pool))
             else:
-                yield ("f", d, name, mode, "u", (rng.randint(32, MAX_SIZE), rng.randrange(BLOB)))
+                yield ("f", d, name, mode, "u", (rng.randint(min(32, args.max_size), args.max_size), rng.randrange(BLOB)))
         left -= k
         n += 1
 
 
-def unique_content(b, tag, size, off):
+def unique_content(b, tag, size, off, max_size=MAX_SIZE):
     hdr = tag.encode()
+    if len(hdr) > max_size:                         # tiny files: a digest of the tag keeps them unique
+        hdr = hashlib.blake2b(hdr, digest_size=8).hexdigest().encode() + b"\n"
     return hdr + b[off:off + max(0, size - len(hdr))]
 
 
@@ -138,7 +146,7 @@ def make_users(job):
                 data = pool[arg]
                 dups += 1
             else:
-                data = unique_content(b, f"{args.seed}/{u}/{d}/{name}\n", *arg)
+                data = unique_content(b, f"{args.seed}/{u}/{d}/{name}\n", *arg, args.max_size)
             fd = os.open(name, flags, mode, dir_fd=dfd)
             try:
                 if data:
@@ -169,7 +177,8 @@ def churn_users(job):
             path = os.path.join(args.out, d, name)
             if rng.random() < 0.8:
                 data = unique_content(b, f"{args.seed}/{u}/{d}/{name}/churn{args.churn_seed}\n",
-                                      rng.randint(32, MAX_SIZE), rng.randrange(BLOB))
+                                      rng.randint(min(32, args.max_size), args.max_size), rng.randrange(BLOB),
+                                      args.max_size)
                 fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC)
                 try:
                     os.write(fd, data)
@@ -192,10 +201,16 @@ def main():
     ap.add_argument("--users", type=int, default=0, help="default ceil(files / 1000)")
     ap.add_argument("--dup-fraction", type=float, default=0.30)
     ap.add_argument("--pool", type=int, default=256)
+    ap.add_argument("--max-size", type=int, default=MAX_SIZE, help="largest file in bytes (default 4096)")
+    ap.add_argument("--empty-fraction", type=float, default=0.0)
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--churn", type=float, default=None)
     ap.add_argument("--churn-seed", type=int, default=2)
     args = ap.parse_args()
+    if not 1 <= args.max_size <= MAX_SIZE:
+        ap.error(f"--max-size must be 1..{MAX_SIZE}")
+    if not 0 <= args.empty_fraction <= 1:
+        ap.error("--empty-fraction must be 0..1")
     if args.files < 1 or args.pool < 1 or not 0 <= args.dup_fraction <= 1:
         ap.error("--files and --pool must be >= 1, --dup-fraction in 0..1")
     args.out = os.path.abspath(args.out)
