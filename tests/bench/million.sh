@@ -285,7 +285,7 @@ for S in $SIZES; do
     fi
 
     if [ "$KEEP" = 0 ] && [ "$IMAGE" = 1 ] && [ "$S" = "$LARGEST" ]; then
-        REMOVED[$S]="none (left for the unmount, no"
+        REMOVED[$S]="left to the unmount"
     elif [ "$KEEP" = 0 ]; then
         log "removing $WS"
         t=$SECONDS
@@ -315,7 +315,8 @@ if [ "$KEEP" = 0 ]; then
     for S in $SIZES; do
         what="tree, store, 2 snapshots"
         [ "$PEERS" = 1 ] && [ "$S" = "$LARGEST" ] && what="$what, rsync's 2 snapshots, cp -al copy"
-        echo "removal of the $S-file work folder ($what): ${REMOVED[$S]:-?} s"
+        r=${REMOVED[$S]:-?}; case $r in *[!0-9]*) ;; *) r="$r s" ;; esac
+        echo "removal of the $S-file work folder ($what): $r"
     done
 fi
 echo
