@@ -25,12 +25,14 @@ public sealed record BackupSettings(
     int StorePriority = 0,
     bool DirectWrites = true,
     bool RefuseReachableSnapshots = true,
-    string MetricsDirectory = "")
+    string MetricsDirectory = "",
+    int LinkWorkers = 0)
 {
     /// <summary>Pool sizes: each hasher, walker and copier is a dedicated thread with its own read buffer.</summary>
     public const int MaxHashers = 128;
     public const int MaxWalkers = 32;
     public const int MaxCopiers = 32;
+    public const int MaxLinkWorkers = 32;
     public const int MaxReadBuffer = 16 << 20;
 
     /// <summary>
@@ -60,7 +62,8 @@ public sealed record BackupSettings(
             StorePriority: read.Int("store-priority", 0, 19),
             DirectWrites: read.Bool("direct-writes"),
             RefuseReachableSnapshots: read.Choice("reachable-snapshots", ["refuse", "warn"]) == "refuse",
-            MetricsDirectory: read.Text("metrics.textfile-directory"));
+            MetricsDirectory: read.Text("metrics.textfile-directory"),
+            LinkWorkers: read.Int("link-workers", 0, MaxLinkWorkers));
         if (settings.MetricsDirectory.Length > 0 && !settings.MetricsDirectory.StartsWith('/'))
             throw read.Wrong("metrics.textfile-directory", "an absolute folder, or \"\" (off)", $"\"{settings.MetricsDirectory}\"");
         Dispatchers.Check(read);

@@ -36,7 +36,7 @@ public static class BackupSystem
     /// <summary>Dedicated threads of the hash and io dispatchers, sized from the settings.</summary>
     public static Config Sized(BackupSettings settings) => ConfigurationFactory.ParseString($"""
         actorbackup.dispatchers.hash.dedicated-thread-pool.thread-count = {settings.Hashers}
-        actorbackup.dispatchers.io.dedicated-thread-pool.thread-count = {settings.Walkers + settings.Copiers}
+        actorbackup.dispatchers.io.dedicated-thread-pool.thread-count = {settings.Walkers + settings.Copiers + settings.LinkWorkers}
         """);
 
     public static string ReadEmbedded(string name)

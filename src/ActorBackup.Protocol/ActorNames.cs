@@ -45,6 +45,9 @@ public static class ActorNames
     public const string DataStore = "data-store";
     public const string StoreCopier = "store-copier";
     public const string Syncer = "syncer";
+
+    /// <summary>The data-store's link workers, numbered: link-worker-1, link-worker-2, ...</summary>
+    public const string LinkWorker = "link-worker";
     public const string Restorers = "restorers";
 
     /// <summary>Hash worker number <paramref name="i"/> of a node (children of /user/hasher, or top-level on the coordinator's node).</summary>

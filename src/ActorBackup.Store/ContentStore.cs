@@ -206,6 +206,25 @@ public sealed class ContentStore(StoreLayout layout, SharePolicy share, long max
         return Link(hash, ref entry, target, replaceExisting);
     }
 
+    /// <summary>
+    /// The entry an unchanged file had in the previous snapshot, as its folder and name, when
+    /// <see cref="TryLinkKnown"/> would link to it trusted, without a look and without counting:
+    /// the entry is not remembered here, the file's ownership is as that snapshot recorded
+    /// (<paramref name="sameOwnership"/>), <c>max-links-per-entry</c> is at the file system's
+    /// limit and its folder holds nothing odd under its name. Then anyone may make the link, and
+    /// its errno means what it means to <see cref="TryLinkKnown"/>. Null: link through that.
+    /// </summary>
+    public (string Folder, string Name)? TrustedEntry(string hash, long size, int suffix, bool sameOwnership)
+    {
+        if (!sameOwnership || maxLinks < FileSystemLinkLimit || _entries.ContainsKey(hash) || _known.ContainsKey((hash, suffix))
+            || !Usable(hash, suffix, size))
+            return null;
+        return (Layout.EntryFolder(hash), StoreLayout.EntryName(hash, suffix));
+    }
+
+    /// <summary>Whether the store's entries are reached through held level-folder handles (at most one level of folders).</summary>
+    public bool HoldsLevelFolders => _levelDirs is not null;
+
     /// <summary>Any existing entry of <paramref name="hash"/>, as a path relative to the data folder; null when none.</summary>
     public string? AnyEntry(string hash, long size)
     {

@@ -32,6 +32,7 @@ public sealed class BackupSettingsSpec
         Assert.Equal(64L * 1024 * 1024, settings.HeapBudget);
         Assert.Equal(TimeSpan.FromSeconds(1), settings.ProgressInterval);
         Assert.Equal(5, settings.StorePriority);
+        Assert.Equal(2, settings.LinkWorkers);
     }
 
     [Fact]
@@ -142,13 +143,13 @@ public sealed class BackupSettingsSpec
     public async Task Create_sizes_the_dedicated_dispatchers_from_the_settings()
     {
         var config = BackupSystem.LoadConfig(null);
-        var settings = BackupSettings.From(config) with { Hashers = 3, Walkers = 1, Copiers = 4 };
+        var settings = BackupSettings.From(config) with { Hashers = 3, Walkers = 1, Copiers = 4, LinkWorkers = 2 };
 
         using var system = BackupSystem.Create(config, settings);
         try
         {
             Assert.Equal(3, system.Settings.Config.GetInt("actorbackup.dispatchers.hash.dedicated-thread-pool.thread-count"));
-            Assert.Equal(5, system.Settings.Config.GetInt("actorbackup.dispatchers.io.dedicated-thread-pool.thread-count"));
+            Assert.Equal(7, system.Settings.Config.GetInt("actorbackup.dispatchers.io.dedicated-thread-pool.thread-count"));
             Assert.Equal("local", system.Settings.Config.GetString("akka.actor.provider"));
         }
         finally

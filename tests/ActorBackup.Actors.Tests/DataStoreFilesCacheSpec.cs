@@ -18,10 +18,15 @@ namespace ActorBackup.Actors.Tests;
 /// <summary>
 /// The data-store with files known unchanged (linked to the entry the previous snapshot
 /// used) and with temp files the hashers wrote (committed by rename). One TestProbe stands
-/// in for both the copier pool and the data-store's store copier.
+/// in for both the copier pool and the data-store's store copier. The data-store hands the
+/// links it trusts to its link workers (link-workers = 2, the default);
+/// <see cref="DataStoreFilesCacheInlineLinksSpec"/> runs every test with the data-store making them itself.
 /// </summary>
-public sealed class DataStoreFilesCacheSpec(ITestOutputHelper output) : ActorSpec(output)
+public class DataStoreFilesCacheSpec(ITestOutputHelper output) : ActorSpec(output)
 {
+    /// <summary>link-workers for every test of the class.</summary>
+    protected virtual int LinkWorkers => 2;
+
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
     private static readonly Timestamp Mtime = new(1_600_000_000, 123_456_789);
 
@@ -35,7 +40,7 @@ public sealed class DataStoreFilesCacheSpec(ITestOutputHelper output) : ActorSpe
         _options = options ?? Options();
         SetOwnerModeTime(Root, 0, 0, 0x1E9, new Timestamp(1_400_000_000, 1));
         Directory.CreateDirectory(Temp["backups"]);
-        var store = Sys.ActorOf(DataStoreActor.Props(_options, (settings ?? Settings) with { Fsync = fsync }, Copier.Ref, Copier.Ref));
+        var store = Sys.ActorOf(DataStoreActor.Props(_options, (settings ?? Settings) with { Fsync = fsync, LinkWorkers = LinkWorkers }, Copier.Ref, Copier.Ref));
         store.Tell(new OpenSnapshot(new SourceEntry("", Files.Lstat(Root))), TestActor);
         ExpectMsg<SnapshotOpened>();
         return store;
@@ -256,6 +261,43 @@ public sealed class DataStoreFilesCacheSpec(ITestOutputHelper output) : ActorSpe
         Assert.Equal(content, File.ReadAllBytes(Snapshot("a")));
         Assert.True(Directory.Exists(Entry(hash, 0)));
         Assert.Equal(1, Journal(store)["a"].EntrySuffix);
+    }
+
+    [Fact]
+    public void DataStore_links_many_trusted_unchanged_files_in_many_folders_each_to_its_entry()
+    {
+        var store = OpenStore();
+        var files = new List<HashedFile>();
+        var entries = new Dictionary<string, string>();
+        store.Tell(new CreateEntries("", Enumerable.Range(0, 8).Select(d => SourceDirectory($"d{d}")).ToList()), TestActor);
+        ExpectMsg<EntriesCreated>();
+        for (var d = 0; d < 8; d++)
+        {
+            for (var f = 0; f < 25; f++)
+            {
+                var content = System.Text.Encoding.UTF8.GetBytes($"unchanged file {d}/{f}");
+                var hash = Sha1Hex(content);
+                var name = $"d{d}/f{f}";
+                entries[name] = MakeEntry(hash, f % 2, content);
+                files.Add(Known(SourceFile(name, content), hash, f % 2, sameOwnership: true));
+            }
+        }
+
+        store.Tell(new StoreFiles(files), TestActor);
+        var done = ExpectDone(files.Count);
+        Copier.ExpectNoMsg(Quiet);
+
+        Assert.Equal(entries.Keys.Order(), done.Select(f => f.Source.Path).Order());
+        foreach (var (name, entry) in entries)
+        {
+            Assert.Equal(Files.Lstat(entry).Inode, Files.Lstat(Snapshot(name)).Inode);
+            Assert.Equal(2ul, Files.Lstat(entry).LinkCount);
+        }
+        Sys.ActorSelection(store.Path / $"{ActorNames.LinkWorker}-1").Tell(new Identify(null), TestActor);
+        Assert.Equal(LinkWorkers > 0, ExpectMsg<ActorIdentity>().Subject is not null);
+        var journal = Journal(store);
+        Assert.Equal(files.Count, journal.Values.Count(e => e.Meta.Type == EntryType.File));
+        Assert.All(files, f => Assert.Equal(f.Source.Known!.Suffix, journal[f.Source.Path].EntrySuffix));
     }
 
     [Fact]
@@ -482,4 +524,10 @@ public sealed class DataStoreFilesCacheSpec(ITestOutputHelper output) : ActorSpe
         Assert.NotEqual(entry1Inode, Files.Lstat(Snapshot("a")).Inode);
         Assert.NotEqual(entry1Inode, Files.Lstat(Snapshot("b")).Inode);
     }
+}
+
+/// <summary>Every test of <see cref="DataStoreFilesCacheSpec"/> with link-workers = 0: the data-store makes every link itself.</summary>
+public sealed class DataStoreFilesCacheInlineLinksSpec(ITestOutputHelper output) : DataStoreFilesCacheSpec(output)
+{
+    protected override int LinkWorkers => 0;
 }

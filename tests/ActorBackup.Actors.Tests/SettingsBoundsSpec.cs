@@ -45,6 +45,7 @@ public sealed class SettingsBoundsSpec
     [InlineData("hashers", "0", "128", "-1", "100000")]
     [InlineData("walkers", "1", "32", "0", "100000")]
     [InlineData("copiers", "1", "32", "0", "100000")]
+    [InlineData("link-workers", "0", "32", "-1", "33")]
     [InlineData("hash-batch-files", "1", "10000", "0", "10001")]
     [InlineData("hash-batch-bytes", "4KiB", "16GiB", "4095b", "17179869185b")]
     [InlineData("batches-per-hasher", "1", "64", "0", "2147483647")]

@@ -88,12 +88,15 @@ public sealed partial class DataStore
     /// used (unchanged files), to any entry of its content the share policy allows, or to a
     /// new entry: the hasher's temp copy, or a copy made now.
     /// </summary>
-    private void StoreOne(HashedFile file, List<HashedFile> done, List<FileProblem> problems)
+    /// <param name="delegateLink">An unchanged file's link to its previous entry may go to a link worker (see <see cref="Delegate"/>).</param>
+    private void StoreOne(HashedFile file, List<HashedFile> done, List<FileProblem> problems, bool delegateLink = true)
     {
         try
         {
             if (file.Source.Known is { } known && known.Hash == file.Hash)
             {
+                if (delegateLink && Delegate(file, known))
+                    return;
                 var outcome = _store.TryLinkKnown(file.Hash, file.Source.Meta.Size, known.Suffix, Wanted(file), file.Source.Meta.Mtime, Trusted(file, known), _tree!.PathOf(file.Source.Path), _replaceExisting);
                 if (outcome is not null)
                 {
@@ -146,6 +149,102 @@ public sealed partial class DataStore
             problems.Add(new FileProblem(file.Source.Path, $"not in the snapshot: {p.Message}"));
         }
     }
+
+    /// <summary>
+    /// Hands an unchanged file's link to a link worker, when the store would make it trusted
+    /// (without a look or a count: <see cref="ContentStore.TrustedEntry"/>) and no temp copy
+    /// is to be discarded. The worker is picked by the file's folder, so each folder is filled
+    /// by one worker; the links go out at the end of the message (<see cref="SendLinks"/>).
+    /// </summary>
+    private bool Delegate(HashedFile file, KnownContent known)
+    {
+        if (_linkWorkers.Length == 0 || file.Temp is not null)
+            return false;
+        if (_store.TrustedEntry(file.Hash, file.Source.Meta.Size, known.Suffix, Trusted(file, known)) is not { } entry)
+            return false;
+        var path = file.Source.Path;
+        var folder = path.AsSpan(0, Math.Max(0, path.LastIndexOf('/')));
+        var worker = (int)((uint)string.GetHashCode(folder) % (uint)_linkWorkers.Length);
+        _toLink[worker].Add(new LinkWorker.Link(entry.Folder, entry.Name, _tree!.PathOf(path)));
+        _toLinkFiles[worker].Add(file);
+        return true;
+    }
+
+    /// <summary>Sends each link worker the links gathered for it.</summary>
+    private void SendLinks()
+    {
+        for (var i = 0; i < _linkWorkers.Length; i++)
+        {
+            if (_toLink[i].Count == 0)
+                continue;
+            var token = ++_nextLinkToken;
+            _linking[token] = _toLinkFiles[i];
+            _linkWorkers[i].Tell(new LinkWorker.Batch(token, _toLink[i]));
+            _toLink[i] = [];
+            _toLinkFiles[i] = [];
+        }
+    }
+
+    /// <summary>
+    /// A link worker's answers, taken as <see cref="ContentStore.TryLinkKnown"/> takes the
+    /// errno of its own trusted link: made, or there already (the previous run's, when an
+    /// --ignorefileexists run fills in a snapshot); a full, gone or odd entry sends the file
+    /// the general way; a file-system-wide error stops the run, any other is the file's problem.
+    /// </summary>
+    private void LinksMade(LinkWorker.Done m)
+    {
+        if (!_linking.Remove(m.Token, out var files))
+            return;
+        var done = new List<HashedFile>(files.Count);
+        var problems = new List<FileProblem>();
+        for (var i = 0; i < files.Count; i++)
+        {
+            var file = files[i];
+            var p = m.Failures[i];
+            var suffix = file.Source.Known!.Suffix;
+            if (p is null)
+                Linked(file, suffix, ContentStore.LinkOutcome.Linked, done);
+            else if (p.AlreadyExists)
+                Linked(file, suffix, ContentStore.LinkOutcome.AlreadyLinked, done);
+            else if (p.TooManyLinks || p.IsAbsent || p.IsNotPermitted)
+                StoreOne(file, done, problems, delegateLink: false);
+            else
+            {
+                if (StopsTheRun(p))
+                    throw p;
+                _linkFailures++;
+                problems.Add(new FileProblem(file.Source.Path, $"not in the snapshot: {p.Message}"));
+            }
+        }
+        Report(done, problems);
+    }
+
+    private void StartLinkWorkers()
+    {
+        StopLinkWorkers();
+        if (_replaceExisting || _settings.LinkWorkers == 0)
+            return; // a resumed snapshot's names may be stale: the data-store looks at each itself
+        _linkWorkers = new IActorRef[_settings.LinkWorkers];
+        _toLink = new List<LinkWorker.Link>[_linkWorkers.Length];
+        _toLinkFiles = new List<HashedFile>[_linkWorkers.Length];
+        for (var i = 0; i < _linkWorkers.Length; i++)
+        {
+            _linkWorkers[i] = Context.ActorOf(LinkWorker.Props(_store.HoldsLevelFolders), $"{ActorNames.LinkWorker}-{++_linkWorkerNames}");
+            _toLink[i] = [];
+            _toLinkFiles[i] = [];
+        }
+    }
+
+    /// <summary>At the snapshot's end: a run that stops early drops the links not yet made, as the partial snapshot it leaves.</summary>
+    private void StopLinkWorkers()
+    {
+        foreach (var worker in _linkWorkers)
+            Context.Stop(worker);
+        _linkWorkers = [];
+        _linking.Clear();
+    }
+
+    private long _linkWorkerNames;
 
     /// <summary>
     /// Makes the pending entry a reflink clone of an entry of the same content, when there is
@@ -406,6 +505,7 @@ public sealed partial class DataStore
     /// <summary>Tells the coordinator, in messages of at most 256 files (one content may wait for thousands), and the node's monitor of new entries.</summary>
     private void Report(List<HashedFile> done, List<FileProblem> problems)
     {
+        SendLinks();
         // The node's monitor hears of new entries once per report, not once per entry.
         if (_newEntries > _reportedEntries)
         {

@@ -95,6 +95,14 @@ public sealed partial class DataStore : TypeSwitchActor
     // Files that could not be linked into the snapshot (not source problems: those never get here).
     private long _linkFailures;
 
+    // Link workers of this snapshot (none when resuming one, or with link-workers = 0), the
+    // links each is about to be sent, and the files of the batches they are making.
+    private IActorRef[] _linkWorkers = [];
+    private List<LinkWorker.Link>[] _toLink = [];
+    private List<HashedFile>[] _toLinkFiles = [];
+    private readonly Dictionary<long, List<HashedFile>> _linking = [];
+    private long _nextLinkToken;
+
     /// <param name="storeCopier">Copies between store entries (same content, another owner or mode); null: a local copier of its own.</param>
     public DataStore(RunOptions options, BackupSettings settings, IActorRef copiers, IActorRef? storeCopier = null)
     {
@@ -123,6 +131,7 @@ public sealed partial class DataStore : TypeSwitchActor
             Synced();
         }));
         Receive<FinalizeDirectory>(m => Guard(() => Finalize(m)));
+        Receive<LinkWorker.Done>(m => Guard(() => LinksMade(m)));
         Receive<CloseSnapshot>(Close);
     }
 
@@ -184,6 +193,7 @@ public sealed partial class DataStore : TypeSwitchActor
         _finisher = Context.ActorOf(Finisher.Props(root, layout.DataFolder, _xattrFailures, inherits));
         if (_replaceExisting)
             _produced = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        StartLinkWorkers();
         var manifest = layout.ManifestPath(_options.SnapshotName);
         _manifest = new ManifestWriter(manifest + ".partial", new Dictionary<string, string>
         {
@@ -356,6 +366,7 @@ public sealed partial class DataStore : TypeSwitchActor
 
     private void Close(CloseSnapshot m)
     {
+        StopLinkWorkers();
         TellXattrNotices(); // the finisher's, set on folders since the last report
         var stats = Stats();
         if (_manifest is null)
