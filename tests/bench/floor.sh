@@ -89,7 +89,7 @@ prepare() {   # before a timed run: drop every cache, or read what the run reads
 
 declare -A SEC CPU RSS
 TOOLS1=("ActorBackup" "cp -a" "cp -a; sync" "rsync" "sha1sum -P2")
-TOOLS2=("ActorBackup" "cp -al" "rsync --link-dest")
+TOOLS2=("ActorBackup" "AB link-workers=0" "cp -al" "rsync --link-dest")
 FAILED=0
 # timed TOOL WEEK RUN -- command...: wall and CPU seconds, peak RSS; output in logs/
 timed() {
@@ -127,12 +127,17 @@ for i in $(seq 1 "$REPEAT"); do
     timed "sha1sum -P2" 1 "$i" -- bash -c 'find "$1" -type f -print0 | xargs -0 -P2 -n 200 sha1sum >/dev/null' _ "$HOME_TREE"
 done
 
+printf 'actorbackup.link-workers = 0\n' >"$WORK/serial.conf"
 log "week 2 churn, in place"
 $PY "$MAKE_CORPUS" --out "$HOME_TREE" --scale "$SCALE" --seed "$SEED" --week 2 --inplace >"$WORK/logs/corpus2.txt"
 for i in $(seq 1 "$REPEAT"); do
     prepare "$HOME_TREE" "$WORK/ab$i/week1"
     timed "ActorBackup" 2 "$i" -- "$AB" --rootfolder="$HOME_TREE" --backupfolder="$WORK/ab$i/week2" \
-        --datafolder="$WORK/ab$i/data" --createdirs --dostats
+        --datafolder="$WORK/ab$i/data" --createdirs --dostats --previous=week1
+    # The same, the data-store making every link itself (what the link workers bring).
+    prepare "$HOME_TREE" "$WORK/ab$i/week1"
+    timed "AB link-workers=0" 2 "$i" -- "$AB" --rootfolder="$HOME_TREE" --backupfolder="$WORK/ab$i/week2-serial" \
+        --datafolder="$WORK/ab$i/data" --createdirs --dostats --previous=week1 --config="$WORK/serial.conf"
     prepare "$WORK/ab$i/week1"
     timed "cp -al" 2 "$i" -- cp -al "$WORK/ab$i/week1" "$WORK/cpal$i"
     prepare "$HOME_TREE" "$WORK/rs$i/week1"
@@ -166,7 +171,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b <= 0) print "n/a"; else printf "
 echo
 echo "== ratios of medians (>1: ActorBackup slower) =="
 echo "week 1: ActorBackup / cp -a   $(ratio "${MED[ActorBackup|1]}" "${MED[cp -a|1]}")   (target <= 1.0x);  / cp -a; sync  $(ratio "${MED[ActorBackup|1]}" "${MED[cp -a; sync|1]}")"
-echo "week 2: ActorBackup / cp -al  $(ratio "${MED[ActorBackup|2]}" "${MED[cp -al|2]}")   (target <= 1.2x)"
+echo "week 2: ActorBackup / cp -al  $(ratio "${MED[ActorBackup|2]}" "${MED[cp -al|2]}")   (target <= 1.2x);  with link-workers = 0: $(ratio "${MED[AB link-workers=0|2]}" "${MED[cp -al|2]}")"
 echo "week 1: ActorBackup / rsync   $(ratio "${MED[ActorBackup|1]}" "${MED[rsync|1]}"),  / sha1sum -P2 $(ratio "${MED[ActorBackup|1]}" "${MED[sha1sum -P2|1]}")"
 echo "week 2: ActorBackup / rsync --link-dest  $(ratio "${MED[ActorBackup|2]}" "${MED[rsync --link-dest|2]}")"
 echo
