@@ -32,7 +32,7 @@ public sealed class BackupSettingsSpec
         Assert.Equal(64L * 1024 * 1024, settings.HeapBudget);
         Assert.Equal(TimeSpan.FromSeconds(1), settings.ProgressInterval);
         Assert.Equal(5, settings.StorePriority);
-        Assert.Equal(2, settings.LinkWorkers);
+        Assert.Equal(0, settings.LinkWorkers);
     }
 
     [Fact]

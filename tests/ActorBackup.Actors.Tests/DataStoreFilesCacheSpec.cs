@@ -19,7 +19,7 @@ namespace ActorBackup.Actors.Tests;
 /// The data-store with files known unchanged (linked to the entry the previous snapshot
 /// used) and with temp files the hashers wrote (committed by rename). One TestProbe stands
 /// in for both the copier pool and the data-store's store copier. The data-store hands the
-/// links it trusts to its link workers (link-workers = 2, the default);
+/// links it trusts to its link workers (link-workers = 2; the default is 0);
 /// <see cref="DataStoreFilesCacheInlineLinksSpec"/> runs every test with the data-store making them itself.
 /// </summary>
 public class DataStoreFilesCacheSpec(ITestOutputHelper output) : ActorSpec(output)
