@@ -95,13 +95,6 @@ public sealed partial class DataStore : TypeSwitchActor
     // Files that could not be linked into the snapshot (not source problems: those never get here).
     private long _linkFailures;
 
-    // Link workers of this snapshot (none when resuming one, or with link-workers = 0), the
-    // links each is about to be sent, and the files of the batches they are making.
-    private IActorRef[] _linkWorkers = [];
-    private List<LinkWorker.Link>[] _toLink = [];
-    private List<HashedFile>[] _toLinkFiles = [];
-    private readonly Dictionary<long, List<HashedFile>> _linking = [];
-    private long _nextLinkToken;
 
     /// <param name="storeCopier">Copies between store entries (same content, another owner or mode); null: a local copier of its own.</param>
     public DataStore(RunOptions options, BackupSettings settings, IActorRef copiers, IActorRef? storeCopier = null)
